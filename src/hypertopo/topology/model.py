@@ -88,30 +88,7 @@ class Topology:
 
     def node_objects(self, *, with_topology_labels: bool = True) -> list[dict[str, Any]]:
         """Kubernetes Node objects as this inventory describes them (for planning and simulation)."""
-        labels_by_host = self.node_labels() if with_topology_labels else {}
-        nodes = []
-        for host in sorted(self.hosts.values(), key=_natural_key):
-            resources = {
-                "cpu": host.cpu,
-                "memory": host.memory,
-                "pods": str(host.pods),
-                "nvidia.com/gpu": str(host.gpu_count),
-            }
-            labels = {
-                "kubernetes.io/hostname": host.name,
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64",
-                **labels_by_host.get(host.name, {}),
-            }
-            nodes.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Node",
-                    "metadata": {"name": host.name, "labels": labels},
-                    "status": {"capacity": dict(resources), "allocatable": dict(resources)},
-                }
-            )
-        return nodes
+        return node_objects(self.as_dict(), with_topology_labels=with_topology_labels)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-data view for templates (switches ordered by tier, then name)."""
@@ -149,6 +126,30 @@ class Topology:
             "network": self.network,
             "warnings": list(self.warnings),
         }
+
+
+def node_objects(model: dict[str, Any], *, with_topology_labels: bool = True) -> list[dict[str, Any]]:
+    """Node objects (labels + allocatable) from the plain model of :meth:`Topology.as_dict`."""
+    nodes = []
+    for name, host in model["hosts"].items():
+        resources = {
+            "cpu": host["cpu"],
+            "memory": host["memory"],
+            "pods": str(host["pods"]),
+            "nvidia.com/gpu": str(host["gpu_count"]),
+        }
+        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+        if with_topology_labels:
+            labels.update(model["node_labels"][name])
+        nodes.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": name, "labels": labels},
+                "status": {"capacity": dict(resources), "allocatable": dict(resources)},
+            }
+        )
+    return nodes
 
 
 def _natural_key(item: Switch | Host) -> tuple[str, int]:
