@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ansible.errors import AnsibleFilterError
+
 DOCUMENTATION = r"""
 name: topology_model
 short_description: Validate the inventory's switch tree and return the cluster model
@@ -50,8 +52,6 @@ except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.topology import TopologyError, load_topology
     from hypertopo.topology.model import node_objects
-
-from ansible.errors import AnsibleFilterError
 
 
 def topology_model(sources: list[str] | str) -> dict[str, Any]:

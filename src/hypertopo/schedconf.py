@@ -52,10 +52,14 @@ def merge_conf(
     plugin is already present (in any tier) its arguments are replaced in place;
     otherwise it is appended to the last tier. ``nta_enabled=False`` removes it.
     """
-    conf = copy.deepcopy(existing) if existing else {
-        "actions": default_actions,
-        "tiers": copy.deepcopy(default_tiers or []),
-    }
+    conf = (
+        copy.deepcopy(existing)
+        if existing
+        else {
+            "actions": default_actions,
+            "tiers": copy.deepcopy(default_tiers or []),
+        }
+    )
     tiers: list[dict[str, Any]] = conf.setdefault("tiers", [])
     if not tiers:
         tiers.append({"plugins": []})
@@ -113,7 +117,9 @@ def default_conf_from_role(*, nta_enabled_override: bool | None = None) -> dict[
     return merge_conf(
         None,
         nta_arguments=d["scheduler_config_nta_arguments"],
-        nta_enabled=d["scheduler_config_nta_enabled"] if nta_enabled_override is None else nta_enabled_override,
+        nta_enabled=d["scheduler_config_nta_enabled"]
+        if nta_enabled_override is None
+        else nta_enabled_override,
         default_actions=d["scheduler_config_default_actions"],
         default_tiers=d["scheduler_config_default_tiers"],
     )

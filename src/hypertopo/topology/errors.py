@@ -23,6 +23,8 @@ class TopologyError(ValueError):
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = list(problems)
-        lines = [f"inventory {source} is invalid ({len(problems)} problem(s)); nothing was rendered or applied:"]
+        lines = [
+            f"inventory {source} is invalid ({len(problems)} problem(s)); nothing was rendered or applied:"
+        ]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))

@@ -55,6 +55,20 @@ def _display(path: Path | str) -> str:
         return str(p)
 
 
+_PLUGINS_READY: list[bool] = []
+
+
+def _init_plugins(init: Any) -> None:
+    """Initialise Ansible's plugin loader once per process (a no-op inside ansible-playbook)."""
+    if not _PLUGINS_READY:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            init()
+        _PLUGINS_READY.append(True)
+
+
 def load_raw_inventory(*sources: str) -> RawInventory:
     """Parse ``sources`` with Ansible; group vars are each group's OWN vars (no inheritance)."""
     from ansible.errors import AnsibleError
@@ -64,7 +78,7 @@ def load_raw_inventory(*sources: str) -> RawInventory:
     from ansible.vars.manager import VariableManager
     from ansible.vars.plugins import get_vars_from_inventory_sources
 
-    init_plugin_loader()
+    _init_plugins(init_plugin_loader)
     abs_sources = [os.path.abspath(s) for s in sources]
     label = ", ".join(_display(s) for s in abs_sources)
     raw = RawInventory(source=label)

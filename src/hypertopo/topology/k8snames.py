@@ -14,7 +14,7 @@ def dns1123_label_error(value: str) -> str | None:
     if len(value) > 63:
         return f"'{value}' is longer than 63 characters"
     if not _DNS1123_LABEL.match(value):
-        return f"'{value}' is not a DNS-1123 label (lower-case letters, digits and '-', alphanumeric at both ends)"
+        return f"'{value}' is not a DNS-1123 label ([a-z0-9-], alphanumeric at both ends)"
     return None
 
 

@@ -120,7 +120,8 @@ class Topology:
                 for h in sorted(self.hosts.values(), key=_natural_key)
             },
             "gpu_models": {
-                m.name: {"label": m.label, "gpudirect_rdma": m.gpudirect_rdma} for m in self.gpu_models.values()
+                m.name: {"label": m.label, "gpudirect_rdma": m.gpudirect_rdma}
+                for m in self.gpu_models.values()
             },
             "node_labels": self.node_labels(),
             "network": self.network,

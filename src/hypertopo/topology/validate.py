@@ -55,56 +55,76 @@ class _Builder:
             spec = group.vars[SWITCH_VAR]
             where = _group_where(group)
             if not isinstance(spec, dict):
-                self.problem(where, f"{SWITCH_VAR} must be a mapping (tier, type, parent)",
-                             f"write {SWITCH_VAR}: {{tier: 1, type: ib, parent: <switch>}}")
+                self.problem(
+                    where,
+                    f"{SWITCH_VAR} must be a mapping (tier, type, parent)",
+                    f"write {SWITCH_VAR}: {{tier: 1, type: ib, parent: <switch>}}",
+                )
                 continue
             name = str(spec.get("name", group.name))
             err = dns1123_label_error(name)
             if err:
-                self.problem(where, f"switch name {err}",
-                             "rename the group (or set topology_switch.name) to e.g. 'ib-switch0'")
+                self.problem(
+                    where,
+                    f"switch name {err}",
+                    "rename the group (or set topology_switch.name) to e.g. 'ib-switch0'",
+                )
             if name in found:
                 other = found[name][0]
-                self.problem(where, f"duplicate switch name '{name}' (also {_group_where(other)})",
-                             "give every switch a unique name")
+                self.problem(
+                    where,
+                    f"duplicate switch name '{name}' (also {_group_where(other)})",
+                    "give every switch a unique name",
+                )
                 continue
             found[name] = (group, spec)
         return found
 
-    def check_switch_fields(self, name: str, group: RawGroup, spec: dict[str, Any],
-                            names: set[str]) -> tuple[int | None, str | None, str | None]:
+    def check_switch_fields(
+        self, name: str, group: RawGroup, spec: dict[str, Any], names: set[str]
+    ) -> tuple[int | None, str | None, str | None]:
         where = _group_where(group)
         tier = spec.get("tier")
         if tier is None:
-            self.problem(where, f"switch '{name}' has no tier",
-                         "set topology_switch.tier (1 = leaf, 2 = aggregation, 3 = core)")
+            self.problem(
+                where,
+                f"switch '{name}' has no tier",
+                "set topology_switch.tier (1 = leaf, 2 = aggregation, 3 = core)",
+            )
             tier = None
         elif not _is_int(tier) or tier < 1:
-            self.problem(where, f"switch '{name}' has tier {tier!r}, not an integer >= 1",
-                         "set topology_switch.tier to 1 (leaf), 2 (aggregation) or 3 (core)")
+            self.problem(
+                where,
+                f"switch '{name}' has tier {tier!r}, not an integer >= 1",
+                "set topology_switch.tier to 1 (leaf), 2 (aggregation) or 3 (core)",
+            )
             tier = None
         stype = spec.get("type")
         if stype not in SWITCH_TYPES:
-            self.problem(where, f"switch '{name}' has type {stype!r}",
-                         "set topology_switch.type to 'ib' or 'ethernet'")
+            self.problem(
+                where, f"switch '{name}' has type {stype!r}", "set topology_switch.type to 'ib' or 'ethernet'"
+            )
             stype = None
         parent = spec.get("parent")
         if isinstance(parent, list):
             if len(parent) > 1:
-                self.problem(where, f"switch '{name}' has {len(parent)} parents {parent}",
-                             "a switch has at most one parent (Volcano disables topology scheduling "
-                             "cluster-wide otherwise); keep one")
+                self.problem(
+                    where,
+                    f"switch '{name}' has {len(parent)} parents {parent}",
+                    "a switch has at most one parent (Volcano disables topology scheduling "
+                    "cluster-wide otherwise); keep one",
+                )
                 parent = None
             else:
                 parent = parent[0] if parent else None
         if parent is not None:
             parent = str(parent)
             if parent not in names:
-                self.problem(where, f"switch '{name}' has parent '{parent}', which is not a switch",
-                             f"declare a group '{parent}' with {SWITCH_VAR}, or fix the parent name")
-                parent = None
-            elif parent == name:
-                self.problem(where, f"switch '{name}' is its own parent (a cycle)", "remove the parent")
+                self.problem(
+                    where,
+                    f"switch '{name}' has parent '{parent}', which is not a switch",
+                    f"declare a group '{parent}' with {SWITCH_VAR}, or fix the parent name",
+                )
                 parent = None
         return tier, stype, parent
 
@@ -123,24 +143,35 @@ class _Builder:
             self.problem(where, "no gpu_model", f"set gpu_model to one of {sorted(catalogue)}")
             ok = False
         elif str(model) not in catalogue:
-            self.problem(where, f"unknown gpu_model '{model}'",
-                         f"use one of {sorted(catalogue)} or declare it in topology_gpu_models")
+            self.problem(
+                where,
+                f"unknown gpu_model '{model}'",
+                f"use one of {sorted(catalogue)} or declare it in topology_gpu_models",
+            )
             ok = False
         count = v.get("gpu_count")
         if not _is_int(count) or count < 1:
-            self.problem(where, f"gpu_count {count!r} is not a positive integer", "set gpu_count: 8 (for example)")
+            self.problem(
+                where, f"gpu_count {count!r} is not a positive integer", "set gpu_count: 8 (for example)"
+            )
             ok = False
         resources = (v.get("topology_node_resources") or {}).get(str(model), {}) if model else {}
         cpu = v.get("node_cpu", resources.get("cpu"))
         memory = v.get("node_memory", resources.get("memory"))
         for field_name, value in (("node_cpu", cpu), ("node_memory", memory)):
             if value is None:
-                self.problem(where, f"no {field_name}",
-                             f"set {field_name} on the host or topology_node_resources.{model} in group_vars")
+                self.problem(
+                    where,
+                    f"no {field_name}",
+                    f"set {field_name} on the host or topology_node_resources.{model} in group_vars",
+                )
                 ok = False
             elif not _QUANTITY.match(str(value)):
-                self.problem(where, f"{field_name} '{value}' is not a Kubernetes quantity",
-                             "use e.g. '220' CPUs and '1950Gi' memory")
+                self.problem(
+                    where,
+                    f"{field_name} '{value}' is not a Kubernetes quantity",
+                    "use e.g. '220' CPUs and '1950Gi' memory",
+                )
                 ok = False
         pods = v.get("node_pods", 110)
         if not _is_int(pods) or pods < 1:
@@ -148,8 +179,16 @@ class _Builder:
             ok = False
         if not ok:
             return None
-        return Host(name=name, leaf=leaf, gpu_model=str(model), gpu_count=count, cpu=str(cpu),
-                    memory=str(memory), pods=pods, source=raw_host.source)
+        return Host(
+            name=name,
+            leaf=leaf,
+            gpu_model=str(model),
+            gpu_count=count,
+            cpu=str(cpu),
+            memory=str(memory),
+            pods=pods,
+            source=raw_host.source,
+        )
 
     # -- whole tree -------------------------------------------------------------------
     def build(self) -> Topology:
@@ -180,27 +219,41 @@ class _Builder:
             sws = [group_to_switch[g] for g in raw_host.groups if g in group_to_switch]
             where = f"host '{hname}' ({raw_host.source})"
             if not sws:
-                self.problem(where, "is in no leaf switch group", "add the host under exactly one leaf switch group")
+                self.problem(
+                    where, "is in no leaf switch group", "add the host under exactly one leaf switch group"
+                )
                 continue
             if len(sws) > 1:
-                self.problem(where, f"is in {len(sws)} switch groups {sorted(sws)}",
-                             "keep the host under exactly one leaf switch group")
+                self.problem(
+                    where,
+                    f"is in {len(sws)} switch groups {sorted(sws)}",
+                    "keep the host under exactly one leaf switch group",
+                )
                 continue
             sw = sws[0]
             if children[sw]:
-                self.problem(where, f"is attached to '{sw}', which is not a leaf (it has child switches)",
-                             "attach hosts to leaf (tier-1) switches only")
+                self.problem(
+                    where,
+                    f"is attached to '{sw}', which is not a leaf (it has child switches)",
+                    "attach hosts to leaf (tier-1) switches only",
+                )
                 continue
             hosts_of[sw].append(hname)
             host_leaf[hname] = sw
         for name, (group, _) in found.items():
             tier = fields[name][0]
             if not children[name] and not group.hosts:
-                self.problem(_group_where(group), f"leaf switch '{name}' has no hosts",
-                             "add hosts to it, or remove the group")
+                self.problem(
+                    _group_where(group),
+                    f"leaf switch '{name}' has no hosts",
+                    "add hosts to it, or remove the group",
+                )
             if hosts_of[name] and tier is not None and tier != 1:
-                self.problem(_group_where(group), f"switch '{name}' has hosts but tier {tier}",
-                             "hosts attach to leaf switches, which have tier 1")
+                self.problem(
+                    _group_where(group),
+                    f"switch '{name}' has hosts but tier {tier}",
+                    "hosts attach to leaf switches, which have tier 1",
+                )
         hosts: dict[str, Host] = {}
         for hname, leaf in host_leaf.items():
             host = self.host(hname, leaf, catalogue)
@@ -212,9 +265,15 @@ class _Builder:
         if self.problems:
             raise TopologyError(raw.source, self.problems)
         switches = {
-            name: Switch(name=name, tier=fields[name][0] or 0, type=fields[name][1] or "", parent=fields[name][2],
-                         children=tuple(sorted(children[name])), hosts=tuple(hosts_of[name]),
-                         source=found[name][0].source)
+            name: Switch(
+                name=name,
+                tier=fields[name][0] or 0,
+                type=fields[name][1] or "",
+                parent=fields[name][2],
+                children=tuple(sorted(children[name])),
+                hosts=tuple(hosts_of[name]),
+                source=found[name][0].source,
+            )
             for name in names
         }
         for s in switches.values():
@@ -224,20 +283,32 @@ class _Builder:
                     "traffic to any other leaf crosses Ethernet"
                 )
         network = raw.all_vars.get("topology_network") or {}
-        return Topology(source=raw.source, switches=switches, hosts=hosts, gpu_models=catalogue, root=roots[0],
-                        network=dict(network), warnings=tuple(self.warnings))
+        return Topology(
+            source=raw.source,
+            switches=switches,
+            hosts=hosts,
+            gpu_models=catalogue,
+            root=roots[0],
+            network=dict(network),
+            warnings=tuple(self.warnings),
+        )
 
-    def check_tree(self, found: dict[str, tuple[RawGroup, dict[str, Any]]],
-                   fields: dict[str, tuple[int | None, str | None, str | None]],
-                   children: dict[str, list[str]]) -> None:
+    def check_tree(
+        self,
+        found: dict[str, tuple[RawGroup, dict[str, Any]]],
+        fields: dict[str, tuple[int | None, str | None, str | None]],
+        children: dict[str, list[str]],
+    ) -> None:
         for name, (tier, _, parent) in fields.items():
             if parent is None or tier is None:
                 continue
             ptier = fields[parent][0]
             if ptier is not None and ptier <= tier:
-                self.problem(_group_where(found[name][0]),
-                             f"parent '{parent}' has tier {ptier}, not greater than '{name}' tier {tier}",
-                             "a parent switch must have a higher tier than its children")
+                self.problem(
+                    _group_where(found[name][0]),
+                    f"parent '{parent}' has tier {ptier}, not greater than '{name}' tier {tier}",
+                    "a parent switch must have a higher tier than its children",
+                )
         reported: set[str] = set()
         for start in fields:
             path: list[str] = []
@@ -246,24 +317,35 @@ class _Builder:
                 path.append(cur)
                 cur = fields[cur][2]
             if cur is not None:  # came back to a switch on the path: a cycle
-                cycle = path[path.index(cur):]
+                cycle = path[path.index(cur) :]
                 key = min(cycle)
                 if key not in reported:
                     reported.add(key)
-                    self.problem(_group_where(found[key][0]),
-                                 f"switches form a cycle: {' -> '.join([*cycle, cur])}",
-                                 "make the parents form a tree with one root")
+                    self.problem(
+                        _group_where(found[key][0]),
+                        f"switches form a cycle: {' -> '.join([*cycle, cur])}",
+                        "make the parents form a tree with one root",
+                    )
         roots = sorted(n for n, f in fields.items() if f[2] is None)
         if fields and not roots:
-            self.problem(f"inventory {self.raw.source}", "has no root switch (every switch has a parent)",
-                         "leave topology_switch.parent unset on the top (core) switch")
+            self.problem(
+                f"inventory {self.raw.source}",
+                "has no root switch (every switch has a parent)",
+                "leave topology_switch.parent unset on the top (core) switch",
+            )
         elif len(roots) > 1:
-            self.problem(f"inventory {self.raw.source}", f"has {len(roots)} root switches {roots}",
-                         "add a core switch (tier above all) as the parent of every root; "
-                         "one tree is required so every pair of nodes has a known network class")
+            self.problem(
+                f"inventory {self.raw.source}",
+                f"has {len(roots)} root switches {roots}",
+                "add a core switch (tier above all) as the parent of every root; "
+                "one tree is required so every pair of nodes has a known network class",
+            )
         if not fields and self.raw.hosts:
-            self.problem(f"inventory {self.raw.source}", f"no group defines {SWITCH_VAR}",
-                         "declare switches as groups with topology_switch: {tier, type, parent}")
+            self.problem(
+                f"inventory {self.raw.source}",
+                f"no group defines {SWITCH_VAR}",
+                "declare switches as groups with topology_switch: {tier, type, parent}",
+            )
 
 
 def build_topology(raw: RawInventory) -> Topology:

@@ -1,0 +1,41 @@
+"""Write small Ansible inventories to a temp dir for model tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def good_tree() -> dict[str, Any]:
+    """A valid 2-leaf tree: agg (tier 2, ib) over leaf-a (ib) and leaf-b (ib)."""
+    return {
+        "switches": {
+            "agg": {"tier": 2, "type": "ib"},
+            "leaf-a": {"tier": 1, "type": "ib", "parent": "agg"},
+            "leaf-b": {"tier": 1, "type": "ib", "parent": "agg"},
+        },
+        "hosts": {
+            "leaf-a": {"n0": {"gpu_model": "h100"}, "n1": {"gpu_model": "rtx4090"}},
+            "leaf-b": {"n2": {"gpu_model": "a100"}},
+        },
+        "all": {"gpu_count": 8, "node_cpu": "64", "node_memory": "512Gi"},
+    }
+
+
+def write_inventory(root: Path, tree: dict[str, Any]) -> Path:
+    """``tree``: switches (group -> topology_switch or None), hosts (group -> host -> vars), all vars."""
+    inv = root / "inv"
+    (inv / "group_vars").mkdir(parents=True)
+    children: dict[str, Any] = {}
+    for group in tree["switches"]:
+        children[group] = {}
+    for group, hosts in tree["hosts"].items():
+        children.setdefault(group, {})["hosts"] = hosts
+    (inv / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": children}}))
+    for group, spec in tree["switches"].items():
+        if spec is not None:
+            (inv / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump({"topology_switch": spec}))
+    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(tree.get("all", {})))
+    return inv
