@@ -1,0 +1,172 @@
+"""Certificates and keys for the local control plane (python ``cryptography``).
+
+One self-signed CA signs the apiserver's serving certificate (SANs
+``127.0.0.1`` and ``localhost``) and the admin client certificate
+(CN=admin, O=system:masters). A separate key signs service-account tokens.
+Keys are ECDSA P-256: quick to generate and accepted by kube-apiserver for
+serving, client and service-account signing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+VALIDITY = dt.timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Pki:
+    """Paths of the generated files."""
+
+    dir: Path
+    ca_cert: Path
+    ca_key: Path
+    serving_cert: Path
+    serving_key: Path
+    admin_cert: Path
+    admin_key: Path
+    sa_key: Path
+    sa_pub: Path
+
+    @classmethod
+    def at(cls, directory: Path) -> Pki:
+        return cls(
+            dir=directory,
+            ca_cert=directory / "ca.crt",
+            ca_key=directory / "ca.key",
+            serving_cert=directory / "apiserver.crt",
+            serving_key=directory / "apiserver.key",
+            admin_cert=directory / "admin.crt",
+            admin_key=directory / "admin.key",
+            sa_key=directory / "sa.key",
+            sa_pub=directory / "sa.pub",
+        )
+
+    def complete(self) -> bool:
+        return all(
+            p.is_file()
+            for p in (self.ca_cert, self.ca_key, self.serving_cert, self.serving_key,
+                      self.admin_cert, self.admin_key, self.sa_key, self.sa_pub)
+        )
+
+
+def _key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _cert_pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _write(path: Path, data: bytes, *, private: bool) -> None:
+    path.write_bytes(data)
+    path.chmod(0o600 if private else 0o644)
+
+
+def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + VALIDITY)
+    )
+
+
+def generate(directory: Path) -> Pki:
+    """Create a fresh CA, serving cert, admin client cert and SA key pair in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    pki = Pki.at(directory)
+
+    ca_key = _key()
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hypertopo-local-ca")])
+    ca_cert = (
+        _builder(ca_name, ca_name, ca_key.public_key())
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    def leaf(cn: str, org: str | None, usage: x509.ObjectIdentifier,
+             sans: list[x509.GeneralName] | None) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        key = _key()
+        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+        if org:
+            attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+        b = (
+            _builder(x509.Name(attrs), ca_name, key.public_key())
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True, content_commitment=False, key_encipherment=False,
+                    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                    encipher_only=False, decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
+        )
+        if sans:
+            b = b.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        return key, b.sign(ca_key, hashes.SHA256())
+
+    serving_key, serving_cert = leaf(
+        "kube-apiserver",
+        None,
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        [
+            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            # first address of --service-cluster-ip-range, the in-cluster 'kubernetes' service
+            x509.IPAddress(ipaddress.ip_address("10.0.0.1")),
+        ],
+    )
+    admin_key, admin_cert = leaf("admin", "system:masters", ExtendedKeyUsageOID.CLIENT_AUTH, None)
+    sa_key = _key()
+
+    _write(pki.ca_key, _key_pem(ca_key), private=True)
+    _write(pki.ca_cert, _cert_pem(ca_cert), private=False)
+    _write(pki.serving_key, _key_pem(serving_key), private=True)
+    _write(pki.serving_cert, _cert_pem(serving_cert), private=False)
+    _write(pki.admin_key, _key_pem(admin_key), private=True)
+    _write(pki.admin_cert, _cert_pem(admin_cert), private=False)
+    _write(pki.sa_key, _key_pem(sa_key), private=True)
+    _write(
+        pki.sa_pub,
+        sa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        private=False,
+    )
+    return pki
