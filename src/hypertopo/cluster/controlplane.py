@@ -153,7 +153,11 @@ def ensure_crds(crd_dir: Path | None = None, *, log: Logger = _stderr) -> Path:
     env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
     r = subprocess.run(
         [go, "list", "-m", "-f", "{{.Dir}}", "volcano.sh/volcano"],
-        cwd=VOLCANO_WRAPPER, env=env, capture_output=True, text=True, check=False,
+        cwd=VOLCANO_WRAPPER,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     mod_dir = Path(r.stdout.strip()) if r.returncode == 0 else None
     if mod_dir is None or not mod_dir.is_dir():
@@ -233,8 +237,15 @@ class Layout:
 
     def transient(self) -> list[Path]:
         """Everything ``down`` removes (logs and lock files stay)."""
-        return [self.state_file, self.kubeconfig, self.pki, self.etcd_data, self.scheduler_dir,
-                self.sockets, self.dumps]
+        return [
+            self.state_file,
+            self.kubeconfig,
+            self.pki,
+            self.etcd_data,
+            self.scheduler_dir,
+            self.sockets,
+            self.dumps,
+        ]
 
 
 @dataclass
@@ -292,8 +303,10 @@ class Status:
             out.append("cluster:    down")
             return out
         out.append(f"cluster:    {'up, healthy' if self.healthy else 'UNHEALTHY'} ({self.detail})")
-        out.append(f"owner:      {self.state.owner}; up since "
-                   f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(self.state.started_at))}")
+        out.append(
+            f"owner:      {self.state.owner}; up since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(self.state.started_at))}"
+        )
         out.append(f"apiserver:  {self.state.server}")
         for p in self.state.procs:
             alive = self.components.get(p.name, False)
@@ -372,8 +385,13 @@ class ControlPlane:
         state = self.load_state()
         if state is None:
             raise ClusterError(f"the cluster is not up (no {self.layout.state_file})")
-        return Rest(state.server, ca_file=str(p.ca_cert), cert_file=str(p.admin_cert),
-                     key_file=str(p.admin_key), pool_size=pool_size)
+        return Rest(
+            state.server,
+            ca_file=str(p.ca_cert),
+            cert_file=str(p.admin_cert),
+            key_file=str(p.admin_key),
+            pool_size=pool_size,
+        )
 
     # ---- status
 
@@ -383,8 +401,14 @@ class ControlPlane:
             return Status(self.state_dir, running=False, healthy=False, detail="no state")
         comps = {p.name: is_alive(p) for p in state.procs}
         dead = [n for n, ok in comps.items() if not ok]
-        st = Status(self.state_dir, running=any(comps.values()), healthy=False, detail="", state=state,
-                    components=comps)
+        st = Status(
+            self.state_dir,
+            running=any(comps.values()),
+            healthy=False,
+            detail="",
+            state=state,
+            components=comps,
+        )
         if dead:
             st.detail = f"not running: {', '.join(dead)}"
             return st
@@ -426,8 +450,10 @@ class ControlPlane:
                 self.log(f"already up and healthy ({st.state.server}); nothing to start")
                 return st.state
             if st.state is not None:
-                self.log(f"found a cluster state that is not healthy ({st.detail}); "
-                         "stopping what is left of it and starting afresh")
+                self.log(
+                    f"found a cluster state that is not healthy ({st.detail}); "
+                    "stopping what is left of it and starting afresh"
+                )
                 self._teardown(st.state)
             return self._start(owner)
 
@@ -445,8 +471,14 @@ class ControlPlane:
         for d in (L.logs, L.scheduler_dir, L.sockets, L.dumps):
             d.mkdir(parents=True, exist_ok=True)
         p = pki_mod.generate(L.pki)
-        state = State(owner=owner, started_at=time.time(), bin_dir=str(self.bin_dir), server="",
-                      kubeconfig=str(L.kubeconfig), ports={})
+        state = State(
+            owner=owner,
+            started_at=time.time(),
+            bin_dir=str(self.bin_dir),
+            server="",
+            kubeconfig=str(L.kubeconfig),
+            ports={},
+        )
         try:
             self._start_etcd(state)
             self._start_apiserver(state, p)
@@ -519,13 +551,16 @@ class ControlPlane:
             proc = spawn(component, argv, self.layout.log(component), env=env)
             self._record(state, proc)
             try:
-                took = wait_ready(proc, ready_for(ports), timeout=self.start_timeout, what=component,
-                                  watch=state.procs[:-1])
+                took = wait_ready(
+                    proc, ready_for(ports), timeout=self.start_timeout, what=component, watch=state.procs[:-1]
+                )
             except ComponentDied as exc:
                 if exc.name == component and exc.port_in_use and attempt < PORT_RETRIES:
                     self._forget(state, proc)
-                    self.log(f"{component}: port in use ({', '.join(f'{k}={v}' for k, v in ports.items())}); "
-                             f"retrying on other free ports (attempt {attempt + 1}/{PORT_RETRIES})")
+                    self.log(
+                        f"{component}: port in use ({', '.join(f'{k}={v}' for k, v in ports.items())}); "
+                        f"retrying on other free ports (attempt {attempt + 1}/{PORT_RETRIES})"
+                    )
                     if before_retry:
                         before_retry()
                     retry = True
@@ -561,7 +596,11 @@ class ControlPlane:
             return lambda: _http_ok(f"http://{LOOPBACK}:{ports['etcd-client']}/health", '"health":"true"')
 
         self._start_with_port_retry(
-            state, "etcd", ("etcd-client", "etcd-peer"), argv, ready,
+            state,
+            "etcd",
+            ("etcd-client", "etcd-peer"),
+            argv,
+            ready,
             before_retry=lambda: _remove(L.etcd_data),
         )
 
@@ -597,8 +636,14 @@ class ControlPlane:
             url = f"https://{LOOPBACK}:{ports['apiserver']}"
 
             def check() -> bool:
-                r = Rest(url, ca_file=str(p.ca_cert), cert_file=str(p.admin_cert), key_file=str(p.admin_key),
-                         pool_size=1, timeout=5)
+                r = Rest(
+                    url,
+                    ca_file=str(p.ca_cert),
+                    cert_file=str(p.admin_cert),
+                    key_file=str(p.admin_key),
+                    pool_size=1,
+                    timeout=5,
+                )
                 try:
                     return r.request("GET", "/readyz", raw=True).strip() == "ok"
                 finally:
@@ -663,7 +708,9 @@ class ControlPlane:
                 with log.open("rb") as f:
                     f.seek(offset)
                     new = f.read().decode("utf-8", "replace")
-                for m in re.finditer(r"Finished loading scheduler config\. Final state: .*plugins=\[([^\]]*)\]", new):
+                for m in re.finditer(
+                    r"Finished loading scheduler config\. Final state: .*plugins=\[([^\]]*)\]", new
+                ):
                     if (schedconf.NTA_PLUGIN in m.group(1).split()) == enabled:
                         return True
                 return False
@@ -671,8 +718,10 @@ class ControlPlane:
             wait_ready(sched, reloaded, timeout=timeout, what="vc-scheduler configuration reload")
             state.nta = enabled
             self._save_state(state)
-            self.log(f"vc-scheduler reloaded its configuration (network-topology-aware "
-                     f"{'enabled' if enabled else 'disabled'})")
+            self.log(
+                f"vc-scheduler reloaded its configuration (network-topology-aware "
+                f"{'enabled' if enabled else 'disabled'})"
+            )
             return enabled
 
     # ---- down
@@ -725,10 +774,18 @@ def write_kubeconfig(path: Path, server: str, p: pki_mod.Pki) -> None:
     cfg = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": KUBE_CONTEXT, "cluster": {
-            "server": server, "certificate-authority-data": b64(p.ca_cert)}}],
-        "users": [{"name": "admin", "user": {
-            "client-certificate-data": b64(p.admin_cert), "client-key-data": b64(p.admin_key)}}],
+        "clusters": [
+            {
+                "name": KUBE_CONTEXT,
+                "cluster": {"server": server, "certificate-authority-data": b64(p.ca_cert)},
+            }
+        ],
+        "users": [
+            {
+                "name": "admin",
+                "user": {"client-certificate-data": b64(p.admin_cert), "client-key-data": b64(p.admin_key)},
+            }
+        ],
         "contexts": [{"name": KUBE_CONTEXT, "context": {"cluster": KUBE_CONTEXT, "user": "admin"}}],
         "current-context": KUBE_CONTEXT,
         "preferences": {},
@@ -775,7 +832,9 @@ def apply_crds(rest: Rest, crd_dir: Path, *, timeout: float = 60.0) -> list[str]
                 pending.discard(name)
         if pending:
             if time.monotonic() > deadline:
-                raise ClusterError(f"CRDs not Established after {timeout:.0f} s: {', '.join(sorted(pending))}")
+                raise ClusterError(
+                    f"CRDs not Established after {timeout:.0f} s: {', '.join(sorted(pending))}"
+                )
             time.sleep(0.2)
     return names
 

@@ -53,8 +53,16 @@ class Pki:
     def complete(self) -> bool:
         return all(
             p.is_file()
-            for p in (self.ca_cert, self.ca_key, self.serving_cert, self.serving_key,
-                      self.admin_cert, self.admin_key, self.sa_key, self.sa_pub)
+            for p in (
+                self.ca_cert,
+                self.ca_key,
+                self.serving_cert,
+                self.serving_key,
+                self.admin_cert,
+                self.admin_key,
+                self.sa_key,
+                self.sa_pub,
+            )
         )
 
 
@@ -79,7 +87,9 @@ def _write(path: Path, data: bytes, *, private: bool) -> None:
     path.chmod(0o600 if private else 0o644)
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey
+) -> x509.CertificateBuilder:
     now = dt.datetime.now(dt.UTC)
     return (
         x509.CertificateBuilder()
@@ -105,9 +115,15 @@ def generate(directory: Path) -> Pki:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -115,8 +131,9 @@ def generate(directory: Path) -> Pki:
         .sign(ca_key, hashes.SHA256())
     )
 
-    def leaf(cn: str, org: str | None, usage: x509.ObjectIdentifier,
-             sans: list[x509.GeneralName] | None) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    def leaf(
+        cn: str, org: str | None, usage: x509.ObjectIdentifier, sans: list[x509.GeneralName] | None
+    ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         key = _key()
         attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
         if org:
@@ -126,9 +143,15 @@ def generate(directory: Path) -> Pki:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                    encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
