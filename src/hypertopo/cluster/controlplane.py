@@ -35,7 +35,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -64,7 +63,6 @@ from hypertopo.cluster.rest import ApiError, Rest
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONTROLPLANE_DIR = REPO_ROOT / "controlplane"
 VERSIONS_FILE = CONTROLPLANE_DIR / "versions.env"
-VOLCANO_WRAPPER = CONTROLPLANE_DIR / "go" / "volcano"
 
 BINARIES = ("etcd", "kube-apiserver", "vc-scheduler", "vc-controller-manager")
 CRD_FILES = (
@@ -137,35 +135,24 @@ def check_binaries(bin_dir: Path) -> None:
 
 
 def ensure_crds(crd_dir: Path | None = None, *, log: Logger = _stderr) -> Path:
-    """Copy the six CRDs from the downloaded ``volcano.sh/volcano`` module into ``crd_dir``.
+    """Copy the six CRDs from the ``volcano.sh/volcano`` module into ``crd_dir``.
 
-    Done once per version key; later calls need neither ``go`` nor the network.
+    The module is the one the build downloaded (located with the ``go`` client
+    by :func:`hypertopo.crds.crd_dir`). Done once per version key; later calls
+    need neither ``go`` nor the network.
     """
+    from hypertopo import crds
+
     crd_dir = crd_dir or default_crd_dir()
     if all((crd_dir / f).is_file() for f in CRD_FILES):
         return crd_dir
-    go = shutil.which("go")
-    if go is None:
+    try:
+        src = crds.crd_dir()
+    except crds.CrdError as exc:
         raise ClusterError(
-            f"the Volcano CRDs are not cached in {crd_dir} and the Go toolchain ('go') is not on PATH "
-            "to locate the volcano.sh/volcano module; run `make build-controlplane` first"
-        )
-    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
-    r = subprocess.run(
-        [go, "list", "-m", "-f", "{{.Dir}}", "volcano.sh/volcano"],
-        cwd=VOLCANO_WRAPPER,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    mod_dir = Path(r.stdout.strip()) if r.returncode == 0 else None
-    if mod_dir is None or not mod_dir.is_dir():
-        raise ClusterError(
-            "cannot locate the volcano.sh/volcano module (`go list -m volcano.sh/volcano` in "
-            f"{VOLCANO_WRAPPER}): {r.stderr.strip() or 'module not downloaded'}; run `make build-controlplane`"
-        )
-    src = mod_dir / "config" / "crd" / "volcano" / "bases"
+            f"the Volcano CRDs are not cached in {crd_dir} and cannot be taken from the "
+            f"volcano.sh/volcano module: {exc}; run `make build-controlplane`"
+        ) from exc
     tmp = crd_dir.with_name(crd_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -9,6 +9,7 @@ when thousands of Nodes are created. Tests are free to use the official
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import tempfile
 from pathlib import Path
@@ -23,10 +24,8 @@ class ApiError(RuntimeError):
         self.status = status
         self.body = body
         reason = body
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             reason = json.loads(body).get("message", body)
-        except (ValueError, AttributeError):
-            pass
         super().__init__(f"{method} {path}: HTTP {status}: {reason[:500]}")
 
 
