@@ -1,0 +1,88 @@
+"""pytest fixtures for the local control plane (registered from ``tests/conftest.py``).
+
+Fixtures:
+
+``cluster`` (session)
+    A :class:`~hypertopo.cluster.testing.Cluster`. Reuses the control plane of
+    the state directory (``$HYPERTOPO_CLUSTER_DIR``, default
+    ``~/.cache/hypertopo/cluster``) when it is up and healthy, otherwise starts
+    one. A control plane started by pytest is stopped by the last pytest
+    session using it; one started by ``make cluster-up`` is never stopped by
+    tests. If it cannot start, every test using it FAILS with the reason (in CI
+    and locally alike): nothing is skipped silently.
+
+``cluster_ws`` (function)
+    A :class:`~hypertopo.cluster.testing.Workspace`: a unique namespace and
+    name prefix; its Jobs, pods (force-deleted), PodGroups, Nodes and
+    HyperNodes are removed at the end of the test.
+
+``cluster_ns`` (function)
+    Just the unique namespace name of ``cluster_ws``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from typing import IO
+
+import pytest
+
+from hypertopo.cluster.controlplane import ControlPlane
+from hypertopo.cluster.processes import ClusterError
+from hypertopo.cluster.testing import Cluster, Workspace
+
+
+def _hint(exc: BaseException) -> str:
+    text = str(exc)
+    if "binaries missing" in text:
+        return text + "\n(run `make build-controlplane`, or `make integration` which builds first)"
+    return text
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    cp = ControlPlane()
+    cp.state_dir.mkdir(parents=True, exist_ok=True)
+    users: IO[str] = (cp.state_dir / "users.lock").open("a")
+    # held shared while this session uses the cluster; a session stopping a
+    # pytest-owned cluster takes it exclusively (so it never pulls the rug)
+    fcntl.flock(users, fcntl.LOCK_SH)
+    handle: Cluster | None = None
+    try:
+        try:
+            was_healthy = cp.status().healthy
+            cp.up(owner="pytest")
+            handle = Cluster(cp, started_here=not was_healthy)
+        except ClusterError as exc:
+            pytest.fail(f"the local control plane could not start:\n{_hint(exc)}", pytrace=False)
+        yield handle
+    finally:
+        if handle is not None:
+            handle.close()
+        fcntl.flock(users, fcntl.LOCK_UN)
+        try:
+            st = cp.load_state()
+            if st is not None and st.owner == "pytest":
+                try:
+                    fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    pass  # another pytest session still uses it: the last one out stops it
+                else:
+                    cp.down()
+        finally:
+            users.close()
+
+
+@pytest.fixture
+def cluster_ws(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    ws = cluster.workspace(request.node.name)
+    try:
+        yield ws
+    finally:
+        ws.cleanup()
+
+
+@pytest.fixture
+def cluster_ns(cluster_ws: Workspace) -> str:
+    return cluster_ws.namespace

@@ -1,0 +1,1 @@
+pytest_plugins = ["hypertopo.cluster.pytest_plugin"]
