@@ -151,7 +151,9 @@ def _path_without_go() -> str:
 
 def test_build_without_go_toolchain_gives_one_clear_error(tmp_path) -> None:
     env = {**os.environ, "PATH": _path_without_go(), "HYPERTOPO_CACHE": str(tmp_path)}
-    r = subprocess.run(["bash", str(BUILD_SH)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    r = subprocess.run(
+        ["bash", str(BUILD_SH)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert r.returncode != 0
     errors = [line for line in r.stderr.splitlines() if "error" in line.lower()]
     assert len(errors) == 1, r.stderr
@@ -170,7 +172,9 @@ def test_build_with_unreachable_module_proxy_names_it(tmp_path) -> None:
         "GOPROXY": proxy,
         "GOFLAGS": "",
     }
-    r = subprocess.run(["bash", str(BUILD_SH)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    r = subprocess.run(
+        ["bash", str(BUILD_SH)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert r.returncode != 0
     assert "could not download modules" in r.stderr and proxy in r.stderr, r.stderr
     subprocess.run(["go", "clean", "-modcache"], env=env, capture_output=True, check=False)
@@ -264,6 +268,11 @@ def test_down_without_state_is_a_noop(tmp_path) -> None:
 
 
 def test_versions_key_matches_build_sh() -> None:
-    r = subprocess.run(["bash", str(BUILD_SH), "--print-bin"], capture_output=True, text=True, check=True,
-                       env={k: v for k, v in os.environ.items() if k != "HYPERTOPO_CP_BIN"})
+    r = subprocess.run(
+        ["bash", str(BUILD_SH), "--print-bin"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "HYPERTOPO_CP_BIN"},
+    )
     assert Path(r.stdout.strip()) == cpmod.cache_root() / cpmod.build_key() / "bin"
