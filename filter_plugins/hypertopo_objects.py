@@ -1,0 +1,68 @@
+# Copyright: hypertopo contributors
+# Apache-2.0
+"""Ansible filter: which rendered objects need a write (thin adapter over ``hypertopo.objdiff``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: hypertopo_pending_writes
+short_description: Keep only the rendered objects that differ from the cluster
+description:
+  - C(kubernetes.core.k8s) with C(apply=true) PATCHes every object that holds a list it cannot merge by key
+    (any CRD list, e.g. HyperNode C(spec.members), Volcano Job C(spec.tasks)) even when nothing changed.
+    This filter compares the rendered objects with a listing and keeps only those that are missing,
+    differ in a rendered field (quantities compare by value; server defaults are ignored), or whose
+    last-applied annotation differs from the render, so a rerun sends zero write requests.
+options:
+  _input:
+    description: The rendered objects.
+    type: list
+    elements: dict
+    required: true
+  existing:
+    description: The C(resources) of the listings covering those objects.
+    type: list
+    elements: dict
+    required: true
+author: hypertopo contributors
+"""
+
+EXAMPLES = r"""
+- name: Apply only what differs
+  kubernetes.core.k8s:
+    apply: true
+    definition: "{{ (rendered | hypertopo_pending_writes(__listing.resources)).write }}"
+"""
+
+RETURN = r"""
+_value:
+  description: C(write) (objects to apply), C(reasons) ("Kind ns/name" -> why), C(unchanged) (count).
+  type: dict
+"""
+
+try:
+    from hypertopo.objdiff import pending_writes
+except ImportError:  # running from a clone without the editable install
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from hypertopo.objdiff import pending_writes
+
+
+def hypertopo_pending_writes(desired: list[dict[str, Any]], existing: list[dict[str, Any]]) -> dict[str, Any]:
+    """See DOCUMENTATION."""
+    try:
+        return pending_writes(desired or [], existing or [])
+    except ValueError as exc:
+        raise AnsibleFilterError(f"hypertopo_pending_writes: {exc}") from None
+
+
+class FilterModule:
+    """hypertopo object-comparison filter."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"hypertopo_pending_writes": hypertopo_pending_writes}

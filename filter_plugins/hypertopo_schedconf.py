@@ -1,0 +1,103 @@
+# Copyright: hypertopo contributors
+# Apache-2.0
+"""Ansible filter for the scheduler_config role (thin adapter over ``hypertopo.schedconf``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: hypertopo_scheduler_conf
+short_description: Merge the network-topology-aware plugin into a Volcano scheduler configuration
+description:
+  - Parses the existing C(volcano-scheduler.conf) text (empty or missing = a fresh cluster), sets the
+    C(network-topology-aware) plugin with the given arguments (or removes it), and keeps every other
+    action, plugin and argument the operator has.
+  - Reports whether the merge changes the configuration (compared as data, so a different formatting of
+    the same configuration is not a change).
+options:
+  _input:
+    description: The existing configuration text; empty string or null when there is none.
+    type: str
+    required: true
+  nta_arguments:
+    description: Arguments of the network-topology-aware plugin.
+    type: dict
+    required: true
+  nta_enabled:
+    description: Enable (true) or remove (false) the plugin.
+    type: bool
+    default: true
+  default_actions:
+    description: Actions for a fresh configuration (ignored when one exists).
+    type: str
+    default: enqueue, allocate, backfill
+  default_tiers:
+    description: Plugin tiers for a fresh configuration (ignored when one exists).
+    type: list
+    elements: dict
+    default: []
+author: hypertopo contributors
+"""
+
+EXAMPLES = r"""
+- name: Merge into the operator's configuration
+  ansible.builtin.set_fact:
+    _merged: >-
+      {{ (__cm.resources[0].data['volcano-scheduler.conf'] | default('')) | hypertopo_scheduler_conf(
+           nta_arguments=scheduler_config_nta_arguments,
+           default_tiers=scheduler_config_default_tiers) }}
+"""
+
+RETURN = r"""
+_value:
+  description: C(text) (the merged configuration, deterministic YAML), C(conf) (as data), C(changed)
+    (the merge differs from the existing configuration), C(existed) (there was a configuration),
+    C(nta_enabled) (after the merge).
+  type: dict
+"""
+
+try:
+    from hypertopo import schedconf
+except ImportError:  # running from a clone without the editable install
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from hypertopo import schedconf
+
+
+def hypertopo_scheduler_conf(
+    existing_text: str | None,
+    nta_arguments: dict[str, Any],
+    nta_enabled: bool = True,
+    default_actions: str = "enqueue, allocate, backfill",
+    default_tiers: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """See DOCUMENTATION."""
+    try:
+        existing = schedconf.parse_conf(existing_text)
+    except schedconf.SchedulerConfError as exc:
+        raise AnsibleFilterError(f"hypertopo_scheduler_conf: {exc}") from None
+    merged = schedconf.merge_conf(
+        existing,
+        nta_arguments=dict(nta_arguments or {}),
+        nta_enabled=bool(nta_enabled),
+        default_actions=default_actions,
+        default_tiers=list(default_tiers or []),
+    )
+    return {
+        "text": schedconf.dump_conf(merged),
+        "conf": merged,
+        "changed": existing is None or merged != existing,
+        "existed": existing is not None,
+        "nta_enabled": schedconf.nta_enabled(merged),
+    }
+
+
+class FilterModule:
+    """hypertopo scheduler-configuration filter."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"hypertopo_scheduler_conf": hypertopo_scheduler_conf}

@@ -1,0 +1,177 @@
+"""Plan the node-label writes of the ``node_labels`` role (pure logic, no API calls).
+
+Input: the labels the inventory wants (node -> labels, from the topology model)
+and ONE listing of the cluster's Nodes. Output: a patch per node whose labels
+differ (and only those), plus the reports the role prints:
+
+* inventory hosts that have no Node in the cluster (``missing``);
+* Nodes that carry GPUs but are not in the inventory (``unmanaged_gpu_nodes``);
+* Nodes that carry our marker label but left the inventory (``pruned``).
+
+The project owns only its label keys (:data:`hypertopo.topology.model.MANAGED_LABEL_KEYS`):
+every other key on a Node is left alone. A key is removed with a ``null`` value
+in a strategic-merge (or JSON merge) patch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
+
+GPU_RESOURCE = "nvidia.com/gpu"
+VANISHED = "the Node no longer exists (deleted after the listing)"
+
+
+class LabelPlanError(ValueError):
+    """The inputs cannot be planned (malformed desired labels or Node listing)."""
+
+
+def _node_name(node: Mapping[str, Any]) -> str:
+    try:
+        name = node["metadata"]["name"]
+    except (KeyError, TypeError):
+        raise LabelPlanError(f"a Node in the listing has no metadata.name: {node!r:.200}") from None
+    if not isinstance(name, str) or not name:
+        raise LabelPlanError(f"a Node in the listing has an invalid metadata.name: {name!r}")
+    return name
+
+
+def _gpu_count(node: Mapping[str, Any], resource: str) -> int:
+    """Allocatable ``resource`` of a Node as an integer (0 when absent or not a plain integer)."""
+    value = ((node.get("status") or {}).get("allocatable") or {}).get(resource)
+    if value is None:
+        return 0
+    match = re.fullmatch(r"\s*(\d+)\s*", str(value))
+    return int(match.group(1)) if match else 0
+
+
+def _natural(name: str) -> tuple[str, int]:
+    digits = len(name) - len(name.rstrip("0123456789"))
+    return (name[:-digits], int(name[-digits:])) if digits else (name, -1)
+
+
+def plan_node_labels(
+    desired: Mapping[str, Mapping[str, str]],
+    nodes: Iterable[Mapping[str, Any]],
+    *,
+    managed_keys: Iterable[str] = MANAGED_LABEL_KEYS,
+    marker: str = LABEL_MANAGED,
+    prune: bool = True,
+    gpu_resource: str = GPU_RESOURCE,
+) -> dict[str, Any]:
+    """Compare the wanted labels with the cluster's Nodes and return the writes to make.
+
+    ``desired`` maps node name -> labels (only keys in ``managed_keys``; anything
+    else is rejected, because the role must never write keys it does not own).
+    ``nodes`` is the ``resources`` list of a ``kubernetes.core.k8s_info`` Node listing.
+
+    For an inventory node, each managed key is set to its wanted value; a managed
+    key the inventory no longer wants is removed (when ``prune``). For a cluster
+    node that is not in the inventory but carries ``marker`` (we labelled it
+    earlier), every managed key is removed (when ``prune``). Nodes whose labels
+    already match get no patch at all.
+
+    Returns a dict with ``patches`` (Node patch objects, ``null`` = remove the key),
+    ``changes`` (node -> {set, remove}), ``missing``, ``unmanaged_gpu_nodes``,
+    ``pruned``, ``unchanged`` (count), ``nodes_total``.
+    """
+    keys = tuple(managed_keys)
+    key_set = set(keys)
+    if marker not in key_set:
+        raise LabelPlanError(f"the marker label {marker!r} must be one of the managed keys {sorted(key_set)}")
+    for node, labels in desired.items():
+        if not isinstance(labels, Mapping):
+            raise LabelPlanError(f"labels for node {node!r} must be a mapping, got {labels!r}")
+        foreign = sorted(set(labels) - key_set)
+        if foreign:
+            raise LabelPlanError(
+                f"labels for node {node!r} include keys this project does not own: {foreign} "
+                f"(owned: {sorted(key_set)})"
+            )
+
+    listed: dict[str, Mapping[str, Any]] = {}
+    for node in nodes:
+        listed[_node_name(node)] = node
+
+    patches: list[dict[str, Any]] = []
+    changes: dict[str, dict[str, Any]] = {}
+    pruned: list[str] = []
+    unchanged = 0
+    for name in sorted(listed, key=_natural):
+        node = listed[name]
+        current = dict((node.get("metadata") or {}).get("labels") or {})
+        patch: dict[str, str | None] = {}
+        if name in desired:
+            wanted = {k: str(v) for k, v in desired[name].items()}
+            for key in keys:
+                if key in wanted:
+                    if current.get(key) != wanted[key]:
+                        patch[key] = wanted[key]
+                elif prune and key in current:
+                    patch[key] = None
+        elif prune and current.get(marker) is not None:
+            patch = {key: None for key in keys if key in current}
+            pruned.append(name)
+        if not patch:
+            unchanged += 1
+            continue
+        patches.append({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": patch}})
+        changes[name] = {
+            "set": {k: v for k, v in patch.items() if v is not None},
+            "remove": sorted(k for k, v in patch.items() if v is None),
+        }
+
+    missing = sorted((n for n in desired if n not in listed), key=_natural)
+    unmanaged_gpu = sorted(
+        (n for n, node in listed.items() if n not in desired and _gpu_count(node, gpu_resource) > 0),
+        key=_natural,
+    )
+    return {
+        "patches": patches,
+        "changes": changes,
+        "missing": missing,
+        "unmanaged_gpu_nodes": unmanaged_gpu,
+        "pruned": pruned,
+        "unchanged": unchanged,
+        "nodes_total": len(listed),
+    }
+
+
+def patch_failures(result: Mapping[str, Any], patches: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Nodes whose patch did not land, from a ``kubernetes.core.k8s`` result over a list of definitions.
+
+    The module reports a vanished object under ``state: patched`` as a warning (not
+    an error), and with ``continue_on_error`` a failed request as ``error``; both
+    are returned here as ``{node, reason}`` so the role can fail with their names.
+    """
+    names = [p["metadata"]["name"] for p in patches]
+    inner = result.get("result")
+    if isinstance(inner, Mapping) and isinstance(inner.get("results"), list):
+        results = list(inner["results"])
+    else:  # a single definition: the module returns that one result at the top level
+        results = [result]
+    failures: list[dict[str, str]] = []
+    for name, res in zip(names, results, strict=False):
+        if not isinstance(res, Mapping):
+            continue
+        error = res.get("error")
+        if error:
+            msg = error.get("msg") if isinstance(error, Mapping) else str(error)
+            failures.append({"node": name, "reason": _short(str(msg))})
+            continue
+        for warning in res.get("warnings") or []:
+            if "was not found" in str(warning):
+                failures.append({"node": name, "reason": VANISHED})
+                break
+    if len(results) < len(names) and not result.get("skipped"):
+        for name in names[len(results) :]:
+            failures.append({"node": name, "reason": "no result returned by the module"})
+    return failures
+
+
+def _short(msg: str, limit: int = 300) -> str:
+    msg = " ".join(msg.split())
+    return msg if len(msg) <= limit else msg[: limit - 3] + "..."
