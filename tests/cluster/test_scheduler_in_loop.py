@@ -95,12 +95,37 @@ def test_c_hard_tier2_job_is_placed_across_leaves(cluster_ws: Workspace) -> None
     assert len(set(bound.values())) == 3
 
 
-def test_d_without_the_nta_plugin_the_tier1_limit_is_not_enforced(cluster, cluster_ws: Workspace) -> None:
-    ws = cluster_ws
-    layout = ws.two_leaf_topology(nodes_per_leaf=2, gpus=8)
-    with cluster.scheduler_conf(nta=False):
+@pytest.fixture(scope="module")
+def cluster_without_nta(cluster_factory):
+    """A private control plane whose vc-scheduler runs the role's configuration
+    minus the network-topology-aware plugin (the shared one is never changed)."""
+    return cluster_factory(nta=False)
+
+
+def test_d_without_the_nta_plugin_the_tier1_limit_is_not_enforced(cluster_without_nta) -> None:
+    c = cluster_without_nta
+    conf = c.cp.layout.scheduler_conf.read_text()
+    assert "network-topology-aware" not in conf
+    ws = c.workspace("d-no-nta")
+    try:
+        layout = ws.two_leaf_topology(nodes_per_leaf=2, gpus=8)
+        # the very job of test (b) that stays Pending with the plugin
         ws.create_job("spans", [Task("worker", 3, gpus=8)], network_topology=HARD_TIER1)
         bound = ws.wait_bound("spans", 3, timeout=30)
-    assert {leaf_of(layout, n) for n in bound.values()} == set(layout), bound
-    st = cluster.cp.load_state()
-    assert st is not None and st.nta, "the scheduler configuration was not restored"
+        assert {leaf_of(layout, n) for n in bound.values()} == set(layout), bound
+    finally:
+        ws.cleanup()
+
+
+def test_d_switching_the_plugin_back_on_enforces_the_limit_again(cluster_without_nta) -> None:
+    """The hot switch (`hypertopo-cluster conf --nta`): same binary, same cluster,
+    only the configuration file differs."""
+    c = cluster_without_nta
+    with c.scheduler_conf(nta=True):
+        ws = c.workspace("d-nta-again")
+        try:
+            ws.two_leaf_topology(nodes_per_leaf=2, gpus=8)
+            ws.create_job("spans", [Task("worker", 3, gpus=8)], network_topology=HARD_TIER1)
+            assert_stays_pending(ws, "spans", 3)
+        finally:
+            ws.cleanup()

@@ -429,8 +429,13 @@ class ControlPlane:
 
     # ---- up
 
-    def up(self, *, owner: str = "cli") -> State:
-        """Start the control plane, or return the running one if it is healthy."""
+    def up(self, *, owner: str = "cli", nta: bool | None = None) -> State:
+        """Start the control plane, or return the running one if it is healthy.
+
+        A new vc-scheduler gets the ``scheduler_config`` role's default
+        configuration; ``nta=False``/``True`` forces the network-topology-aware
+        plugin out/in (an already running cluster is left as it is).
+        """
         with self.locked():
             st = self.status()
             if st.healthy and st.state is not None:
@@ -442,9 +447,9 @@ class ControlPlane:
                     "stopping what is left of it and starting afresh"
                 )
                 self._teardown(st.state)
-            return self._start(owner)
+            return self._start(owner, nta)
 
-    def _start(self, owner: str) -> State:
+    def _start(self, owner: str, nta: bool | None = None) -> State:
         t_start = time.monotonic()
         check_binaries(self.bin_dir)
         crd_dir = ensure_crds(self.crd_dir, log=self.log)
@@ -476,7 +481,7 @@ class ControlPlane:
                 t0 = time.monotonic()
                 apply_crds(rest, crd_dir)
                 self.log(f"Volcano CRDs established ({time.monotonic() - t0:.1f} s)")
-                state.nta = write_scheduler_conf(L)
+                state.nta = write_scheduler_conf(L, nta=nta)
                 self._start_volcano(state)
                 t0 = time.monotonic()
                 wait_ready(

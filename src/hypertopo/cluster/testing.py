@@ -78,13 +78,23 @@ class Cluster:
 
     @contextlib.contextmanager
     def scheduler_conf(self, *, nta: bool | None) -> Iterator[None]:
-        """Run the body with another vc-scheduler configuration; always restore the
-        role's default afterwards (hot reload, ~0.1-1 s each way)."""
+        """Run the body with another vc-scheduler configuration, then restore the
+        previous one (hot reload, well under a second each way).
+
+        Changing the *shared* cluster's configuration affects every test running
+        against it at the same time; prefer a private cluster
+        (``cluster_factory``) for that.
+        """
+        from hypertopo import schedconf
+
+        state = self.cp.load_state()
+        previous = True if state is None else state.nta
+        role_default = schedconf.nta_enabled(schedconf.default_conf_from_role())
         self.cp.set_scheduler_conf(nta=nta)
         try:
             yield
         finally:
-            self.cp.set_scheduler_conf(nta=None)
+            self.cp.set_scheduler_conf(nta=None if previous == role_default else previous)
 
     def workspace(self, test_name: str) -> Workspace:
         return Workspace.create(self, test_name)
