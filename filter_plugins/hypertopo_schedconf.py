@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,16 +77,20 @@ def hypertopo_scheduler_conf(
     default_tiers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """See DOCUMENTATION."""
+    # Plain Python types: Ansible passes tagged str/int subclasses that yaml.safe_dump refuses.
+    nta_arguments, default_tiers, default_actions = json.loads(
+        json.dumps([nta_arguments or {}, default_tiers or [], str(default_actions)])
+    )
     try:
-        existing = schedconf.parse_conf(existing_text)
+        existing = schedconf.parse_conf(str(existing_text) if existing_text else None)
     except schedconf.SchedulerConfError as exc:
         raise AnsibleFilterError(f"hypertopo_scheduler_conf: {exc}") from None
     merged = schedconf.merge_conf(
         existing,
-        nta_arguments=dict(nta_arguments or {}),
+        nta_arguments=nta_arguments,
         nta_enabled=bool(nta_enabled),
         default_actions=default_actions,
-        default_tiers=list(default_tiers or []),
+        default_tiers=default_tiers,
     )
     return {
         "text": schedconf.dump_conf(merged),
