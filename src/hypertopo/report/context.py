@@ -1,0 +1,212 @@
+"""What every report format shows, computed once: jobs, pods, network, comparison, warnings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from hypertopo.report.compare import comparison
+from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, TIMES, role_of, summarise_roles
+from hypertopo.report.svg import Mark
+
+PAIR_TITLES = {
+    "prefill-internal": "prefill-internal",
+    "decode-internal": "decode-internal",
+    "prefill-decode": "prefill ↔ decode",
+}
+
+
+def build_context(
+    model: Mapping[str, Any],
+    predicted: Mapping[str, Any],
+    verification: Mapping[str, Any] | None = None,
+    *,
+    kv_model: Mapping[str, Any] | None = None,
+    role_keywords: Mapping[str, str] = DEFAULT_ROLE_KEYWORDS,
+) -> dict[str, Any]:
+    """Plain data for the text, JSON and HTML reports."""
+    jobs = _jobs(model, predicted, verification, role_keywords)
+    side = "actual_node" if verification is not None else "predicted_node"
+    for job in jobs:
+        nodes: dict[str, list[str]] = {}
+        for pod in job["pods"]:
+            if pod["role"] and pod[side]:
+                nodes.setdefault(pod["role"], []).append(pod[side])
+        job["network"] = summarise_roles(model, nodes, kv_model=kv_model)
+    marks, ghosts = _marks(jobs, verification is not None)
+    chosen: dict[str, list[str]] = {}
+    for job in jobs:
+        side = job["actual"] if verification is not None and job["actual"]["hypernode"] else job["predicted"]
+        if side["hypernode"]:
+            chosen.setdefault(side["hypernode"], []).append(job["name"])
+    if verification is not None:
+        network = verification["network"]
+    else:
+        planned: dict[str, list[str]] = {}
+        for job in jobs:
+            for pod in job["pods"]:
+                if pod["role"] and pod["predicted_node"]:
+                    planned.setdefault(pod["role"], []).append(pod["predicted_node"])
+        network = {"predicted": summarise_roles(model, planned, kv_model=kv_model), "actual": None}
+    shown = network["actual" if verification is not None else "predicted"]["prefill-decode"]
+    for job in jobs:
+        own = job["network"]["prefill-decode"]
+        has_role = any(p["role"] for p in job["pods"])
+        job["kv"] = (own if own.get("pairs") else shown) if has_role else None
+    baseline_marks: list[Mark] = []
+    baseline_chosen: dict[str, list[str]] = {}
+    for job in (predicted.get("baseline") or {}).get("jobs") or []:
+        for p in job.get("placements") or []:
+            if p.get("node"):
+                role = role_of(p.get("task", ""), job["name"], role_keywords) or "other"
+                baseline_marks.append(Mark(p["pod"], p["node"], role, job["name"]))
+        if job.get("hypernode"):
+            baseline_chosen.setdefault(job["hypernode"], []).append(job["name"])
+    return {
+        "source": model.get("source", ""),
+        "verified": verification is not None,
+        "ok": None if verification is None else bool(verification["ok"]),
+        "failures": list((verification or {}).get("failures") or []),
+        "differences": list((verification or {}).get("differences") or []),
+        "jobs": jobs,
+        "marks": marks,
+        "ghosts": ghosts,
+        "chosen": chosen,
+        "network": network,
+        "comparison": comparison(model, predicted, verification, kv_model=kv_model),
+        "warnings": _warnings(predicted, model),
+        "pod_count": len(marks),
+        "baseline_marks": baseline_marks,
+        "baseline_chosen": baseline_chosen,
+    }
+
+
+def _jobs(
+    model: Mapping[str, Any],
+    predicted: Mapping[str, Any],
+    verification: Mapping[str, Any] | None,
+    keywords: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    if verification is not None:
+        engine = {(j["name"], j.get("namespace") or "default"): j for j in predicted.get("jobs") or []}
+        out = []
+        for job in verification["jobs"]:
+            src = engine.get((job["name"], job["namespace"]), {})
+            out.append({**job, "ties": src.get("ties") or [], "reasons": src.get("reasons") or []})
+        return out
+    out = []
+    for job in predicted.get("jobs") or []:
+        rows = []
+        for p in job.get("placements") or []:
+            leaf = model["hosts"].get(p.get("node") or "", {}).get("leaf")
+            rows.append(
+                {
+                    "pod": p["pod"],
+                    "task": p.get("task", ""),
+                    "role": role_of(p.get("task", ""), job["name"], keywords),
+                    "predicted_node": p.get("node"),
+                    "actual_node": None,
+                    "predicted_leaf": leaf,
+                    "actual_leaf": None,
+                    "match": None,
+                }
+            )
+        leaves = Counter(r["predicted_leaf"] for r in rows if r["predicted_leaf"])
+        out.append(
+            {
+                "kind": job.get("kind", "Job"),
+                "name": job["name"],
+                "namespace": job.get("namespace") or "default",
+                "feasible": job.get("feasible"),
+                "predicted": {
+                    "hypernode": job.get("hypernode"),
+                    "tier": job.get("tier"),
+                    "pods_per_leaf": dict(sorted(leaves.items())),
+                },
+                "actual": {"hypernode": None, "tier": None, "pods_per_leaf": {}},
+                "pods": rows,
+                "bound": 0,
+                "constraint": job.get("network_topology"),
+                "ties": job.get("ties") or [],
+                "reasons": job.get("reasons") or [],
+            }
+        )
+    return out
+
+
+def _marks(jobs: list[dict[str, Any]], actual: bool) -> tuple[list[Mark], list[Mark]]:
+    marks: list[Mark] = []
+    ghosts: list[Mark] = []
+    for job in jobs:
+        for pod in job["pods"]:
+            role = pod["role"] or "other"
+            node = pod["actual_node"] if actual else pod["predicted_node"]
+            if node:
+                marks.append(Mark(pod["pod"], node, role, job["name"]))
+            if actual and pod["predicted_node"] and pod["predicted_node"] != pod["actual_node"]:
+                ghosts.append(Mark(pod["pod"], pod["predicted_node"], role, job["name"]))
+    return marks, ghosts
+
+
+def _warnings(predicted: Mapping[str, Any], model: Mapping[str, Any]) -> list[str]:
+    out: list[str] = [f"inventory: {w}" for w in model.get("warnings") or []]
+    out += [warning_text(w) for w in predicted.get("warnings") or []]
+    for job in predicted.get("jobs") or []:
+        out += [f"{job['name']}: {warning_text(w)}" for w in job.get("warnings") or []]
+    seen: set[str] = set()
+    return [w for w in out if not (w in seen or seen.add(w))]
+
+
+def warning_text(warning: Any) -> str:
+    """A warning of the engine as one line (strings as they are; mappings by their message)."""
+    if isinstance(warning, Mapping):
+        text = warning.get("message") or warning.get("text") or ""
+        code = warning.get("code") or warning.get("id")
+        if text:
+            return f"[{code}] {text}" if code else str(text)
+        return ", ".join(f"{k}={v}" for k, v in warning.items())
+    return str(warning)
+
+
+def fmt_counts(counts: Mapping[str, int] | None) -> str:
+    """``ib-switch0: 6, ib-switch1: 6`` or ``-``."""
+    if not counts:
+        return "-"
+    return ", ".join(f"{k}: {v}" for k, v in counts.items())
+
+
+def fmt_hypernode(side: Mapping[str, Any]) -> str:
+    if not side.get("hypernode"):
+        return "-"
+    return f"{side['hypernode']} (tier {side['tier']})"
+
+
+def fmt_classes(summary: Mapping[str, Any] | None) -> str:
+    if not summary or not summary.get("pairs"):
+        return "-"
+    return ", ".join(f"{summary['class_labels'][c]} {TIMES}{n}" for c, n in summary["classes"].items())
+
+
+def fmt_kv(summary: Mapping[str, Any] | None) -> str:
+    kv = (summary or {}).get("kv_ms")
+    if not kv:
+        return "-"
+    return f"{kv['mean']:.1f} / {kv['worst']:.1f}"
+
+
+def pods_per_leaf_of(job: Mapping[str, Any]) -> dict[str, int]:
+    """Per-leaf counts of the placed pods (actual when bound, else predicted)."""
+    return job["actual"]["pods_per_leaf"] or job["predicted"]["pods_per_leaf"]
+
+
+__all__ = [
+    "PAIR_TITLES",
+    "build_context",
+    "fmt_classes",
+    "fmt_counts",
+    "fmt_hypernode",
+    "fmt_kv",
+    "pods_per_leaf_of",
+    "warning_text",
+]

@@ -1,0 +1,336 @@
+"""Compare the predicted placement (the engine's hints) with the pods Kubernetes actually bound.
+
+:func:`verify` is pure: it takes the engine's output, the Pod objects as the API returns them
+(``kubectl get pods -o json`` items or ``kubernetes.core.k8s_info`` ``resources``) and the
+inventory model, and returns a plain, JSON-serialisable verdict:
+
+* ``ok`` / ``failures`` — hard rules: every predicted pod exists and is bound to a node of the
+  inventory; a job with ``networkTopology.mode: hard`` has all its bound pods under one switch of
+  tier <= ``highestTierAllowed``; no pod of an IB-required role sits under an Ethernet leaf (a
+  role is IB-required when its pods require ``topology.kubernetes.io/switch-type In [ib]`` by
+  node affinity or nodeSelector, or when it is listed in ``ib_required_roles``);
+* ``differences`` — what differs from the prediction without breaking a rule (another node of a
+  tie, another HyperNode, other per-leaf counts);
+* per job: each pod's predicted and actual node and leaf, the HyperNode (the lowest switch
+  holding all bound pods) and its tier, pods per leaf, predicted and actual;
+* ``network``: the pair classes achieved (prefill-internal, decode-internal, prefill-decode)
+  with latency, bandwidth and KV-cache ms, predicted and actual.
+
+Not checked: per-task ``partitionPolicy`` tier limits (pods do not say which partition they
+are in).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, role_of, summarise_roles
+
+LABEL_JOB = "volcano.sh/job-name"
+LABEL_TASK = "volcano.sh/task-spec"
+ANNOTATION_GROUP = "scheduling.k8s.io/group-name"
+SWITCH_TYPE_KEY = "topology.kubernetes.io/switch-type"
+
+
+@dataclass(frozen=True)
+class _Pod:
+    name: str
+    namespace: str
+    job: str
+    group: str
+    task: str
+    node: str | None
+    ib_required: bool
+
+
+def verify(
+    predicted: Mapping[str, Any],
+    actual_pods: Sequence[Mapping[str, Any]],
+    model: Mapping[str, Any],
+    *,
+    ib_required_roles: Iterable[str] = (),
+    role_keywords: Mapping[str, str] = DEFAULT_ROLE_KEYWORDS,
+    jobs: Sequence[Mapping[str, Any]] = (),
+    kv_model: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Predicted vs actual placement; see the module docstring for the rules and the output.
+
+    ``jobs`` are the Volcano Job / PodGroup objects that were submitted; their
+    ``spec.networkTopology`` gives the hard constraints (a predicted job may also carry it as
+    ``network_topology``). ``role_keywords`` maps a role to the word that identifies it in a
+    task or job name.
+    """
+    tree = _Tree(model)
+    pods = [_parse_pod(p) for p in actual_pods]
+    ib_roles = set(ib_required_roles)
+    failures: list[str] = []
+    differences: list[str] = []
+    out_jobs: list[dict[str, Any]] = []
+    nodes_by_role: dict[str, dict[str, list[str]]] = {"predicted": {}, "actual": {}}
+    specs = {(_ns(j), j.get("metadata", {}).get("name")): j for j in jobs}
+    for job in predicted.get("jobs") or []:
+        name, namespace = job["name"], job.get("namespace") or "default"
+        mine = _pods_of(job, namespace, pods)
+        result = _verify_job(job, mine, tree, ib_roles, role_keywords, failures, differences)
+        constraint = _constraint(job, specs.get((namespace, name)))
+        result["constraint"] = constraint
+        _check_constraint(result, constraint, failures)
+        out_jobs.append(result)
+        for row in result["pods"]:
+            if row["role"] is None:
+                continue
+            for side in ("predicted", "actual"):
+                if row[f"{side}_node"] and row[f"{side}_node"] in tree.hosts:
+                    nodes_by_role[side].setdefault(row["role"], []).append(row[f"{side}_node"])
+    network = {side: summarise_roles(model, nodes_by_role[side], kv_model=kv_model) for side in nodes_by_role}
+    return {
+        "ok": not failures,
+        "failures": failures,
+        "differences": differences,
+        "jobs": out_jobs,
+        "network": network,
+        "summary": {
+            "pods": sum(len(j["pods"]) for j in out_jobs),
+            "bound": sum(j["bound"] for j in out_jobs),
+            "matching_nodes": sum(1 for j in out_jobs for p in j["pods"] if p["match"]),
+        },
+    }
+
+
+class _Tree:
+    """Lookups over the model: host -> leaf, switch -> parent/tier/type, lowest common switch."""
+
+    def __init__(self, model: Mapping[str, Any]) -> None:
+        self.switches = {s["name"]: s for s in model["switches"]}
+        self.hosts = {name: h["leaf"] for name, h in model["hosts"].items()}
+
+    def chain(self, switch: str) -> list[str]:
+        out: list[str] = []
+        cur: str | None = switch
+        while cur is not None and cur not in out:
+            out.append(cur)
+            cur = self.switches[cur]["parent"]
+        return out
+
+    def lca(self, nodes: Iterable[str]) -> str | None:
+        leaves = sorted({self.hosts[n] for n in nodes if n in self.hosts})
+        if not leaves:
+            return None
+        common = self.chain(leaves[0])
+        for leaf in leaves[1:]:
+            up = set(self.chain(leaf))
+            common = [s for s in common if s in up]
+        return common[0] if common else None
+
+    def tier(self, switch: str | None) -> int | None:
+        return None if switch is None else int(self.switches[switch]["tier"])
+
+
+def _ns(obj: Mapping[str, Any]) -> str:
+    return (obj.get("metadata") or {}).get("namespace") or "default"
+
+
+def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
+    meta = pod.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    annotations = meta.get("annotations") or {}
+    spec = pod.get("spec") or {}
+    return _Pod(
+        name=str(meta.get("name", "")),
+        namespace=_ns(pod),
+        job=str(labels.get(LABEL_JOB, "")),
+        group=str(annotations.get(ANNOTATION_GROUP, "")),
+        task=str(labels.get(LABEL_TASK) or annotations.get(LABEL_TASK) or ""),
+        node=spec.get("nodeName") or None,
+        ib_required=requires_ib(spec),
+    )
+
+
+def requires_ib(pod_spec: Mapping[str, Any]) -> bool:
+    """True when a pod spec can only run on IB leaves (node affinity or nodeSelector)."""
+    if (pod_spec.get("nodeSelector") or {}).get(SWITCH_TYPE_KEY) == "ib":
+        return True
+    node_affinity = (pod_spec.get("affinity") or {}).get("nodeAffinity") or {}
+    required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+    terms = required.get("nodeSelectorTerms") or []
+    return bool(terms) and all(_term_requires_ib(t) for t in terms)
+
+
+def _term_requires_ib(term: Mapping[str, Any]) -> bool:
+    for expr in term.get("matchExpressions") or []:
+        values = set(expr.get("values") or [])
+        if expr.get("key") == SWITCH_TYPE_KEY and expr.get("operator") == "In" and values == {"ib"}:
+            return True
+    return False
+
+
+def _pods_of(job: Mapping[str, Any], namespace: str, pods: Sequence[_Pod]) -> list[_Pod]:
+    name = job["name"]
+    predicted = {p["pod"] for p in job.get("placements") or []}
+    group = re.compile(rf"^{re.escape(name)}(-[0-9a-f-]{{36}})?$")
+    return [
+        p
+        for p in pods
+        if p.namespace == namespace
+        and (p.job == name or p.name in predicted or (not p.job and p.group and group.match(p.group)))
+    ]
+
+
+def _verify_job(
+    job: Mapping[str, Any],
+    pods: Sequence[_Pod],
+    tree: _Tree,
+    ib_roles: set[str],
+    keywords: Mapping[str, str],
+    failures: list[str],
+    differences: list[str],
+) -> dict[str, Any]:
+    name = job["name"]
+    ties = job.get("ties") or []
+    want = {p["pod"]: p for p in job.get("placements") or []}
+    have = {p.name: p for p in pods}
+    rows = []
+    for pod_name in sorted(set(want) | set(have), key=natural_key):
+        pred, act = want.get(pod_name), have.get(pod_name)
+        task = (act.task if act else "") or (pred or {}).get("task", "")
+        role = role_of(task, name, keywords)
+        row = {
+            "pod": pod_name,
+            "task": task,
+            "role": role,
+            "predicted_node": (pred or {}).get("node"),
+            "actual_node": act.node if act else None,
+            "predicted_leaf": tree.hosts.get((pred or {}).get("node") or ""),
+            "actual_leaf": tree.hosts.get(act.node) if act and act.node else None,
+        }
+        row["match"] = row["predicted_node"] is not None and row["predicted_node"] == row["actual_node"]
+        rows.append(row)
+        _check_pod(row, act, pred, tree, ib_roles, ties, failures, differences)
+    bound = [r["actual_node"] for r in rows if r["actual_node"]]
+    planned = [r["predicted_node"] for r in rows if r["predicted_node"]]
+    actual_hn = tree.lca(bound)
+    result = {
+        "kind": job.get("kind", "Job"),
+        "name": name,
+        "namespace": job.get("namespace") or "default",
+        "feasible": job.get("feasible"),
+        "predicted": {
+            "hypernode": job.get("hypernode") or tree.lca(planned),
+            "tier": job.get("tier") if job.get("hypernode") else tree.tier(tree.lca(planned)),
+            "pods_per_leaf": _per_leaf(r["predicted_leaf"] for r in rows),
+        },
+        "actual": {
+            "hypernode": actual_hn,
+            "tier": tree.tier(actual_hn),
+            "pods_per_leaf": _per_leaf(r["actual_leaf"] for r in rows),
+        },
+        "pods": rows,
+        "bound": len(bound),
+    }
+    _compare_job(result, ties, differences)
+    return result
+
+
+def _check_pod(
+    row: Mapping[str, Any],
+    act: _Pod | None,
+    pred: Mapping[str, Any] | None,
+    tree: _Tree,
+    ib_roles: set[str],
+    ties: Any,
+    failures: list[str],
+    differences: list[str],
+) -> None:
+    pod = row["pod"]
+    if act is None:
+        failures.append(f"pod {pod}: predicted on {row['predicted_node']} but no such pod exists")
+        return
+    if act.node is None:
+        failures.append(f"pod {pod}: not bound to a node (spec.nodeName is empty)")
+        return
+    if act.node not in tree.hosts:
+        failures.append(f"pod {pod}: bound to {act.node}, which is not in the inventory")
+        return
+    leaf = tree.switches[tree.hosts[act.node]]
+    if leaf["type"] != "ib" and (act.ib_required or row["role"] in ib_roles):
+        why = "its pod requires switch-type ib" if act.ib_required else f"role {row['role']} is IB-required"
+        failures.append(f"pod {pod}: on {act.node} under Ethernet leaf {leaf['name']}, but {why}")
+    if pred is None:
+        differences.append(f"pod {pod}: bound to {act.node} but not in the prediction")
+    elif not row["match"]:
+        tie = " (within the reported tie set)" if _mentions(ties, act.node) else ""
+        differences.append(f"pod {pod}: predicted {row['predicted_node']}, actual {act.node}{tie}")
+
+
+def _compare_job(result: Mapping[str, Any], ties: Any, differences: list[str]) -> None:
+    pred, act = result["predicted"], result["actual"]
+    name = result["name"]
+    if result["bound"] and pred["hypernode"] != act["hypernode"]:
+        tie = " (within the reported tie set)" if _mentions(ties, act["hypernode"]) else ""
+        differences.append(
+            f"job {name}: predicted HyperNode {pred['hypernode']} (tier {pred['tier']}), "
+            f"actual {act['hypernode']} (tier {act['tier']}){tie}"
+        )
+    if result["bound"] and pred["pods_per_leaf"] != act["pods_per_leaf"]:
+        differences.append(
+            f"job {name}: pods per leaf predicted {_fmt_counts(pred['pods_per_leaf'])}, "
+            f"actual {_fmt_counts(act['pods_per_leaf'])}"
+        )
+    if result["feasible"] is False and result["bound"]:
+        differences.append(f"job {name}: predicted infeasible, but {result['bound']} pod(s) were bound")
+
+
+def _constraint(job: Mapping[str, Any], spec_obj: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    topo = None
+    if spec_obj is not None:
+        topo = (spec_obj.get("spec") or {}).get("networkTopology")
+    topo = topo or job.get("network_topology") or job.get("networkTopology")
+    if not topo:
+        return None
+    limit = topo.get("highestTierAllowed", topo.get("highest_tier_allowed"))
+    return {"mode": topo.get("mode", "hard"), "highest_tier_allowed": limit}
+
+
+def _check_constraint(
+    result: Mapping[str, Any], constraint: Mapping[str, Any] | None, failures: list[str]
+) -> None:
+    if not constraint or constraint["mode"] != "hard" or constraint["highest_tier_allowed"] is None:
+        return
+    if not result["bound"]:
+        return
+    limit = int(constraint["highest_tier_allowed"])
+    actual = result["actual"]
+    if actual["hypernode"] is None or actual["tier"] is None or actual["tier"] > limit:
+        where = (
+            f"{actual['hypernode']} (tier {actual['tier']})" if actual["hypernode"] else "no common switch"
+        )
+        failures.append(
+            f"job {result['name']}: mode hard, highestTierAllowed {limit}, but its pods are only "
+            f"together under {where}"
+        )
+
+
+def _per_leaf(leaves: Iterable[str | None]) -> dict[str, int]:
+    counts = Counter(leaf for leaf in leaves if leaf)
+    return {leaf: counts[leaf] for leaf in sorted(counts, key=natural_key)}
+
+
+def _fmt_counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in counts.items()) or "none"
+
+
+def _mentions(value: Any, needle: str | None) -> bool:
+    """Whether ``needle`` occurs as a string anywhere in ``value`` (the engine's tie sets)."""
+    if needle is None:
+        return False
+    return f'"{needle}"' in json.dumps(value, default=str)
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort key putting node2 before node10 and pod-2 before pod-10."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
