@@ -1,0 +1,240 @@
+"""verify(): predicted vs actual placement, each failure rule, and what is only a difference."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from hypertopo.verify import requires_ib, verify
+
+from .conftest import DECODE_NODES, PREFILL_NODES, make_pod, pods_from
+
+
+def job_spec(name: str, mode: str, tier: int) -> dict:
+    return {
+        "apiVersion": "batch.volcano.sh/v1alpha1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"networkTopology": {"mode": mode, "highestTierAllowed": tier}},
+    }
+
+
+def move(pods: list[dict], pod_name: str, node: str | None) -> list[dict]:
+    out = copy.deepcopy(pods)
+    for pod in out:
+        if pod["metadata"]["name"] == pod_name:
+            pod["spec"]["nodeName"] = node
+            return out
+    raise AssertionError(pod_name)
+
+
+PREFILL_0 = "pd-prefill-service-prefill-worker-0"
+DECODE_0 = "pd-decode-service-decode-worker-0"
+
+
+def test_exact_match_is_ok_with_hypernode_tier_and_leaves(seed_model, predicted, pods):
+    result = verify(predicted, pods, seed_model)
+    assert result["ok"], result["failures"]
+    assert result["failures"] == [] and result["differences"] == []
+    assert result["summary"] == {"pods": 24, "bound": 24, "matching_nodes": 24}
+    for job in result["jobs"]:
+        assert job["predicted"]["hypernode"] == job["actual"]["hypernode"] == "ib-switch4"
+        assert job["predicted"]["tier"] == job["actual"]["tier"] == 2
+        assert job["actual"]["pods_per_leaf"] == {"ib-switch0": 6, "ib-switch1": 6}
+        assert job["predicted"]["pods_per_leaf"] == job["actual"]["pods_per_leaf"]
+        assert all(p["match"] for p in job["pods"])
+    prefill = result["jobs"][0]["pods"]
+    assert [p["actual_node"] for p in prefill] == PREFILL_NODES
+    assert {p["role"] for p in prefill} == {"prefill"}
+    assert {p["role"] for p in result["jobs"][1]["pods"]} == {"decode"}
+
+
+def test_pair_classes_achieved(seed_model, predicted, pods):
+    net = verify(predicted, pods, seed_model)["network"]["actual"]
+    # 6 + 6 pods per role on two IB leaves: C(6,2)*2 = 30 same-leaf pairs, 6*6 = 36 across leaves.
+    assert net["prefill-internal"]["pairs"] == 66
+    assert net["prefill-internal"]["classes"] == {"same-leaf": 30, "ib-aggregation": 36}
+    assert net["decode-internal"]["classes"] == {"same-leaf": 30, "ib-aggregation": 36}
+    assert net["prefill-decode"]["pairs"] == 144
+    assert net["prefill-decode"]["classes"] == {"same-leaf": 72, "ib-aggregation": 72}
+    assert net["prefill-decode"]["bandwidth_gbps"]["min"] == 200
+    kv = net["prefill-decode"]["kv_ms"]
+    assert 0 < kv["mean"] <= kv["worst"]
+
+
+def test_tie_broken_node_is_a_difference_not_a_failure(seed_model, predicted, pods):
+    pods = move(pods, PREFILL_0, "node4")  # an A100 node of the same leaf: say the engine's tie
+    predicted["jobs"][0]["ties"] = [{"pod": PREFILL_0, "nodes": ["node0", "node4"]}]
+    result = verify(predicted, pods, seed_model)
+    assert result["ok"]
+    assert result["differences"] == [
+        f"pod {PREFILL_0}: predicted node0, actual node4 (within the reported tie set)"
+    ]
+    row = result["jobs"][0]["pods"][0]
+    assert (row["predicted_node"], row["actual_node"], row["match"]) == ("node0", "node4", False)
+
+
+def test_other_leaf_changes_counts_and_hypernode_as_differences(seed_model, predicted, pods):
+    # All prefill pods on ib-switch0 in the prediction, but one landed on ib-switch1.
+    job = predicted["jobs"][0]
+    job["placements"] = [dict(p, node=f"node{i}") for i, p in enumerate(job["placements"])]
+    job["hypernode"], job["tier"] = "ib-switch0", 1
+    pods = pods_from(predicted)
+    pods = move(pods, PREFILL_0, "node64")
+    result = verify(predicted, pods, seed_model)
+    assert result["ok"]
+    text = "\n".join(result["differences"])
+    assert "predicted HyperNode ib-switch0 (tier 1), actual ib-switch4 (tier 2)" in text
+    assert "pods per leaf predicted ib-switch0: 12, actual ib-switch0: 11, ib-switch1: 1" in text
+
+
+@pytest.mark.parametrize("source", ["jobs", "engine"])
+def test_hard_constraint_violated_fails(seed_model, predicted, pods, source):
+    pods = move(pods, PREFILL_0, "node64")  # prefill now spans both IB leaves... and tier 1 is the limit
+    kwargs = {}
+    if source == "jobs":
+        kwargs["jobs"] = [job_spec("pd-prefill-service", "hard", 1)]
+    else:
+        predicted["jobs"][0]["network_topology"] = {"mode": "hard", "highestTierAllowed": 1}
+    result = verify(predicted, pods, seed_model, **kwargs)
+    assert not result["ok"]
+    assert result["failures"] == [
+        "job pd-prefill-service: mode hard, highestTierAllowed 1, but its pods are only together "
+        "under ib-switch4 (tier 2)"
+    ]
+    assert result["jobs"][0]["constraint"] == {"mode": "hard", "highest_tier_allowed": 1}
+
+
+def test_hard_constraint_met_and_soft_never_fails(seed_model, predicted, pods):
+    jobs = [job_spec("pd-prefill-service", "hard", 2), job_spec("pd-decode-service", "soft", 1)]
+    assert verify(predicted, pods, seed_model, jobs=jobs)["ok"]
+    # soft at tier 1 with pods across leaves: reported, not failed
+    spread = move(pods, DECODE_0, "node130")
+    result = verify(predicted, spread, seed_model, jobs=jobs, ib_required_roles=())
+    assert all("highestTierAllowed" not in f for f in result["failures"])
+
+
+def test_ethernet_landing_of_ib_required_pod_fails(seed_model, predicted, pods):
+    pods = move(pods, DECODE_0, "node129")  # RTX 4090 under eth-switch2
+    result = verify(predicted, pods, seed_model)
+    assert not result["ok"]
+    assert result["failures"] == [
+        f"pod {DECODE_0}: on node129 under Ethernet leaf eth-switch2, but its pod requires switch-type ib"
+    ]
+    decode = result["jobs"][1]
+    assert decode["actual"]["hypernode"] == "eth-switch6" and decode["actual"]["tier"] == 3
+
+
+def test_ethernet_landing_of_configured_ib_role_fails(seed_model, predicted):
+    pods = [
+        make_pod(p["pod"], job["name"], p["task"], p["node"], ib=False)
+        for job in predicted["jobs"]
+        for p in job["placements"]
+    ]
+    pods = move(pods, DECODE_0, "node129")
+    assert verify(predicted, pods, seed_model)["ok"]  # nothing asks for IB: only a difference
+    result = verify(predicted, pods, seed_model, ib_required_roles=["decode"])
+    assert result["failures"] == [
+        f"pod {DECODE_0}: on node129 under Ethernet leaf eth-switch2, but role decode is IB-required"
+    ]
+
+
+def test_unbound_missing_and_unknown_node_fail(seed_model, predicted, pods):
+    pods = move(pods, PREFILL_0, None)
+    pods = move(pods, DECODE_0, "gpu-node-999")
+    pods = [p for p in pods if p["metadata"]["name"] != "pd-decode-service-decode-worker-11"]
+    result = verify(predicted, pods, seed_model)
+    assert not result["ok"]
+    assert result["failures"] == [
+        f"pod {PREFILL_0}: not bound to a node (spec.nodeName is empty)",
+        f"pod {DECODE_0}: bound to gpu-node-999, which is not in the inventory",
+        "pod pd-decode-service-decode-worker-11: predicted on node86 but no such pod exists",
+    ]
+    assert result["summary"]["bound"] == 22  # 24 - unbound - missing; the unknown node is bound
+
+
+def test_extra_pod_is_a_difference_and_foreign_pods_are_ignored(seed_model, predicted, pods):
+    pods = [
+        *pods,
+        make_pod("pd-decode-service-decode-worker-12", "pd-decode-service", "decode-worker", "node91"),
+        make_pod("someone-else-0", "someone-else", "worker", "node130", ib=False),
+    ]
+    result = verify(predicted, pods, seed_model)
+    assert result["ok"]
+    assert result["differences"] == [
+        "pod pd-decode-service-decode-worker-12: bound to node91 but not in the prediction",
+        "job pd-decode-service: pods per leaf predicted ib-switch0: 6, ib-switch1: 6, "
+        "actual ib-switch0: 6, ib-switch1: 7",
+    ]
+    assert all("someone-else" not in p["pod"] for j in result["jobs"] for p in j["pods"])
+
+
+def test_predicted_infeasible_but_bound_is_a_difference(seed_model, predicted, pods):
+    predicted["jobs"][1]["feasible"] = False
+    result = verify(predicted, pods, seed_model)
+    assert result["ok"]
+    assert result["differences"] == ["job pd-decode-service: predicted infeasible, but 12 pod(s) were bound"]
+
+
+def test_role_keywords_and_podgroup_pods(seed_model):
+    predicted = {
+        "jobs": [
+            {
+                "kind": "PodGroup",
+                "name": "llm",
+                "namespace": "serving",
+                "feasible": True,
+                "hypernode": "ib-switch0",
+                "tier": 1,
+                "placements": [
+                    {"pod": "llm-ctx-0", "task": "ctx", "node": "node0"},
+                    {"pod": "llm-gen-0", "task": "gen", "node": "node2"},
+                ],
+            }
+        ],
+        "warnings": [],
+    }
+    pods = []
+    for name, node in (("llm-ctx-0", "node0"), ("llm-gen-0", "node2")):
+        pod = make_pod(name, "", "", node)
+        pod["metadata"]["namespace"] = "serving"
+        pod["metadata"]["labels"] = {}
+        pod["metadata"]["annotations"] = {"scheduling.k8s.io/group-name": "llm"}
+        pods.append(pod)
+    result = verify(predicted, pods, seed_model, role_keywords={"prefill": "ctx", "decode": "gen"})
+    assert result["ok"] and not result["differences"]
+    assert [p["role"] for p in result["jobs"][0]["pods"]] == ["prefill", "decode"]
+    assert result["network"]["actual"]["prefill-decode"]["classes"] == {"same-leaf": 1}
+
+
+def test_requires_ib_reads_affinity_and_node_selector():
+    assert requires_ib(make_pod("a", "j", "t", None)["spec"])
+    assert not requires_ib(make_pod("a", "j", "t", None, ib=False)["spec"])
+    assert requires_ib({"nodeSelector": {"topology.kubernetes.io/switch-type": "ib"}})
+    either = {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "topology.kubernetes.io/switch-type",
+                                    "operator": "In",
+                                    "values": ["ib"],
+                                }
+                            ]
+                        },
+                        {"matchExpressions": [{"key": "gpu-type", "operator": "In", "values": ["h100"]}]},
+                    ]
+                }
+            }
+        }
+    }
+    assert not requires_ib(either)  # terms are ORed: the second allows Ethernet nodes
+
+
+def test_decode_nodes_fixture_is_the_articles(seed_model):
+    assert {seed_model["hosts"][n]["gpu_model"] for n in DECODE_NODES} == {"rtx4090"}
+    assert {seed_model["hosts"][n]["gpu_model"] for n in PREFILL_NODES} == {"h100"}
