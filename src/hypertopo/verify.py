@@ -102,6 +102,27 @@ def verify(
     }
 
 
+def pod_list(value: Any) -> list[dict[str, Any]]:
+    """Pods from what a caller has: a list, a ``kind: List`` (``items``), a ``k8s_info`` result
+    (``resources``), or nothing."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        if "resources" in value:
+            return list(value["resources"] or [])
+        if "items" in value:
+            return list(value["items"] or [])
+        if value.get("kind") == "Pod":
+            return [dict(value)]
+        raise ValueError("pods: expected a list of Pods, a List (items) or a k8s_info result (resources)")
+    if isinstance(value, (list, tuple)):
+        out: list[dict[str, Any]] = []
+        for item in value:
+            out += pod_list(item) if isinstance(item, Mapping) and item.get("kind") != "Pod" else [item]
+        return out
+    raise ValueError(f"pods: expected a list or a mapping, got {type(value).__name__}")
+
+
 class _Tree:
     """Lookups over the model: host -> leaf, switch -> parent/tier/type, lowest common switch."""
 
