@@ -1,0 +1,150 @@
+# Copyright: hypertopo contributors
+# Apache-2.0
+"""Ansible filters for the pd_services role (thin adapters over ``hypertopo.workloads``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+DOCUMENTATION = r"""
+name: pd_binding_status
+short_description: Helpers of the pd_services role (binding progress, preflight verdict, teardown)
+description:
+  - C(pd_binding_status(pods, expected)) - how many of the listed pods exist and are bound (C(spec.nodeName)
+    set); C(done) when at least O(expected) are bound and none is pending.
+  - C(pd_preflight_failures(hints, objects)) - splits the C(topology_hints) answer into C(blocking)
+    (workloads with a hard constraint predicted infeasible, with reasons), C(advisory) and C(warnings).
+  - C(pd_hard_workloads(objects)) - names of the workloads Volcano treats as hard (mode hard with a tier).
+  - C(pd_owned_by(objects, owners)) - delete stubs for the objects whose ownerReferences point at one of
+    O(owners) (PodGroups of our Jobs; no garbage collector needed).
+  - C(pd_delete_objects(objects)) - delete stubs (apiVersion, kind, name, namespace).
+  - C(pd_with_labels(objects, labels)) - the objects carrying every one of O(labels).
+  - C(pd_foreign_clashes(desired, existing, labels)) - rendered objects whose name is taken by an object
+    without our labels (never adopted or overwritten).
+  - C(pd_placement_summary(placements, nodes, label_keys)) - per label key, label value of the pods' nodes
+    -> number of pods.
+  - C(pd_other_pods(pods, objects)) - the pods that do not belong to the given workloads (the placement
+    preflight counts them as holding resources).
+  - C(pd_hints_table(hints)) - one line per predicted job (feasible, HyperNode, tier, pods).
+  - C(pd_scheduling_report(podgroups, events, pods, owner_names)) - readable lines with PodGroup phases and
+    conditions, the scheduler's latest events and the pods' PodScheduled conditions (only PodGroups owned by
+    O(owner_names) or their ReplicaSets when given).
+options:
+  _input:
+    description: The pods (C(pd_binding_status)), the hints (C(pd_preflight_failures)), the objects
+      (C(pd_hard_workloads), C(pd_owned_by), C(pd_delete_objects)) or the PodGroups (C(pd_scheduling_report)).
+    type: raw
+    required: true
+  expected:
+    description: Number of pods that must be bound (C(pd_binding_status)).
+    type: int
+author: hypertopo contributors
+"""
+
+EXAMPLES = r"""
+- name: Wait until every pod is bound
+  kubernetes.core.k8s_info:
+    kind: Pod
+    namespace: llm
+    label_selectors: ["volcano.sh/job-name in (pd-prefill-service,pd-decode-service)"]
+  register: __pods
+  until: (__pods.resources | pd_binding_status(24)).done
+  retries: 60
+  delay: 2
+"""
+
+RETURN = r"""
+_value:
+  description: See the description of each filter.
+  type: raw
+"""
+
+try:
+    from hypertopo import workloads
+except ImportError:  # running from a clone without the editable install
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from hypertopo import workloads
+
+
+def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:
+    """See DOCUMENTATION."""
+    return workloads.binding_status(pods or [], int(expected))
+
+
+def pd_preflight_failures(hints: dict[str, Any], objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """See DOCUMENTATION."""
+    return workloads.preflight_failures(hints or {}, objects or [])
+
+
+def pd_hard_workloads(objects: list[dict[str, Any]]) -> list[str]:
+    """See DOCUMENTATION."""
+    return workloads.hard_workloads(objects or [])
+
+
+def pd_owned_by(objects: list[dict[str, Any]], owners: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """See DOCUMENTATION."""
+    return workloads.owned_by(objects or [], owners or [])
+
+
+def pd_delete_objects(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """See DOCUMENTATION."""
+    return workloads.delete_objects(objects or [])
+
+
+def pd_scheduling_report(
+    podgroups: list[dict[str, Any]],
+    events: list[dict[str, Any]] | None = None,
+    pods: list[dict[str, Any]] | None = None,
+) -> list[str]:
+    """See DOCUMENTATION."""
+    return workloads.scheduling_report(podgroups or [], events or [], pods or [])
+
+
+def pd_with_labels(objects: list[dict[str, Any]], labels: dict[str, str]) -> list[Any]:
+    """See DOCUMENTATION."""
+    return workloads.with_labels(objects or [], labels or {})
+
+
+def pd_foreign_clashes(
+    desired: list[dict[str, Any]], existing: list[dict[str, Any]], labels: dict[str, str]
+) -> list[str]:
+    """See DOCUMENTATION."""
+    return workloads.foreign_clashes(desired or [], existing or [], labels or {})
+
+
+def pd_placement_summary(
+    placements: dict[str, str], nodes: list[dict[str, Any]], label_keys: list[str]
+) -> dict[str, dict[str, int]]:
+    """See DOCUMENTATION."""
+    return workloads.placement_summary(placements or {}, nodes or [], label_keys or [])
+
+
+def pd_other_pods(pods: list[dict[str, Any]], objects: list[dict[str, Any]]) -> list[Any]:
+    """See DOCUMENTATION."""
+    return workloads.other_pods(pods or [], objects or [])
+
+
+def pd_hints_table(hints: dict[str, Any]) -> list[str]:
+    """See DOCUMENTATION."""
+    return workloads.hints_table(hints or {})
+
+
+class FilterModule:
+    """hypertopo workload filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "pd_binding_status": pd_binding_status,
+            "pd_preflight_failures": pd_preflight_failures,
+            "pd_hard_workloads": pd_hard_workloads,
+            "pd_owned_by": pd_owned_by,
+            "pd_delete_objects": pd_delete_objects,
+            "pd_scheduling_report": pd_scheduling_report,
+            "pd_with_labels": pd_with_labels,
+            "pd_other_pods": pd_other_pods,
+            "pd_hints_table": pd_hints_table,
+            "pd_foreign_clashes": pd_foreign_clashes,
+            "pd_placement_summary": pd_placement_summary,
+        }
