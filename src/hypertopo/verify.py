@@ -284,7 +284,7 @@ def _check_pod(
     if pred is None:
         differences.append(f"pod {pod}: bound to {act.node} but not in the prediction")
     elif not row["match"]:
-        tie = " (within the reported tie set)" if _mentions(ties, act.node) else ""
+        tie = _tie_note(ties, act.node, pod)
         differences.append(f"pod {pod}: predicted {row['predicted_node']}, actual {act.node}{tie}")
 
 
@@ -292,7 +292,7 @@ def _compare_job(result: Mapping[str, Any], ties: Any, differences: list[str]) -
     pred, act = result["predicted"], result["actual"]
     name = result["name"]
     if result["bound"] and pred["hypernode"] != act["hypernode"]:
-        tie = " (within the reported tie set)" if _mentions(ties, act["hypernode"]) else ""
+        tie = _tie_note(ties, act["hypernode"], None)
         differences.append(
             f"job {name}: predicted HyperNode {pred['hypernode']} (tier {pred['tier']}), "
             f"actual {act['hypernode']} (tier {act['tier']}){tie}"
@@ -345,11 +345,28 @@ def _fmt_counts(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in counts.items()) or "none"
 
 
-def _mentions(value: Any, needle: str | None) -> bool:
-    """Whether ``needle`` occurs as a string anywhere in ``value`` (the engine's tie sets)."""
-    if needle is None:
-        return False
-    return f'"{needle}"' in json.dumps(value, default=str)
+def _tie_note(ties: Any, actual: str | None, pod: str | None) -> str:
+    """Whether ``actual`` is in a tie set the engine reported (for ``pod``, or at HyperNode level).
+
+    Ties are ``{"level", "pod", "chosen", "candidates", "count", ...}``; the candidate list may be
+    cut short, in which case an unlisted choice may still be one of the tied ones.
+    """
+    if actual is None or not isinstance(ties, list):
+        return ""
+    for tie in ties:
+        if not isinstance(tie, Mapping):
+            if f'"{actual}"' in json.dumps(tie, default=str):
+                return " (within the reported tie set)"
+            continue
+        if tie.get("pod") not in (None, pod):
+            continue
+        candidates = [str(c) for c in tie.get("candidates") or []]
+        if actual in candidates:
+            return " (within the reported tie set)"
+        count = int(tie.get("count") or len(candidates))
+        if pod is not None and tie.get("pod") == pod and count > len(candidates):
+            return f" (the reported tie set has {count} candidates, {len(candidates)} listed)"
+    return ""
 
 
 def natural_key(text: str) -> tuple[Any, ...]:

@@ -65,7 +65,9 @@ def test_pair_classes_achieved(seed_model, predicted, pods):
 
 def test_tie_broken_node_is_a_difference_not_a_failure(seed_model, predicted, pods):
     pods = move(pods, PREFILL_0, "node4")  # an A100 node of the same leaf: say the engine's tie
-    predicted["jobs"][0]["ties"] = [{"pod": PREFILL_0, "nodes": ["node0", "node4"]}]
+    predicted["jobs"][0]["ties"] = [
+        {"level": "node", "pod": PREFILL_0, "chosen": "node0", "candidates": ["node0", "node4"], "count": 2}
+    ]
     result = verify(predicted, pods, seed_model)
     assert result["ok"]
     assert result["differences"] == [
@@ -73,6 +75,23 @@ def test_tie_broken_node_is_a_difference_not_a_failure(seed_model, predicted, po
     ]
     row = result["jobs"][0]["pods"][0]
     assert (row["predicted_node"], row["actual_node"], row["match"]) == ("node0", "node4", False)
+
+
+def test_tie_notes_name_a_cut_tie_list_and_hypernode_ties(seed_model, predicted, pods):
+    pods = move(pods, PREFILL_0, "node7")
+    predicted["jobs"][0]["ties"] = [
+        {"level": "node", "pod": PREFILL_0, "chosen": "node0", "candidates": ["node0", "node4"], "count": 9},
+        {"level": "hypernode", "pod": None, "chosen": "ib-switch4", "candidates": ["ib-switch4"], "count": 1},
+    ]
+    result = verify(predicted, pods, seed_model)
+    assert result["differences"] == [
+        f"pod {PREFILL_0}: predicted node0, actual node7 (the reported tie set has 9 candidates, 2 listed)"
+    ]
+    pods = move(pods, "pd-decode-service-decode-worker-3", "node2")  # tie at another pod: no note
+    result = verify(predicted, pods, seed_model)
+    assert (
+        result["differences"][-1] == "pod pd-decode-service-decode-worker-3: predicted node11, actual node2"
+    )
 
 
 def test_other_leaf_changes_counts_and_hypernode_as_differences(seed_model, predicted, pods):
