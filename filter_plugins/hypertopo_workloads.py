@@ -28,6 +28,8 @@ description:
   - C(pd_other_pods(pods, objects)) - the pods that do not belong to the given workloads (the placement
     preflight counts them as holding resources).
   - C(pd_hints_table(hints)) - one line per predicted job (feasible, HyperNode, tier, pods).
+  - C(pd_stale_workloads(owned, desired, changed)) - owned workloads to delete first: those the layout no
+    longer renders and Volcano Jobs whose rendered spec changed (recreated).
   - C(pd_scheduling_report(podgroups, events, pods, owner_names)) - readable lines with PodGroup phases and
     conditions, the scheduler's latest events and the pods' PodScheduled conditions (only PodGroups owned by
     O(owner_names) or their ReplicaSets when given).
@@ -131,6 +133,13 @@ def pd_hints_table(hints: dict[str, Any]) -> list[str]:
     return workloads.hints_table(hints or {})
 
 
+def pd_stale_workloads(
+    owned: list[dict[str, Any]], desired: list[dict[str, Any]], changed: list[dict[str, Any]] | None = None
+) -> list[Any]:
+    """See DOCUMENTATION."""
+    return workloads.stale_workloads(owned or [], desired or [], changed or [])
+
+
 class FilterModule:
     """hypertopo workload filters."""
 
@@ -143,6 +152,7 @@ class FilterModule:
             "pd_delete_objects": pd_delete_objects,
             "pd_scheduling_report": pd_scheduling_report,
             "pd_with_labels": pd_with_labels,
+            "pd_stale_workloads": pd_stale_workloads,
             "pd_other_pods": pd_other_pods,
             "pd_hints_table": pd_hints_table,
             "pd_foreign_clashes": pd_foreign_clashes,

@@ -246,3 +246,23 @@ def hints_table(hints: Mapping[str, Any]) -> list[str]:
             f"pods={len(job.get('placements') or [])}"
         )
     return lines
+
+
+def stale_workloads(
+    owned: Iterable[Mapping[str, Any]],
+    desired: Iterable[Mapping[str, Any]],
+    changed: Iterable[Mapping[str, Any]] = (),
+) -> list[Mapping[str, Any]]:
+    """Owned workloads to delete before applying.
+
+    Those the layout no longer renders (e.g. the seed's two Jobs after switching
+    to the joint layout), and Volcano Jobs whose rendered spec changed (a Job's
+    pods are created once, so a changed Job is recreated).
+    """
+
+    def key(o: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+        return (o.get("kind"), _meta(o).get("namespace"), _meta(o).get("name"))
+
+    wanted = {key(d) for d in desired}
+    changed_jobs = {key(c) for c in changed if c.get("kind") == "Job"}
+    return [o for o in owned if key(o) not in wanted or key(o) in changed_jobs]
