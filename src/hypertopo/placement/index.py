@@ -1,0 +1,93 @@
+"""Node lookup by name and by label, built lazily for the label keys that are asked for.
+
+Selecting nodes by ``key In [values]`` then costs the size of the answer instead
+of a scan over every node, which is what keeps 65,536-node inventories fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from hypertopo.placement.objects import LabelRequirement, LabelSelector, Node, NodeSelectorTerm
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+@cache
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``node2`` before ``node10`` (the engine's deterministic tie-break)."""
+    return tuple((1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(name) if part)
+
+
+class NodeIndex:
+    def __init__(self, nodes: Sequence[Node]) -> None:
+        self.nodes = nodes
+        self.by_name: dict[str, int] = {}
+        for node in nodes:
+            self.by_name[node.name] = node.index
+        self._by_label: dict[str, dict[str, list[int]]] = {}
+        self._regex_cache: dict[str, list[int]] = {}
+
+    def label_values(self, key: str) -> dict[str, list[int]]:
+        table = self._by_label.get(key)
+        if table is None:
+            table = {}
+            for node in self.nodes:
+                value = node.labels.get(key)
+                if value is not None:
+                    bucket = table.get(value)
+                    if bucket is None:
+                        table[value] = [node.index]
+                    else:
+                        bucket.append(node.index)
+            self._by_label[key] = table
+        return table
+
+    def _candidates(self, requirements: Iterable[LabelRequirement]) -> list[int] | None:
+        """Smallest candidate list from an indexable requirement (In / Exists), or None."""
+        best: list[int] | None = None
+        for req in requirements:
+            if req.operator == "In":
+                table = self.label_values(req.key)
+                cand: list[int] = []
+                for value in req.values:
+                    cand.extend(table.get(value, ()))
+                if len(req.values) > 1:
+                    cand.sort()
+            elif req.operator == "Exists":
+                cand = sorted(i for bucket in self.label_values(req.key).values() for i in bucket)
+            else:
+                continue
+            if best is None or len(cand) < len(best):
+                best = cand
+        return best
+
+    def select_labels(self, selector: LabelSelector) -> list[int]:
+        """Nodes matching a label selector (an empty selector matches every node)."""
+        cand = self._candidates(selector.requirements)
+        pool = cand if cand is not None else range(len(self.nodes))
+        nodes = self.nodes
+        return [i for i in pool if selector.matches(nodes[i].labels)]
+
+    def select_term(self, term: NodeSelectorTerm) -> list[int]:
+        """Nodes matching a node-affinity term."""
+        if not term.expressions and not term.fields:
+            return []
+        cand = self._candidates(term.expressions)
+        for req in term.fields:
+            if req.operator == "In":
+                named = sorted(self.by_name[v] for v in req.values if v in self.by_name)
+                if cand is None or len(named) < len(cand):
+                    cand = named
+        pool = cand if cand is not None else range(len(self.nodes))
+        nodes = self.nodes
+        return [i for i in pool if term.matches(nodes[i].name, nodes[i].labels)]
+
+    def select_regex(self, pattern: re.Pattern[str]) -> list[int]:
+        cached = self._regex_cache.get(pattern.pattern)
+        if cached is None:
+            cached = [node.index for node in self.nodes if pattern.search(node.name)]
+            self._regex_cache[pattern.pattern] = cached
+        return cached

@@ -1,0 +1,301 @@
+"""The HyperNode tree as Volcano v1.15.1's scheduler sees it.
+
+Rules (``pkg/scheduler/api/hyper_node_info.go``, ``framework/session.go``):
+
+* ``type: Node`` members: ``exactMatch`` (a name, even of a missing node),
+  ``regexMatch`` (unanchored search over node names), ``labelMatch`` (an empty
+  selector matches nothing). ``type: HyperNode`` members: only ``exactMatch``;
+  regex/label selectors on them are ignored.
+* A HyperNode's nodes are its own node members plus its children's nodes.
+* A HyperNode with two parents, or a cycle, makes the cache build fail:
+  ``HyperNodesReadyToSchedule=false`` and every job with a network topology is
+  skipped. The engine still builds a best-effort tree (first parent in natural
+  name order, cycles cut) for the scores of jobs without topology.
+* A virtual root ``<cluster-top-hypernode>`` (tier = highest tier + 1, or 1 when
+  there are no HyperNodes) adopts every parentless HyperNode and holds every node.
+* ``FindHyperNodeForNode``: the HyperNode of the lowest tier present that holds
+  the node; when a node is in several, Volcano takes one at random (map order),
+  the engine the first in natural name order, with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.index import NodeIndex, natural_key
+from hypertopo.placement.objects import HyperNodeObj, Node
+
+VIRTUAL_ROOT = "<cluster-top-hypernode>"
+MAX_LISTED = 5
+
+
+@dataclass(slots=True)
+class HyperNode:
+    name: str
+    tier: int
+    tier_name: str
+    parent: str | None = None
+    children: list[str] = field(default_factory=list)
+    nodes: list[int] = field(default_factory=list)
+    ancestors: tuple[str, ...] = ()
+    _node_set: frozenset[int] | None = None
+
+    def node_set(self) -> frozenset[int]:
+        if self._node_set is None:
+            self._node_set = frozenset(self.nodes)
+        return self._node_set
+
+
+def _summarise(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    return shown + (f" (and {len(items) - MAX_LISTED} more)" if len(items) > MAX_LISTED else "")
+
+
+class Tree:
+    """HyperNodes, the virtual root, tiers and per-node lookups."""
+
+    def __init__(self, hypernodes: Sequence[HyperNodeObj], nodes: Sequence[Node], index: NodeIndex) -> None:
+        self.nodes = nodes
+        self.index = index
+        self.warnings: list[str] = []
+        self.ready = True
+        self.not_ready_reasons: list[str] = []
+        self.hypernodes: dict[str, HyperNode] = {}
+        self.has_real_hypernodes = bool(hypernodes)
+        self._build(hypernodes)
+
+    # ------------------------------------------------------------------ build
+
+    def _build(self, objs: Sequence[HyperNodeObj]) -> None:
+        by_name: dict[str, HyperNodeObj] = {}
+        for obj in objs:
+            if obj.name in by_name:
+                raise PlacementInputError(
+                    f"{obj.where}: metadata.name: duplicate HyperNode name {obj.name!r}"
+                )
+            by_name[obj.name] = obj
+        own_nodes: dict[str, set[int]] = {}
+        member_children: dict[str, list[str]] = {}
+        parents: dict[str, list[str]] = {}
+        dangling_nodes: list[str] = []
+        for obj in objs:
+            found: set[int] = set()
+            kids: list[str] = []
+            for member in obj.members:
+                if member.type == "Node":
+                    if member.exact is not None:
+                        idx = self.index.by_name.get(member.exact)
+                        if idx is None:
+                            dangling_nodes.append(f"{obj.name}: {member.exact}")
+                        else:
+                            found.add(idx)
+                    elif member.regex is not None:
+                        found.update(self.index.select_regex(member.regex))
+                    elif member.label is not None and not member.label.empty:
+                        found.update(self.index.select_labels(member.label))
+                    continue
+                if member.exact is None:
+                    self.warnings.append(
+                        f"HyperNode {obj.name}: {member.path}: a "
+                        f"{('regexMatch' if member.regex else 'labelMatch')} "
+                        "selector on a type: HyperNode member is ignored by Volcano (only exactMatch is used)"
+                    )
+                    continue
+                if member.exact not in by_name:
+                    self.warnings.append(
+                        f"HyperNode {obj.name}: {member.path}.selector.exactMatch.name: HyperNode "
+                        f"{member.exact!r} does not exist (member ignored)"
+                    )
+                    continue
+                if member.exact not in kids:
+                    kids.append(member.exact)
+                    parents.setdefault(member.exact, []).append(obj.name)
+            if not found and not kids:
+                raise PlacementInputError(
+                    f"{obj.where}: spec.members: no member references an existing node or HyperNode"
+                )
+            own_nodes[obj.name] = found
+            member_children[obj.name] = kids
+        if dangling_nodes:
+            self.warnings.append(
+                f"HyperNode members name nodes that do not exist (ignored): {_summarise(dangling_nodes)}"
+            )
+
+        chosen_parent: dict[str, str] = {}
+        for child, plist in parents.items():
+            if len(plist) > 1:
+                ordered = sorted(plist, key=natural_key)
+                self._not_ready(
+                    f"HyperNode {child} has {len(plist)} parents ({', '.join(ordered)}): "
+                    "Volcano's HyperNode cache "
+                    "build fails, so network-topology scheduling is disabled cluster-wide (jobs with a "
+                    "networkTopology stay Pending)"
+                )
+                chosen_parent[child] = ordered[0]
+            else:
+                chosen_parent[child] = plist[0]
+        self._cut_cycles(chosen_parent)
+
+        for obj in objs:
+            self.hypernodes[obj.name] = HyperNode(
+                obj.name, obj.tier, obj.tier_name, chosen_parent.get(obj.name)
+            )
+        for child, parent in chosen_parent.items():
+            self.hypernodes[parent].children.append(child)
+        for hn in self.hypernodes.values():
+            hn.children.sort(key=natural_key)
+            if hn.parent is not None and self.hypernodes[hn.parent].tier <= hn.tier:
+                self.warnings.append(
+                    f"HyperNode {hn.parent} (tier {self.hypernodes[hn.parent].tier}) is the parent of "
+                    f"{hn.name} (tier {hn.tier}): Volcano trusts spec.tier and does not check that "
+                    "parents have higher tiers"
+                )
+
+        # real nodes: own members plus every descendant's
+        done: dict[str, set[int]] = {}
+
+        def collect(name: str) -> set[int]:
+            if name in done:
+                return done[name]
+            acc = set(own_nodes[name])
+            for kid in self.hypernodes[name].children:
+                acc |= collect(kid)
+            done[name] = acc
+            return acc
+
+        for name in self.hypernodes:
+            self.hypernodes[name].nodes = sorted(collect(name))
+
+        top_tier = max((hn.tier for hn in self.hypernodes.values()), default=0) + 1
+        root = HyperNode(VIRTUAL_ROOT, top_tier, "", None, [], [n.index for n in self.nodes])
+        for hn in self.hypernodes.values():
+            if hn.parent is None:
+                hn.parent = VIRTUAL_ROOT
+                root.children.append(hn.name)
+        root.children.sort(key=natural_key)
+        self.hypernodes[VIRTUAL_ROOT] = root
+        self.root = VIRTUAL_ROOT
+        for hn in self.hypernodes.values():
+            chain = [hn.name]
+            cur = hn.parent
+            while cur is not None:
+                chain.append(cur)
+                cur = self.hypernodes[cur].parent
+            hn.ancestors = tuple(chain)
+
+        self.tiers = sorted({hn.tier for hn in self.hypernodes.values()})
+        self.min_tier = self.tiers[0]
+        self.max_tier = self.tiers[-1]
+        self.by_tier: dict[int, list[str]] = {}
+        for hn in self.hypernodes.values():
+            self.by_tier.setdefault(hn.tier, []).append(hn.name)
+        for names in self.by_tier.values():
+            names.sort(key=natural_key)
+
+        self.tier_name_map: dict[str, int] = {}
+        for obj in objs:
+            if obj.tier_name:
+                old = self.tier_name_map.get(obj.tier_name)
+                if old is not None and old != obj.tier:
+                    self.warnings.append(
+                        f"tierName {obj.tier_name!r} is used by tiers {old} and {obj.tier}; Volcano keeps "
+                        "whichever it reads last (map order)"
+                    )
+                self.tier_name_map[obj.tier_name] = obj.tier
+
+        self._index_nodes()
+
+    def _not_ready(self, reason: str) -> None:
+        self.ready = False
+        self.not_ready_reasons.append(reason)
+        self.warnings.append(reason)
+
+    def _cut_cycles(self, parent: dict[str, str]) -> None:
+        state: dict[str, int] = {}
+        for start in sorted(parent, key=natural_key):
+            path: list[str] = []
+            cur: str | None = start
+            while cur is not None and state.get(cur, 0) == 0:
+                state[cur] = 1
+                path.append(cur)
+                cur = parent.get(cur)
+            if cur is not None and state.get(cur) == 1:
+                cycle = path[path.index(cur) :]
+                self._not_ready(
+                    "HyperNodes form a cycle (" + " -> ".join([*cycle, cur]) + "): Volcano's HyperNode cache "
+                    "build fails, so network-topology scheduling is disabled cluster-wide (jobs with a "
+                    "networkTopology stay Pending)"
+                )
+                del parent[min(cycle, key=natural_key)]
+            for name in path:
+                state[name] = 2
+
+    def _index_nodes(self) -> None:
+        count = len(self.nodes)
+        tier_pos = {tier: i for i, tier in enumerate(self.tiers)}
+        # node -> every HyperNode holding it (for the resource aggregates), and per tier the one Volcano uses
+        self.node_hns: list[list[str]] = [[] for _ in range(count)]
+        per_tier: list[list[str | None]] = [[None] * len(self.tiers) for _ in range(count)]
+        multi_leaf: list[str] = []
+        for name in sorted(self.hypernodes, key=natural_key):
+            hn = self.hypernodes[name]
+            pos = tier_pos[hn.tier]
+            for i in hn.nodes:
+                self.node_hns[i].append(name)
+                slot = per_tier[i]
+                if slot[pos] is None:
+                    slot[pos] = name
+                elif pos == 0:
+                    multi_leaf.append(f"{self.nodes[i].name} ({slot[pos]}, {name})")
+        self.node_tier_hn: list[tuple[str | None, ...]] = [tuple(s) for s in per_tier]
+        self.node_leaf: list[str | None] = [s[0] for s in per_tier]
+        if multi_leaf:
+            self.warnings.append(
+                f"nodes in two HyperNodes of the lowest tier {self.tiers[0]}: "
+                f"{_summarise(multi_leaf)}; Volcano "
+                "picks one at random for the network-topology node score (the engine takes the first by name)"
+            )
+
+    # ------------------------------------------------------------------ queries
+
+    def tier(self, name: str) -> int:
+        return self.hypernodes[name].tier
+
+    def lca(self, a: str | None, b: str | None) -> str | None:
+        """``GetLCAHyperNode``: an empty side yields the other."""
+        if not a:
+            return b
+        if not b:
+            return a
+        if a == b:
+            return a
+        seen = set(self.hypernodes[a].ancestors)
+        for anc in self.hypernodes[b].ancestors:
+            if anc in seen:
+                return anc
+        return None
+
+    def contains(self, hn: str, node: int) -> bool:
+        return hn in self.node_hns[node]
+
+    def leaf_of(self, node: int) -> str | None:
+        return self.node_leaf[node]
+
+    def lca_of_nodes(self, nodes: Sequence[int]) -> str | None:
+        """The lowest-tier HyperNode holding every node (via their lowest-tier HyperNodes)."""
+        result: str | None = None
+        for i in nodes:
+            own = self.node_leaf[i] or self.root
+            result = own if result is None else self.lca(result, own)
+        return result
+
+    def highest_allowed(self, allocated: str, tier: int) -> str | None:
+        """``getHighestAllowedHyperNode``: highest ancestor (incl. itself) with tier <= ``tier``."""
+        best = None
+        for anc in self.hypernodes[allocated].ancestors:
+            if self.hypernodes[anc].tier > tier:
+                break
+            best = anc
+        return best
