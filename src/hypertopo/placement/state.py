@@ -1,0 +1,204 @@
+"""Mutable scheduling-session state: per-node resources and pods, per-HyperNode aggregates.
+
+Mirrors Volcano's ``NodeInfo`` (``Idle``, ``Used``, ``Releasing``, ``Pipelined``,
+``FutureIdle = Idle + Releasing - Pipelined``), the k8s ``NodeInfo`` the
+predicates and nodeorder plugins read (pods, requested, non-zero requested) and
+the network-topology-aware plugin's HyperNode resource cache, whose ``used`` is
+updated by every allocate/deallocate event while ``idle``/``futureIdle`` stay as
+they were when the session opened (``initHyperNodeResourceCache``).
+
+Node state is created lazily: an untouched node is described by its allocatable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hypertopo.placement.objects import Node, PodSpecInfo, Resources
+from hypertopo.placement.tree import Tree
+
+
+@dataclass(slots=True)
+class PodOnNode:
+    """A pod occupying a node, as the affinity and port filters see it."""
+
+    key: str
+    namespace: str
+    labels: Mapping[str, str]
+    spec: PodSpecInfo
+
+
+@dataclass(slots=True)
+class NodeState:
+    idle: Resources
+    used: Resources = field(default_factory=dict)
+    releasing: Resources = field(default_factory=dict)
+    pipelined: Resources = field(default_factory=dict)
+    requested: Resources = field(default_factory=dict)  # k8s NodeInfo.Requested (all pods incl. pipelined)
+    nz_cpu: int = 0
+    nz_memory: int = 0
+    pods: list[PodOnNode] = field(default_factory=list)
+    ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+
+def _add(target: Resources, res: Mapping[str, int], sign: int = 1) -> None:
+    for key, val in res.items():
+        target[key] = target.get(key, 0) + sign * val
+
+
+class Cluster:
+    """Resources of every node and HyperNode during one simulated session."""
+
+    def __init__(
+        self, nodes: Sequence[Node], tree: Tree, hn_alloc: dict[str, Resources] | None = None
+    ) -> None:
+        self.nodes = nodes
+        self.tree = tree
+        self.states: list[NodeState | None] = [None] * len(nodes)
+        self.pods_with_affinity: set[int] = set()  # nodes hosting a pod with (anti-)affinity terms
+        self.hn_used: dict[str, Resources] = {name: {} for name in tree.hypernodes}
+        self.hn_alloc: dict[str, Resources] = hn_alloc or {}
+        self.hn_idle0: dict[str, Resources] = {}
+        self.hn_future0: dict[str, Resources] = {}
+        if hn_alloc is None:
+            self._aggregate_allocatable()
+
+    # ------------------------------------------------------------------ setup
+
+    def _aggregate_allocatable(self) -> None:
+        tree = self.tree
+        nodes = self.nodes
+        cache: dict[str, Resources] = {}
+
+        def direct(name: str) -> Resources:
+            acc: Resources = {}
+            groups: dict[int, tuple[Resources, int]] = {}
+            for i in tree.hypernodes[name].nodes:
+                alloc = nodes[i].allocatable
+                key = id(alloc)
+                got = groups.get(key)
+                groups[key] = (alloc, 1) if got is None else (alloc, got[1] + 1)
+            for alloc, count in groups.values():
+                for res, val in alloc.items():
+                    acc[res] = acc.get(res, 0) + val * count
+            return acc
+
+        def visit(name: str) -> Resources:
+            got = cache.get(name)
+            if got is not None:
+                return got
+            hn = tree.hypernodes[name]
+            kids = hn.children
+            if kids and sum(len(tree.hypernodes[k].nodes) for k in kids) == len(hn.nodes):
+                acc: Resources = {}
+                for kid in kids:
+                    _add(acc, visit(kid))
+            else:
+                for kid in kids:
+                    visit(kid)
+                acc = direct(name)
+            cache[name] = acc
+            return acc
+
+        for name in tree.hypernodes:
+            visit(name)
+        self.hn_alloc = cache
+
+    def snapshot_session_open(self) -> None:
+        """Freeze the HyperNode idle/futureIdle used by the gradient pre-filter."""
+        releasing: dict[str, Resources] = {}
+        for i, state in enumerate(self.states):
+            if state is None:
+                continue
+            for name in self.tree.node_hns[i]:
+                if state.releasing:
+                    _add(releasing.setdefault(name, {}), state.releasing)
+        for name, alloc in self.hn_alloc.items():
+            idle = dict(alloc)
+            _add(idle, self.hn_used[name], -1)
+            self.hn_idle0[name] = idle
+            future = dict(idle)
+            _add(future, releasing.get(name, {}))
+            self.hn_future0[name] = future
+
+    # ------------------------------------------------------------------ node access
+
+    def state(self, i: int) -> NodeState:
+        st = self.states[i]
+        if st is None:
+            st = NodeState(idle=dict(self.nodes[i].allocatable))
+            self.states[i] = st
+        return st
+
+    def idle(self, i: int) -> Mapping[str, int]:
+        st = self.states[i]
+        return self.nodes[i].allocatable if st is None else st.idle
+
+    def used(self, i: int) -> Mapping[str, int]:
+        st = self.states[i]
+        return {} if st is None else st.used
+
+    def future_idle(self, i: int) -> Mapping[str, int]:
+        st = self.states[i]
+        if st is None:
+            return self.nodes[i].allocatable
+        if not st.releasing and not st.pipelined:
+            return st.idle
+        out = dict(st.idle)
+        _add(out, st.releasing)
+        _add(out, st.pipelined, -1)
+        return out
+
+    def pod_count(self, i: int) -> int:
+        st = self.states[i]
+        return 0 if st is None else len(st.pods)
+
+    # ------------------------------------------------------------------ mutations
+
+    def place(self, i: int, pod: PodOnNode, resreq: Resources, status: str) -> None:
+        """Add a pod to node ``i``. ``status``: Allocated/Running/Bound (uses idle),
+        Releasing (uses idle, frees in the future) or Pipelined (waits for releasing resources)."""
+        st = self.state(i)
+        spec = pod.spec
+        if status == "Pipelined":
+            _add(st.pipelined, resreq)
+        else:
+            _add(st.idle, resreq, -1)
+            _add(st.used, resreq)
+            if status == "Releasing":
+                _add(st.releasing, resreq)
+        _add(st.requested, resreq)
+        st.nz_cpu += spec.nonzero_cpu
+        st.nz_memory += spec.nonzero_memory
+        st.pods.append(pod)
+        for port in spec.host_ports:
+            st.ports[port] = st.ports.get(port, 0) + 1
+        if spec.has_pod_affinity:
+            self.pods_with_affinity.add(i)
+        for name in self.tree.node_hns[i]:
+            _add(self.hn_used[name], resreq)
+
+    def unplace(self, i: int, pod: PodOnNode, resreq: Resources, status: str) -> None:
+        st = self.state(i)
+        spec = pod.spec
+        if status == "Pipelined":
+            _add(st.pipelined, resreq, -1)
+        else:
+            _add(st.idle, resreq)
+            _add(st.used, resreq, -1)
+            if status == "Releasing":
+                _add(st.releasing, resreq, -1)
+        _add(st.requested, resreq, -1)
+        st.nz_cpu -= spec.nonzero_cpu
+        st.nz_memory -= spec.nonzero_memory
+        for pos in range(len(st.pods) - 1, -1, -1):
+            if st.pods[pos].key == pod.key:
+                del st.pods[pos]
+                break
+        for port in spec.host_ports:
+            st.ports[port] -= 1
+        if spec.has_pod_affinity and not any(p.spec.has_pod_affinity for p in st.pods):
+            self.pods_with_affinity.discard(i)
+        for name in self.tree.node_hns[i]:
+            _add(self.hn_used[name], resreq, -1)
