@@ -1,0 +1,603 @@
+"""Volcano v1.15.1's ``allocate`` action with the network-topology-aware plugin.
+
+Mirrors ``pkg/scheduler/actions/allocate/allocate.go``:
+
+* jobs with a hard topology (after the session's soft->hard conversion) or a
+  ``subGroupPolicy`` go through ``allocateForJob``: for each gradient (eligible
+  HyperNodes of one tier, lowest tier first), dry-run every HyperNode, keep those
+  where the job becomes ready (or pipelined), take the best total subjob score and
+  replay it; subjobs run ``allocateForSubJob`` the same way inside the job's
+  HyperNode; tasks are placed one by one in task order on the best-scoring node;
+* other jobs take the flat path over all nodes;
+* a job whose gang is met but which has tasks left is put back and gets one more
+  task per round (now searching under its allocated HyperNode without pre-filter);
+* afterwards ``backfill`` places best-effort pods (no requests) on any node.
+
+Where Volcano picks at random among equal scores, the engine takes the first in
+natural name order and records the tie set; a ``random.Random`` can be given
+instead (used for expected values over ties).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypertopo.placement.conf import SchedulerConf
+from hypertopo.placement.index import natural_key
+from hypertopo.placement.model import ALLOCATED, PENDING, PIPELINED, Job, SubJob, Task
+from hypertopo.placement.objects import Node, Resources
+from hypertopo.placement.predicates import Predicates, fits
+from hypertopo.placement.scores import Scorer, same_score
+from hypertopo.placement.state import Cluster
+from hypertopo.placement.tree import Tree
+
+MAX_TIE_CANDIDATES = 8
+#: Volcano's defaults for ``PredicateNodes`` sampling (``--minimum-feasible-nodes``, adaptive percentage).
+MIN_NODES_TO_FIND = 100
+MIN_PERCENTAGE_TO_FIND = 5
+BASELINE_PERCENTAGE_TO_FIND = 50
+
+
+def nodes_to_find(total: int) -> int:
+    """``CalculateNumOfFeasibleNodesToFind`` with the default options."""
+    if total <= MIN_NODES_TO_FIND:
+        return total
+    pct = max(BASELINE_PERCENTAGE_TO_FIND - total // 125, MIN_PERCENTAGE_TO_FIND)
+    return max(total * pct // 100, MIN_NODES_TO_FIND)
+
+
+@dataclass(slots=True)
+class Op:
+    task: Task
+    node: int
+    status: str  # Allocated | Pipelined
+    tie: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class FitFailure:
+    """A task found no node in a HyperNode: the per-reason node counts (for reasons)."""
+
+    task: Task
+    hypernode: str
+    candidates: int  # nodes passing the stable filters
+    total: int  # nodes in the HyperNode
+    dynamic: dict[str, int]
+
+
+@dataclass(slots=True)
+class Attempt:
+    """What the first gang attempt of a job tried (turned into reasons when it fails)."""
+
+    gradients: list[list[str]] = field(default_factory=list)
+    failures: dict[str, FitFailure] = field(default_factory=dict)
+    pipelined_only: list[str] = field(default_factory=list)
+    no_gradient: str = ""
+
+
+class Statement:
+    def __init__(self, alloc: Allocator) -> None:
+        self.alloc = alloc
+        self.ops: list[Op] = []
+
+    def apply(self, op: Op) -> None:
+        self.alloc.apply(op)
+        self.ops.append(op)
+
+    def discard(self) -> None:
+        for op in reversed(self.ops):
+            self.alloc.revert(op)
+        self.ops = []
+
+
+class SubJobSheet:
+    __slots__ = ("pos", "tasks")
+
+    def __init__(self, tasks: list[Task], pos: int = 0) -> None:
+        self.tasks = tasks
+        self.pos = pos
+
+    def empty(self) -> bool:
+        return self.pos >= len(self.tasks)
+
+    def pop(self) -> Task:
+        task = self.tasks[self.pos]
+        self.pos += 1
+        return task
+
+    def clone(self) -> SubJobSheet:
+        return SubJobSheet(self.tasks, self.pos)
+
+
+class JobSheet:
+    def __init__(self, queued: list[SubJob], sheets: dict[str, SubJobSheet], required: set[str]) -> None:
+        self.queued = queued
+        self.sheets = sheets
+        self.required = required
+
+    def empty(self) -> bool:
+        return not self.queued
+
+    def clone(self) -> JobSheet:
+        return JobSheet(list(self.queued), {k: v.clone() for k, v in self.sheets.items()}, self.required)
+
+    def assign(self, other: JobSheet) -> None:
+        self.queued = other.queued
+        self.sheets = other.sheets
+
+
+class Allocator:
+    def __init__(
+        self,
+        conf: SchedulerConf,
+        tree: Tree,
+        nodes: Sequence[Node],
+        cluster: Cluster,
+        predicates: Predicates,
+        scorer: Scorer,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.conf = conf
+        self.tree = tree
+        self.nodes = nodes
+        self.cluster = cluster
+        self.pred = predicates
+        self.scorer = scorer
+        self.rng = rng
+        self.attempts: dict[str, Attempt] = {}
+        self._attempt: Attempt | None = None
+        self.job_decisions: dict[str, str] = {}
+        self.hn_ties: dict[str, list[dict[str, Any]]] = {}
+        self.pending_ties: list[dict[str, Any]] = []
+        self.sampling_notes: set[str] = set()
+
+    # ------------------------------------------------------------------ state changes
+
+    def apply(self, op: Op) -> None:
+        task = op.task
+        self.cluster.place(op.node, task.on_node, task.resreq, op.status)
+        task.job.set_status(task, op.status)
+        task.node = op.node
+        task.tie = op.tie
+        counts = task.subjob.node_counts
+        counts[op.node] = counts.get(op.node, 0) + 1
+
+    def revert(self, op: Op) -> None:
+        task = op.task
+        self.cluster.unplace(op.node, task.on_node, task.resreq, op.status)
+        task.job.set_status(task, PENDING)
+        task.node = None
+        task.tie = None
+        counts = task.subjob.node_counts
+        counts[op.node] -= 1
+        if not counts[op.node]:
+            del counts[op.node]
+
+    # ------------------------------------------------------------------ tie-breaking
+
+    def choose(self, names: list[str]) -> str:
+        if self.rng is not None:
+            return names[self.rng.randrange(len(names))] if len(names) > 1 else names[0]
+        return min(names, key=natural_key)
+
+    # ------------------------------------------------------------------ session
+
+    def organize(self, job: Job) -> JobSheet:
+        """``organizeJobWorksheet``."""
+        not_ready = [sj for sj in job.subjobs.values() if not job.subjob_ready(sj)]
+        counted: dict[str, int] = {}
+        for sj in job.subjobs.values():
+            if job.subjob_ready(sj):
+                counted[sj.gid] = counted.get(sj.gid, 0) + 1
+        not_ready.sort(key=self.subjob_key)
+        required: set[str] = set()
+        for sj in not_ready:
+            if counted.get(sj.gid, 0) < job.min_subjobs.get(sj.gid, 0):
+                required.add(sj.uid)
+                counted[sj.gid] = counted.get(sj.gid, 0) + 1
+        queued = []
+        sheets = {}
+        for sj in job.subjobs.values():
+            tasks = sorted(
+                (t for t in sj.tasks if t.status == PENDING and not t.best_effort), key=lambda t: t.order
+            )
+            if tasks:
+                queued.append(sj)
+                sheets[sj.uid] = SubJobSheet(tasks)
+        return JobSheet(queued, sheets, required)
+
+    def subjob_key(self, sj: SubJob) -> tuple[Any, ...]:
+        key: list[Any] = []
+        for plugin in self.conf.subjob_order_plugins:
+            key.append(-sj.priority if plugin == "priority" else sj.is_ready())
+        key.extend((sj.match_index, sj.uid))
+        return tuple(key)
+
+    def pop_subjob(self, sheet: JobSheet) -> SubJob:
+        best = min(sheet.queued, key=lambda sj: (sj.uid not in sheet.required, *self.subjob_key(sj)))
+        sheet.queued.remove(best)
+        return best
+
+    def job_key(self, job: Job) -> tuple[Any, ...]:
+        key: list[Any] = []
+        for plugin in self.conf.plugin_order:
+            if plugin == "priority" and self.conf.priority_job_order:
+                key.append(-job.priority)
+            elif plugin == "gang" and self.conf.gang:
+                key.append(job.is_ready())
+            elif plugin == "drf":
+                key.append(self.drf_share(job))
+        key.append(job.position)
+        return tuple(key)
+
+    def drf_share(self, job: Job) -> float:
+        total: Resources = {}
+        for name, val in self.cluster.hn_alloc[self.tree.root].items():
+            total[name] = val
+        allocated: Resources = {}
+        for task in job.tasks:
+            if task.status in (ALLOCATED, "Running"):
+                for key, val in task.resreq.items():
+                    allocated[key] = allocated.get(key, 0) + val
+        return max((val / total[key] for key, val in allocated.items() if total.get(key)), default=0.0)
+
+    def run(self, jobs: Sequence[Job], skip: dict[str, str]) -> None:
+        """One scheduling session over ``jobs`` (``skip``: job key -> reason, filled in)."""
+        queue: list[Job] = []
+        sheets: dict[str, JobSheet] = {}
+        for job in jobs:
+            if not job.inp.scheduled_by_volcano:
+                skip[job.key] = "not scheduled by Volcano (schedulerName is not volcano)"
+                continue
+            reason = job.job_valid()
+            if reason:
+                skip[job.key] = reason
+                continue
+            if not self.tree.ready and job.contains_topology():
+                skip[job.key] = (
+                    "HyperNodes are not ready for scheduling (" + "; ".join(self.tree.not_ready_reasons) + ")"
+                )
+                continue
+            sheet = self.organize(job)
+            if sheet.empty():
+                continue
+            queue.append(job)
+            sheets[job.key] = sheet
+        top = self.tree.root
+        while queue:
+            job = min(queue, key=self.job_key)
+            queue.remove(job)
+            sheet = sheets[job.key]
+            first = job.key not in self.attempts
+            if first:
+                self._attempt = self.attempts[job.key] = Attempt()
+            if job.contains_hard() or job.has_policy:
+                stmt = self.allocate_for_job(job, sheet, top)
+                if stmt is not None and job.job_ready():
+                    self.record_hn_tie(job)
+                    if not sheet.empty():
+                        queue.append(job)
+            else:
+                sj = job.default_subjob()
+                tasks = sheet.sheets.get(sj.uid)
+                if tasks is not None:
+                    stmt = self.allocate_tasks(sj, tasks, top)
+                    if stmt is not None and job.job_ready() and not tasks.empty():
+                        queue.append(job)
+            self._attempt = None
+            self.pending_ties = []
+        self.backfill(jobs, skip)
+
+    def record_hn_tie(self, job: Job) -> None:
+        if self.pending_ties:
+            self.hn_ties.setdefault(job.key, []).extend(self.pending_ties)
+
+    # ------------------------------------------------------------------ gradients
+
+    def gradients(
+        self, hard: bool, tier: int | None, allocated: str | None, min_res: Resources, start: str
+    ) -> list[list[str]] | None:
+        """``hyperNodeGradientFn`` (None when the search root does not exist)."""
+        nta = self.conf.nta
+        if not nta.enabled or not nta.gradient or not hard or tier is None:
+            return [[start]]
+        tree = self.tree
+        root = start
+        if allocated:
+            highest = tree.highest_allowed(allocated, tier)
+            if highest is None:
+                return None
+            lca = tree.lca(start, highest)
+            if lca == highest:
+                root = start
+            elif lca == start:
+                root = highest
+            else:
+                return None
+        by_tier: dict[int, list[str]] = {}
+        queue = [root]
+        seen = {root}
+        idle0 = self.cluster.hn_idle0
+        future0 = self.cluster.hn_future0
+        while queue:
+            nxt = []
+            for name in queue:
+                hn = tree.hypernodes[name]
+                if hn.tier <= tier and (
+                    allocated or fits(min_res, idle0[name]) or fits(min_res, future0[name])
+                ):
+                    by_tier.setdefault(hn.tier, []).append(name)
+                for kid in hn.children:
+                    if kid not in seen:
+                        seen.add(kid)
+                        nxt.append(kid)
+            queue = nxt
+        return [by_tier[t] for t in sorted(by_tier)]
+
+    # ------------------------------------------------------------------ allocateForJob
+
+    def allocate_for_job(self, job: Job, sheet: JobSheet, start: str) -> Statement | None:
+        if sheet.empty():
+            return None
+        hard = job.topology is not None and job.topology.hard
+        tier = job.topology.tier if job.topology else None
+        grads = self.gradients(hard, tier, job.allocated_hn, job.min_resources, start)
+        attempt = self._attempt
+        if grads is None:
+            if attempt is not None:
+                attempt.no_gradient = (
+                    f"no HyperNode search root for allocated {job.allocated_hn} within tier {tier}"
+                )
+            return None
+        if attempt is not None:
+            attempt.gradients = grads
+        for gradient in grads:
+            results: dict[
+                str, tuple[list[Op], JobSheet, float, dict[str, str | None], list[dict[str, Any]]]
+            ] = {}
+            for hn in gradient:
+                job.reset_fit_errors()
+                copy = sheet.clone()
+                snapshot = {uid: sj.allocated_hn for uid, sj in job.subjobs.items()}
+                stmts: list[Statement] = []
+                total = 0.0
+                decisions: dict[str, str | None] = {}
+                ties: list[dict[str, Any]] = []
+                while copy.queued:
+                    sj = self.pop_subjob(copy)
+                    got = self.allocate_for_subjob(sj, copy.sheets[sj.uid], hn)
+                    if got is not None and got[0].ops:
+                        stmt, score, tie = got
+                        stmts.append(stmt)
+                        total += score
+                        decisions[sj.uid] = sj.allocated_hn
+                        if tie is not None:
+                            ties.append(tie)
+                        if not copy.sheets[sj.uid].empty():
+                            copy.queued.append(sj)
+                        if job.job_ready():
+                            break
+                for uid, value in snapshot.items():
+                    job.subjobs[uid].allocated_hn = value
+                ops = [op for stmt in stmts for op in stmt.ops]
+                if ops and (job.job_ready() or job.job_pipelined()):
+                    results[hn] = (ops, copy, total, decisions, ties)
+                    if attempt is not None and not job.job_ready():
+                        attempt.pipelined_only.append(hn)
+                for stmt in stmts:
+                    stmt.discard()
+            if not results:
+                continue
+            best, tie = self.best_hypernode({hn: r[2] for hn, r in results.items()}, None)
+            ops, copy, _score, decisions, sub_ties = results[best]
+            self.pending_ties = ([tie] if tie else []) + sub_ties
+            final = Statement(self)
+            for op in ops:
+                final.apply(Op(op.task, op.node, op.status, op.tie))
+            sheet.assign(copy)
+            self.job_decisions[job.key] = best
+            if job.job_ready():
+                job.allocated_hn = self.tree.lca(job.allocated_hn, best)
+                for uid, hn_name in decisions.items():
+                    sj = job.subjobs[uid]
+                    sj.allocated_hn = self.tree.lca(sj.allocated_hn, hn_name)
+            return final
+        return None
+
+    def best_hypernode(
+        self, scores: dict[str, float], subjob: SubJob | None
+    ) -> tuple[str, dict[str, Any] | None]:
+        top = max(scores.values())
+        tied = sorted((hn for hn, s in scores.items() if same_score(s, top)), key=natural_key)
+        chosen = self.choose(tied)
+        if len(tied) == 1:
+            return chosen, None
+        tie: dict[str, Any] = {
+            "level": "hypernode",
+            "pod": None,
+            "chosen": chosen,
+            "candidates": tied[:MAX_TIE_CANDIDATES],
+            "count": len(tied),
+            "tier": self.tree.tier(chosen),
+        }
+        if subjob is not None:
+            tie["subgroup"] = subjob.uid.split("/")[-1] if subjob.uid != subjob.job.key else None
+        return chosen, tie
+
+    # ------------------------------------------------------------------ allocateForSubJob
+
+    def allocate_for_subjob(
+        self, sj: SubJob, sheet: SubJobSheet, job_hn: str
+    ) -> tuple[Statement, float, dict[str, Any] | None] | None:
+        if sheet.empty():
+            return None
+        job = sj.job
+        hard = sj.hard
+        tier = sj.topology.tier if sj.topology else None
+        grads = self.gradients(hard, tier, sj.allocated_hn, sj.pending_resources() if hard else {}, job_hn)
+        if grads is None:
+            return None
+        for gradient in grads:
+            results: dict[str, tuple[list[Op], SubJobSheet]] = {}
+            for hn in gradient:
+                job.reset_fit_errors(sj)
+                copy = sheet.clone()
+                stmt = self.allocate_tasks(sj, copy, hn)
+                if stmt is not None and stmt.ops:
+                    results[hn] = (list(stmt.ops), copy)
+                    stmt.discard()
+            if not results:
+                continue
+            scores = self.subjob_scores(sj, list(results))
+            best, tie = self.best_hypernode(scores, sj)
+            ops, copy = results[best]
+            final = Statement(self)
+            for op in ops:
+                final.apply(Op(op.task, op.node, op.status, op.tie))
+            sj.allocated_hn = self.tree.lca(sj.allocated_hn, best)
+            sheet.pos = copy.pos
+            return final, scores[best], tie
+        return None
+
+    def subjob_scores(self, sj: SubJob, hypernodes: list[str]) -> dict[str, float]:
+        nta = self.conf.nta
+        if not nta.enabled or not nta.hypernode_order:
+            return dict.fromkeys(hypernodes, 0.0)
+        request = self.scorer.binpack_request([t.resreq for t in sj.tasks])
+        return self.scorer.subjob_hypernode_scores(request, hypernodes, self.task_num_fn(sj), len(sj.tasks))
+
+    def task_num_fn(self, sj: SubJob) -> Callable[[str], int]:
+        def task_num(hn: str) -> int:
+            node_hns = self.tree.node_hns
+            return sum(count for node, count in sj.node_counts.items() if hn in node_hns[node])
+
+        return task_num
+
+    # ------------------------------------------------------------------ allocateResourcesForTasks
+
+    def allocate_tasks(self, sj: SubJob, sheet: SubJobSheet, hn: str) -> Statement | None:
+        job = sj.job
+        hn_info = self.tree.hypernodes[hn]
+        if not hn_info.nodes:
+            return None
+        stmt = Statement(self)
+        allocated = sj.allocated_hn
+        while not sheet.empty():
+            task = sheet.pop()
+            if job.task_has_fit_errors(sj, task):
+                job.record_fit_error(sj, task)
+                continue
+            feasible, failure = self.predicate_nodes(task, hn)
+            if not feasible:
+                job.record_fit_error(sj, task)
+                if self._attempt is not None and failure is not None:
+                    self._attempt.failures[hn] = failure
+                if job.need_continue_allocating(sj):
+                    continue
+                break
+            node, tie = self.prioritize(task, feasible, sj, allocated if sj.with_topology else None)
+            if node is None:
+                continue
+            if fits(task.resreq, self.cluster.idle(node)):
+                stmt.apply(Op(task, node, ALLOCATED, tie))
+            elif fits(task.resreq, self.cluster.future_idle(node)):
+                stmt.apply(Op(task, node, PIPELINED, tie))
+            else:
+                continue
+            if sj.with_topology:
+                leaf = self.tree.node_leaf[node]
+                if leaf:
+                    allocated = leaf if not allocated else self.tree.lca(leaf, allocated)
+            if job.subjob_ready(sj):
+                break
+        if job.subjob_ready(sj) or job.subjob_pipelined(sj):
+            return stmt
+        stmt.discard()
+        return None
+
+    def predicate_nodes(self, task: Task, hn: str) -> tuple[list[int], FitFailure | None]:
+        spec = task.pod.spec
+        candidates = self.pred.candidates(spec, hn)
+        ctx = self.pred.affinity_context(spec, task.pod.namespace, task.pod.labels)
+        out: list[int] = []
+        dynamic: dict[str, int] = {}
+        reason_of = self.pred.dynamic_reason
+        resreq = task.resreq
+        for i in candidates:
+            reason = reason_of(spec, resreq, i, ctx)
+            if reason is None:
+                out.append(i)
+            else:
+                dynamic[reason] = dynamic.get(reason, 0) + 1
+        failure = None
+        if not out:
+            failure = FitFailure(task, hn, len(candidates), len(self.tree.hypernodes[hn].nodes), dynamic)
+        elif len(out) > nodes_to_find(len(self.tree.hypernodes[hn].nodes)):
+            self.sampling_notes.add(hn)
+        return out, failure
+
+    def prioritize(
+        self, task: Task, feasible: list[int], sj: SubJob, allocated: str | None
+    ) -> tuple[int | None, dict[str, Any] | None]:
+        cluster = self.cluster
+        resreq = task.resreq
+        idle_fit = [i for i in feasible if fits(resreq, cluster.idle(i))]
+        buckets = [idle_fit] if idle_fit else [[i for i in feasible if fits(resreq, cluster.future_idle(i))]]
+        for bucket in buckets:
+            if not bucket:
+                continue
+            if len(bucket) == 1:
+                return bucket[0], None
+            scores = self.scorer.score_nodes(
+                task.pod.spec,
+                task.pod.namespace,
+                task.pod.labels,
+                bucket,
+                sj.with_topology,
+                allocated,
+                self.task_num_fn(sj),
+                len(sj.tasks),
+            )
+            top = max(scores.values())
+            tied = [i for i, s in scores.items() if same_score(s, top)]
+            if len(tied) == 1:
+                return tied[0], None
+            names = [self.nodes[i].name for i in tied]
+            chosen_name = self.choose(names)
+            chosen = tied[names.index(chosen_name)]
+            return chosen, self.tie_record(task, chosen, tied)
+        return None, None
+
+    def tie_record(self, task: Task, chosen: int, tied: list[int]) -> dict[str, Any]:
+        leaf_of = self.tree.node_leaf
+        leaves = sorted({leaf_of[i] or self.tree.root for i in tied}, key=natural_key)
+        names = sorted((self.nodes[i].name for i in tied), key=natural_key)
+        return {
+            "level": "node",
+            "pod": task.name,
+            "chosen": self.nodes[chosen].name,
+            "candidates": names[:MAX_TIE_CANDIDATES],
+            "count": len(tied),
+            "leaves": leaves,
+        }
+
+    # ------------------------------------------------------------------ backfill
+
+    def backfill(self, jobs: Sequence[Job], skip: dict[str, str]) -> None:
+        """``backfill``: best-effort pods of valid jobs, over all nodes, without topology."""
+        top = self.tree.root
+        for job in sorted(jobs, key=self.job_key):
+            if job.key in skip:
+                continue
+            for task in sorted(
+                (t for t in job.tasks if t.status == PENDING and t.best_effort), key=lambda t: t.order
+            ):
+                feasible, _ = self.predicate_nodes(task, top)
+                if not feasible:
+                    continue
+                node, tie = self.prioritize(task, feasible, task.subjob, None)
+                if node is not None:
+                    Statement(self).apply(Op(task, node, ALLOCATED, tie))

@@ -1,0 +1,705 @@
+"""Public entry point: :func:`predict`.
+
+Inputs are plain dicts as returned by the Kubernetes API or read from YAML. Each
+argument may be a list of objects, a ``kind: List``/``*List`` (``items``), a
+``kubernetes.core.k8s_info`` result (``resources``) or a single object.
+
+Jobs are placed in the given order within one simulated scheduling session, so
+later jobs see earlier placements (in one session the gradient pre-filter keeps
+using the HyperNode idle resources of the session start, as Volcano does).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypertopo.placement.allocate import Allocator
+from hypertopo.placement.conf import SchedulerConf, parse_scheduler_conf
+from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.index import NodeIndex, natural_key
+from hypertopo.placement.jobs import JobIn, NetworkTopology, parse_job, simple_affinity
+from hypertopo.placement.model import (
+    ALLOCATED,
+    PENDING,
+    PIPELINED,
+    RELEASING,
+    RUNNING,
+    SUCCEEDED,
+    Job,
+    SubJob,
+    Task,
+    Topology,
+    pod_index,
+    subjob_for,
+)
+from hypertopo.placement.netcost import (
+    NetworkModel,
+    PairClassifier,
+    ethernet_fraction,
+    network_model_from,
+    pair_summary,
+    pd_role,
+    role_network,
+)
+from hypertopo.placement.objects import HyperNodeObj, Node, PodObj, parse_hypernode, parse_node, parse_pod
+from hypertopo.placement.predicates import Predicates
+from hypertopo.placement.reasons import job_reasons
+from hypertopo.placement.scores import Scorer
+from hypertopo.placement.state import Cluster, PodOnNode
+from hypertopo.placement.tree import VIRTUAL_ROOT, Tree
+
+NTA_DISABLED = "network-topology-aware not enabled: constraints silently ignored"
+DEFAULT_BASELINE_SAMPLES = 16
+
+
+# --------------------------------------------------------------------------- input shapes
+
+
+def as_objects(value: Any, what: str) -> list[Any]:
+    """Flatten lists, ``*List`` objects and ``k8s_info`` results into a list of objects."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        if isinstance(value.get("resources"), list) and "kind" not in value:
+            return as_objects(value["resources"], what)
+        kind = value.get("kind")
+        if isinstance(kind, str) and kind.endswith("List") and "items" in value:
+            items = value.get("items")
+            if not isinstance(items, list):
+                raise PlacementInputError(f"{what}: {kind}.items must be a list")
+            return as_objects(items, what)
+        return [value]
+    if isinstance(value, list | tuple):
+        out: list[Any] = []
+        for item in value:
+            if (
+                isinstance(item, Mapping)
+                and (
+                    ("resources" in item and "kind" not in item) or str(item.get("kind", "")).endswith("List")
+                )
+            ) or isinstance(item, list | tuple):
+                out.extend(as_objects(item, what))
+            else:
+                out.append(item)
+        return out
+    raise PlacementInputError(
+        f"{what}: expected a list of objects, a List or a k8s_info result, got {type(value).__name__}"
+    )
+
+
+def _check_kind(objs: Sequence[Any], kind: str, what: str) -> None:
+    for i, obj in enumerate(objs):
+        if isinstance(obj, Mapping) and obj.get("kind") not in (None, kind):
+            name = (
+                (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), Mapping) else None
+            )
+            raise PlacementInputError(f"{what}[{i}] ({obj.get('kind')} {name or '?'}): kind: expected {kind}")
+
+
+# --------------------------------------------------------------------------- the static world
+
+
+@dataclass(slots=True)
+class World:
+    nodes: list[Node]
+    index: NodeIndex
+    tree: Tree
+    pods: list[PodObj]
+    conf: SchedulerConf
+    network: NetworkModel
+    hn_alloc: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def default_scheduler_conf() -> dict[str, Any]:
+    """The project's scheduler configuration (the scheduler_config role's defaults)."""
+    from hypertopo.schedconf import default_conf_from_role
+
+    return default_conf_from_role()
+
+
+def build_world(
+    nodes: Any,
+    hypernodes: Any,
+    pods: Any,
+    scheduler_conf: Mapping[str, Any] | None,
+    network: Mapping[str, Any] | None,
+    kv_model: Mapping[str, Any] | None,
+) -> World:
+    node_objs = as_objects(nodes, "nodes")
+    _check_kind(node_objs, "Node", "nodes")
+    parsed_nodes = [parse_node(obj, i) for i, obj in enumerate(node_objs)]
+    seen: set[str] = set()
+    for node in parsed_nodes:
+        if node.name in seen:
+            raise PlacementInputError(f"Node {node.name}: metadata.name: duplicate node name")
+        seen.add(node.name)
+    hn_objs = as_objects(hypernodes, "hypernodes")
+    _check_kind(hn_objs, "HyperNode", "hypernodes")
+    parsed_hns: list[HyperNodeObj] = [parse_hypernode(obj, i) for i, obj in enumerate(hn_objs)]
+    pod_objs = as_objects(pods, "pods")
+    _check_kind(pod_objs, "Pod", "pods")
+    parsed_pods = [parse_pod(obj, i) for i, obj in enumerate(pod_objs)]
+    index = NodeIndex(parsed_nodes)
+    tree = Tree(parsed_hns, parsed_nodes, index)
+    warnings = list(tree.warnings)
+    if scheduler_conf is None:
+        try:
+            scheduler_conf = default_scheduler_conf()
+        except (
+            OSError,
+            ImportError,
+            KeyError,
+            ValueError,
+        ) as exc:  # pragma: no cover - role defaults missing
+            raise PlacementInputError(f"scheduler conf: cannot read the project default ({exc})") from None
+    conf = parse_scheduler_conf(scheduler_conf)
+    warnings.extend(conf.warnings)
+    if not conf.nta.enabled:
+        warnings.append(NTA_DISABLED)
+    model = network_model_from(network, kv_model)
+    world = World(parsed_nodes, index, tree, parsed_pods, conf, model, warnings=warnings)
+    world.hn_alloc = Cluster(parsed_nodes, tree).hn_alloc
+    return world
+
+
+# --------------------------------------------------------------------------- one simulated session
+
+
+def _effective(nt: NetworkTopology | None, tree: Tree, soft_tier: int) -> Topology | None:
+    """``adjustNetworkTopologySpec``: translate highestTierName, then soft -> hard at ``soft_tier``."""
+    if nt is None:
+        return None
+    tier = nt.tier
+    if tier is None and nt.tier_name:
+        tier = tree.tier_name_map.get(nt.tier_name)
+    if nt.mode == "soft":
+        return Topology(nt, "hard", soft_tier)
+    return Topology(nt, nt.mode, tier)
+
+
+def _existing_status(pod: PodObj) -> str | None:
+    if pod.phase == "Succeeded":
+        return SUCCEEDED
+    if pod.phase == "Failed":
+        return "Failed"
+    if pod.node_name:
+        return RELEASING if pod.terminating else RUNNING
+    return PENDING
+
+
+@dataclass(slots=True)
+class Session:
+    world: World
+    cluster: Cluster
+    alloc: Allocator
+    jobs: list[Job]
+    skip: dict[str, str]
+    warnings: list[str]
+
+
+def run_session(world: World, job_ins: Sequence[JobIn], rng: random.Random | None = None) -> Session:
+    tree = world.tree
+    conf = world.conf
+    cluster = Cluster(world.nodes, tree, hn_alloc=world.hn_alloc)
+    warnings: list[str] = []
+    owned = {(p.namespace, p.name) for job in job_ins for p in job.pods}
+    missing_nodes: list[str] = []
+    for pod in world.pods:
+        if (pod.namespace, pod.name) in owned or not pod.node_name:
+            continue
+        status = _existing_status(pod)
+        if status not in (RUNNING, RELEASING):
+            continue
+        idx = world.index.by_name.get(pod.node_name)
+        if idx is None:
+            missing_nodes.append(f"{pod.namespace}/{pod.name} -> {pod.node_name}")
+            continue
+        cluster.place(
+            idx,
+            PodOnNode(f"{pod.namespace}/{pod.name}", pod.namespace, pod.labels, pod.spec),
+            pod.spec.resreq,
+            status,
+        )
+    top_tier = tree.max_tier
+    jobs: list[Job] = []
+    for position, inp in enumerate(job_ins):
+        key = f"{inp.namespace}/{inp.podgroup}"
+        topology = _effective(inp.topology, tree, top_tier)
+        job = Job(
+            inp=inp,
+            position=position,
+            key=key,
+            min_available=inp.min_member,
+            task_min=dict(inp.min_task_member),
+            min_resources=inp.min_resources,
+            topology=topology,
+            gang=conf.gang,
+        )
+        for policy in inp.subgroups:
+            job.min_subjobs[f"{key}/{policy.name}"] = policy.min_groups
+        sub_tier = topology.tier if topology is not None and topology.tier is not None else top_tier
+        default_topo = _effective(inp.topology, tree, sub_tier)
+        job.subjobs[key] = SubJob(key, key, job, 1 if inp.subgroups else inp.min_member, 0, default_topo)
+        for pod in inp.pods:
+            task = Task(f"{pod.namespace}/{pod.name}", pod, job)
+            index = pod_index(pod.name)
+            prio = -pod.spec.priority if conf.priority_task_order else 0
+            task.order = (prio, index if index is not None else 1 << 30, pod.role_position, pod.name)
+            sj = subjob_for(job, pod)
+            task.subjob = sj
+            existing = pod.existing
+            node_idx = None
+            if existing is not None:
+                task.status = _existing_status(existing) or PENDING
+                if existing.node_name:
+                    node_idx = world.index.by_name.get(existing.node_name)
+                    if node_idx is None and task.status in (RUNNING, RELEASING):
+                        missing_nodes.append(f"{task.key} -> {existing.node_name}")
+                        task.status = PENDING
+            job.add_task(task)
+            if node_idx is not None and task.status in (RUNNING, RELEASING):
+                cluster.place(node_idx, task.on_node, task.resreq, task.status)
+                task.node = node_idx
+                sj.node_counts[node_idx] = sj.node_counts.get(node_idx, 0) + 1
+        for sj in job.subjobs.values():
+            if sj.uid != key and sj.topology is not None:
+                sj.topology = _effective(sj.topology.original, tree, sub_tier)
+        jobs.append(job)
+    if missing_nodes:
+        warnings.append(
+            f"pods bound to nodes that are not in the input (ignored): {', '.join(missing_nodes[:5])}"
+        )
+    _recover_allocated(jobs, tree)
+    cluster.snapshot_session_open()
+    predicates = Predicates(world.nodes, world.index, tree, cluster, conf.predicates)
+    scorer = Scorer(conf, cluster, tree, world.nodes)
+    alloc = Allocator(conf, tree, world.nodes, cluster, predicates, scorer, rng)
+    skip: dict[str, str] = {}
+    alloc.run(jobs, skip)
+    return Session(world, cluster, alloc, jobs, skip, warnings)
+
+
+def _recover_allocated(jobs: Sequence[Job], tree: Tree) -> None:
+    """``recoverAllocatedHyperNode``: for running subjobs, the lowest-tier HyperNode holding all their "
+    "pods."""
+    for job in jobs:
+        if not job.contains_topology():
+            continue
+        for sj in job.subjobs.values():
+            if not sj.with_topology:
+                continue
+            nodes = [t.node for t in sj.tasks if t.status in (RUNNING, ALLOCATED) and t.node is not None]
+            if not nodes:
+                continue
+            holders = [
+                hn
+                for hn, info in tree.hypernodes.items()
+                if all(info.node_set().__contains__(n) for n in nodes)
+            ]
+            if holders:
+                sj.allocated_hn = min(holders, key=lambda h: (tree.tier(h), natural_key(h)))
+        lca = None
+        for sj in job.subjobs.values():
+            if sj.allocated_hn:
+                lca = tree.lca(lca, sj.allocated_hn)
+        job.allocated_hn = lca
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _job_warnings(session: Session, job: Job) -> list[str]:
+    world = session.world
+    tree = world.tree
+    out = list(job.inp.warnings)
+    nt = job.inp.topology
+    if nt is not None:
+        if not world.conf.nta.enabled:
+            out.append(f"{NTA_DISABLED}: this job's networkTopology ({nt.describe()}) has no effect")
+        if nt.mode == "soft":
+            bound = f" (highestTierAllowed {nt.tier})" if nt.tier is not None else ""
+            out.append(
+                f"networkTopology mode soft{bound} does not bound the tier in Volcano >= 1.14.3: the "
+                "scheduler converts "
+                f"soft to hard with highestTierAllowed = {tree.max_tier} (the virtual cluster root), so the "
+                "gang lands "
+                "in the lowest tier that can hold it, possibly the whole cluster; use mode: hard to enforce "
+                "a tier"
+            )
+        elif nt.tier is None and not nt.tier_name:
+            out.append(
+                "networkTopology mode hard without highestTierAllowed/highestTierName is unconstrained: "
+                "Volcano's "
+                "IsHardTopologyMode is false without a tier, so only the node score prefers nearby nodes"
+            )
+        if nt.tier is None and nt.tier_name and nt.tier_name not in tree.tier_name_map:
+            out.append(
+                f"highestTierName {nt.tier_name!r} matches no HyperNode spec.tierName: Volcano leaves it "
+                "untranslated "
+                "and the constraint has no effect"
+            )
+    for policy in job.inp.subgroups:
+        pnt = policy.topology
+        if pnt is not None and pnt.mode == "hard" and pnt.tier is None and not pnt.tier_name:
+            out.append(f"partition {policy.name}: networkTopology hard without a tier is unconstrained")
+    roles_empty: dict[str, int] = {}
+    spread: set[str] = set()
+    for task in job.tasks:
+        if task.best_effort:
+            roles_empty[task.role or job.inp.name] = roles_empty.get(task.role or job.inp.name, 0) + 1
+        if task.pod.spec.spread_constraints:
+            spread.add(task.role or job.inp.name)
+    for role, count in roles_empty.items():
+        out.append(
+            f"{count} pods of {role} have no resource requests: Volcano treats them as BestEffort, the "
+            "allocate action "
+            "skips them and backfill places them on any node, ignoring the network topology"
+        )
+    for role in sorted(spread):
+        out.append(f"{role}: topologySpreadConstraints are not simulated by the engine")
+    return out
+
+
+def _placements(session: Session, job: Job) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    nodes = session.world.nodes
+    tree = session.world.tree
+    placed: list[dict[str, Any]] = []
+    pending: list[str] = []
+    pipelined: list[str] = []
+    for task in sorted(job.tasks, key=lambda t: (t.pod.role_position, pod_index(t.name) or 0, t.name)):
+        if task.status in (ALLOCATED, RUNNING, RELEASING) and task.node is not None:
+            placed.append(
+                {
+                    "pod": task.name,
+                    "task": task.role,
+                    "node": nodes[task.node].name,
+                    "leaf": tree.node_leaf[task.node],
+                    "existing": task.status != ALLOCATED,
+                }
+            )
+        elif task.status == PIPELINED:
+            pipelined.append(task.name)
+        elif task.status == PENDING:
+            pending.append(task.name)
+    return placed, pending, pipelined
+
+
+def _mode_text(job: Job) -> str | None:
+    topo = job.topology
+    if topo is None:
+        return None
+    original = topo.original
+    if original.mode == "soft":
+        return f"soft -> hard, highestTierAllowed {topo.tier} (virtual root)"
+    if topo.tier is None:
+        return "hard without a tier (unconstrained)"
+    return f"hard, highestTierAllowed {topo.tier}"
+
+
+def _roles_of(job: Job, model: NetworkModel) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {"prefill": [], "decode": []}
+    for task in job.tasks:
+        if task.node is None or task.status not in (ALLOCATED, RUNNING, RELEASING):
+            continue
+        role = pd_role(model, task.role, job.inp.name)
+        if role:
+            out[role].append(task.node)
+    return out
+
+
+def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[str, Any]:
+    alloc = session.alloc
+    tree = session.world.tree
+    placed, pending, pipelined = _placements(session, job)
+    skip = session.skip.get(job.key)
+    feasible = skip is None and job.job_ready()
+    result: dict[str, Any] = {
+        "kind": job.inp.kind,
+        "name": job.inp.name,
+        "namespace": job.inp.namespace,
+        "podgroup": job.inp.podgroup,
+        "feasible": feasible,
+        "mode": _mode_text(job),
+        "hypernode": None,
+        "tier": None,
+        "volcano_hypernode": job.allocated_hn,
+        "placements": placed if feasible else [p for p in placed if p["existing"]],
+        "pending": pending
+        if feasible
+        else sorted(pending + [p["pod"] for p in placed if not p["existing"]] + pipelined),
+        "leaves": {},
+        "ties": [],
+        "reasons": [],
+        "warnings": _job_warnings(session, job),
+        "network": None,
+    }
+    if pipelined and feasible:
+        result["pipelined"] = pipelined
+    if feasible:
+        nodes = [
+            t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING, RELEASING)
+        ]
+        if nodes:
+            hn = tree.lca_of_nodes(nodes)
+            result["hypernode"] = hn
+            result["tier"] = tree.tier(hn) if hn else None
+        leaves: dict[str, int] = {}
+        for p in placed:
+            leaf = p["leaf"] or VIRTUAL_ROOT
+            leaves[leaf] = leaves.get(leaf, 0) + 1
+        result["leaves"] = dict(sorted(leaves.items(), key=lambda kv: natural_key(kv[0])))
+        ties = list(alloc.hn_ties.get(job.key, []))
+        ties.extend(t.tie for t in job.tasks if t.tie is not None and t.status == ALLOCATED)
+        result["ties"] = ties
+        roles = _roles_of(job, classifier.model)
+        result["network"] = role_network(classifier, roles["prefill"], roles["decode"])
+        sampled = sorted(alloc.sampling_notes & {t for t in (job.allocated_hn,) if t})
+        if sampled:
+            result["warnings"].append(
+                "more feasible nodes than Volcano evaluates (--minimum-feasible-nodes / "
+                "--percentage-nodes-to-find) "
+                f"in {', '.join(sampled)}: Volcano scores a subset, so its node choice may differ from this "
+                "prediction"
+            )
+    else:
+        result["reasons"] = [skip] if skip else job_reasons(alloc, job, alloc.attempts.get(job.key))
+    return result
+
+
+def _pd_warnings(
+    session: Session, results: list[dict[str, Any]], classifier: PairClassifier
+) -> tuple[list[str], dict[str, Any] | None]:
+    model = classifier.model
+    tree = session.world.tree
+    warnings: list[str] = []
+    by_role: dict[str, list[tuple[Job, list[int]]]] = {"prefill": [], "decode": []}
+    all_roles: dict[str, list[int]] = {"prefill": [], "decode": []}
+    for job in session.jobs:
+        roles = _roles_of(job, model)
+        declared = {pd_role(model, role, job.inp.name) for role in job.inp.roles} - {None}
+        for role in ("prefill", "decode"):
+            all_roles[role].extend(roles[role])
+            if role in declared:
+                by_role[role].append((job, roles[role]))
+    network = None
+    if all_roles["prefill"] and all_roles["decode"]:
+        network = {
+            "prefill_decode": pair_summary(classifier, all_roles["prefill"], all_roles["decode"], kv=True),
+            "prefill_pods": len(all_roles["prefill"]),
+            "decode_pods": len(all_roles["decode"]),
+            "kv_model": model.kv.as_dict(),
+        }
+    separate = [(p, d) for p, _pn in by_role["prefill"] for d, _dn in by_role["decode"] if p is not d]
+    for pjob, djob in separate:
+        if any(pd_role(model, r, pjob.inp.name) == "decode" for r in pjob.inp.roles):
+            continue
+        pnodes = [t.node for t in pjob.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
+        dnodes = [t.node for t in djob.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
+        where = ""
+        if pnodes and dnodes:
+            ph, dh = tree.lca_of_nodes(pnodes), tree.lca_of_nodes(dnodes)
+            both = tree.lca(ph, dh)
+            where = (
+                f"; here prefill landed under {ph} (tier {tree.tier(ph) if ph else '?'}) and decode under "
+                f"{dh} "
+                f"(tier {tree.tier(dh) if dh else '?'}), together under {both} (tier "
+                f"{tree.tier(both) if both else '?'})"
+            )
+            if both and tree.tier(both) > max(tree.tier(ph), tree.tier(dh)):
+                where += " - the two roles ended up further apart than each job's own placement"
+        warnings.append(
+            f"PD roles in two separate Jobs ({pjob.inp.name}: prefill, {djob.inp.name}: decode): each Job's "
+            "network "
+            "topology applies to that Job alone and Volcano does not co-locate the two; put both roles in "
+            "one Job "
+            f"with two tasks and mode: hard to keep them within a tier{where}"
+        )
+    decode_nodes = all_roles["decode"]
+    bad = sorted(
+        {
+            session.world.nodes[i].labels.get(model.gpu_type_label, "")
+            for i in decode_nodes
+            if not classifier.gpudirect(i)
+        }
+    )
+    if not bad:
+        for job in session.jobs:
+            for task in job.tasks:
+                if pd_role(model, task.role, job.inp.name) != "decode":
+                    continue
+                for term in task.pod.spec.required_terms or ():
+                    for req in term.expressions:
+                        if req.key == model.gpu_type_label and req.operator == "In":
+                            bad.extend(v for v in req.values if v.lower() in model.no_gpudirect)
+                value = task.pod.spec.node_selector.get(model.gpu_type_label)
+                if value and value.lower() in model.no_gpudirect:
+                    bad.append(value)
+        bad = sorted(set(bad))
+    if bad:
+        extra = (
+            model.kv.bytes_per_request * 8 / (model.host_copy_gbps * 1e9) * 1000
+            + model.host_copy_latency_us / 1000
+        )
+        warnings.append(
+            f"decode on GPUs without GPUDirect RDMA ({', '.join(bad)}): GeForce cards cannot receive the KV "
+            "cache by "
+            f"RDMA, so it is staged through host memory (modelled as one extra host copy, +{extra:.1f} ms "
+            "per "
+            f"{model.kv.prompt_tokens}-token request at {model.host_copy_gbps:g} Gbit/s)"
+        )
+    return warnings, network
+
+
+def shape(session: Session) -> dict[str, Any]:
+    classifier = PairClassifier(session.world.tree, session.world.nodes, session.world.network)
+    results = [_job_result(session, job, classifier) for job in session.jobs]
+    pd, network = _pd_warnings(session, results, classifier)
+    warnings = list(session.world.warnings) + session.warnings + pd
+    if classifier.unlabelled:
+        names = sorted(classifier.unlabelled, key=natural_key)
+        warnings.append(
+            f"nodes without a {session.world.network.switch_type_label} label count as Ethernet in the "
+            "network cost: "
+            f"{', '.join(names[:5])}" + (f" (and {len(names) - 5} more)" if len(names) > 5 else "")
+        )
+    for result in results:
+        if any("PD roles in two separate Jobs" in w and result["name"] in w for w in pd):
+            result["warnings"].extend(
+                w for w in pd if "PD roles in two separate Jobs" in w and result["name"] in w
+            )
+        if result["network"] and any(w.startswith("decode on GPUs without GPUDirect") for w in pd):
+            result["warnings"].extend(w for w in pd if w.startswith("decode on GPUs without GPUDirect"))
+    return {"jobs": results, "warnings": _dedupe(warnings), "network": network}
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def _expected(world: World, job_ins: Sequence[JobIn], samples: int, seed: int) -> dict[str, Any]:
+    """Averages over ``samples`` runs that break every tie uniformly at random (seeded)."""
+    classifier = PairClassifier(world.tree, world.nodes, world.network)
+    eth: list[float] = []
+    kv_mean: list[float] = []
+    kv_worst: list[float] = []
+    classes: dict[str, float] = {}
+    feasible = 0
+    for k in range(samples):
+        session = run_session(world, job_ins, random.Random(seed + k))
+        placed: list[int] = []
+        prefill: list[int] = []
+        decode: list[int] = []
+        ok = True
+        for job in session.jobs:
+            ok = ok and job.key not in session.skip and job.job_ready()
+            roles = _roles_of(job, world.network)
+            prefill.extend(roles["prefill"])
+            decode.extend(roles["decode"])
+            placed.extend(
+                t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)
+            )
+        feasible += ok
+        eth.append(ethernet_fraction(classifier, placed))
+        if prefill and decode:
+            summary = pair_summary(classifier, prefill, decode, kv=True)
+            if summary:
+                kv_mean.append(summary["kv_transfer_ms"]["mean"])
+                kv_worst.append(summary["kv_transfer_ms"]["worst"])
+                for cls, count in summary["classes"].items():
+                    classes[cls] = classes.get(cls, 0.0) + count / summary["pairs"]
+    out: dict[str, Any] = {
+        "method": f"{samples} runs breaking every tie uniformly at random "
+        f"(seeds {seed}..{seed + samples - 1})",
+        "samples": samples,
+        "all_jobs_feasible_fraction": round(feasible / samples, 4) if samples else None,
+        "ethernet_pod_fraction": round(sum(eth) / len(eth), 4) if eth else None,
+    }
+    if kv_mean:
+        out["prefill_decode_kv_transfer_ms"] = {
+            "mean": round(sum(kv_mean) / len(kv_mean), 4),
+            "worst": round(max(kv_worst), 4),
+        }
+        out["prefill_decode_classes"] = {c: round(v / len(kv_mean), 4) for c, v in sorted(classes.items())}
+    return out
+
+
+def _ethernet_share(session: Session) -> float:
+    classifier = PairClassifier(session.world.tree, session.world.nodes, session.world.network)
+    placed = [
+        t.node
+        for job in session.jobs
+        for t in job.tasks
+        if t.node is not None and t.status in (ALLOCATED, RUNNING)
+    ]
+    return round(ethernet_fraction(classifier, placed), 4)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def predict(
+    jobs: Any,
+    nodes: Any,
+    hypernodes: Any = None,
+    pods: Any = None,
+    scheduler_conf: Mapping[str, Any] | None = None,
+    network: Mapping[str, Any] | None = None,
+    kv_model: Mapping[str, Any] | None = None,
+    *,
+    baseline: bool = True,
+    baseline_samples: int = DEFAULT_BASELINE_SAMPLES,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Predict where Volcano v1.15.1 places ``jobs``; see the module docs for the result shape.
+
+    ``scheduler_conf`` None means the project's default configuration (network-
+    topology-aware enabled with the scheduler_config role's arguments).
+    Raises :class:`PlacementInputError` for malformed input.
+    """
+    world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
+    job_objs = as_objects(jobs, "jobs")
+    job_ins = [parse_job(obj, i, world.pods) for i, obj in enumerate(job_objs)]
+    _check_unique(job_ins)
+    session = run_session(world, job_ins)
+    result = shape(session)
+    result["ethernet_pod_fraction"] = _ethernet_share(session)
+    result["tie_break"] = (
+        "deterministic: among equal scores the first HyperNode/node in natural name order (Volcano picks at "
+        "random)"
+    )
+    if baseline:
+        base_ins = [parse_job(simple_affinity(obj), i, world.pods) for i, obj in enumerate(job_objs)]
+        base_session = run_session(world, base_ins)
+        base = shape(base_session)
+        base["description"] = (
+            "simple affinity: the same jobs without networkTopology/partition topology and without "
+            "topology.kubernetes.io/switch(-type) affinity (GPU-model affinity only); deterministic tie-break"
+        )
+        base["ethernet_pod_fraction"] = _ethernet_share(base_session)
+        base["expected"] = (
+            _expected(world, base_ins, baseline_samples, seed) if baseline_samples > 0 else None
+        )
+        result["baseline"] = base
+    return result
+
+
+def _check_unique(job_ins: Sequence[JobIn]) -> None:
+    seen: dict[str, str] = {}
+    for job in job_ins:
+        key = f"{job.namespace}/{job.podgroup}"
+        if key in seen:
+            raise PlacementInputError(f"{job.where}: metadata.name: same PodGroup {key} as {seen[key]}")
+        seen[key] = job.where

@@ -1,0 +1,253 @@
+"""Synthetic clusters and jobs (plain Kubernetes dicts) for tests, examples and benchmarks.
+
+* :func:`seed_cluster`: the seed article's 256 nodes, 7 switches and labels;
+* :func:`seed_pd_jobs`: its two PD Jobs (soft, highestTierAllowed 2, minAvailable 12);
+* :func:`generated_cluster`: a 3-tier tree of any size, 64 nodes per leaf.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SWITCH = "topology.kubernetes.io/switch"
+SWITCH_TYPE = "topology.kubernetes.io/switch-type"
+GPU_TYPE = "gpu-type"
+
+#: Allocatable CPU/memory per GPU model (the seed inventory's topology_node_resources).
+MODEL_RESOURCES = {
+    "h100": ("220", "1950Gi"),
+    "a100": ("252", "1950Gi"),
+    "rtx4090": ("124", "980Gi"),
+    "rtx5090": ("124", "980Gi"),
+}
+
+SEED_H100 = (0, 1, 5, 10, 15, 20, 64, 65, 70, 75, 80, 85)
+SEED_RTX4090 = (2, 3, 6, 11, 16, 21, 66, 67, 71, 76, 81, 86)
+SEED_LEAVES = (
+    ("ib-switch0", "ib"),
+    ("ib-switch1", "ib"),
+    ("eth-switch2", "ethernet"),
+    ("eth-switch3", "ethernet"),
+)
+
+
+def node(
+    name: str,
+    labels: dict[str, str],
+    *,
+    gpus: int = 8,
+    cpu: str = "128",
+    memory: str = "1Ti",
+    pods: int = 110,
+    taints: list[dict[str, str]] | None = None,
+    unschedulable: bool = False,
+) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **labels}},
+        "status": {
+            "allocatable": {"cpu": cpu, "memory": memory, "pods": str(pods), "nvidia.com/gpu": str(gpus)}
+        },
+    }
+    spec: dict[str, Any] = {}
+    if taints:
+        spec["taints"] = taints
+    if unschedulable:
+        spec["unschedulable"] = True
+    if spec:
+        obj["spec"] = spec
+    return obj
+
+
+def gpu_node(name: str, model: str, switch: str, switch_type: str, gpus: int = 8) -> dict[str, Any]:
+    cpu, memory = MODEL_RESOURCES.get(model, ("128", "1Ti"))
+    return node(
+        name, {SWITCH: switch, SWITCH_TYPE: switch_type, GPU_TYPE: model}, gpus=gpus, cpu=cpu, memory=memory
+    )
+
+
+def leaf_hypernode(name: str, switch_type: str, tier: int = 1) -> dict[str, Any]:
+    return {
+        "apiVersion": "topology.volcano.sh/v1alpha1",
+        "kind": "HyperNode",
+        "metadata": {"name": name},
+        "spec": {
+            "tier": tier,
+            "members": [
+                {
+                    "type": "Node",
+                    "selector": {"labelMatch": {"matchLabels": {SWITCH: name, SWITCH_TYPE: switch_type}}},
+                }
+            ],
+        },
+    }
+
+
+def parent_hypernode(name: str, tier: int, children: list[str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "topology.volcano.sh/v1alpha1",
+        "kind": "HyperNode",
+        "metadata": {"name": name},
+        "spec": {
+            "tier": tier,
+            "members": [{"type": "HyperNode", "selector": {"exactMatch": {"name": c}}} for c in children],
+        },
+    }
+
+
+def seed_gpu_model(i: int) -> str:
+    """GPU model of seed node ``i``: the article's H100/RTX 4090 nodes, the same pattern
+    repeated under the Ethernet leaves, and A100/RTX 5090 elsewhere."""
+    base = i % 128
+    if base in SEED_H100:
+        return "h100"
+    if base in SEED_RTX4090:
+        return "rtx4090"
+    return "a100" if i % 2 == 0 else "rtx5090"
+
+
+def seed_cluster() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(nodes, hypernodes) of the seed: node0..node255, 64 per leaf, 8 GPUs each."""
+    nodes = []
+    for i in range(256):
+        switch, switch_type = SEED_LEAVES[i // 64]
+        nodes.append(gpu_node(f"node{i}", seed_gpu_model(i), switch, switch_type))
+    hypernodes = [leaf_hypernode(name, kind) for name, kind in SEED_LEAVES]
+    hypernodes.append(parent_hypernode("ib-switch4", 2, ["ib-switch0", "ib-switch1"]))
+    hypernodes.append(parent_hypernode("eth-switch5", 2, ["eth-switch2", "eth-switch3"]))
+    hypernodes.append(parent_hypernode("eth-switch6", 3, ["ib-switch4", "eth-switch5"]))
+    return nodes, hypernodes
+
+
+def pod_template(
+    gpu_models: list[str],
+    *,
+    switch_types: list[str] | None = None,
+    gpus: int = 1,
+    anti_affinity_job: str | None = None,
+    labels: dict[str, str] | None = None,
+    container: str = "worker",
+    cpu: str | None = None,
+    memory: str | None = None,
+) -> dict[str, Any]:
+    expressions = [{"key": GPU_TYPE, "operator": "In", "values": gpu_models}]
+    if switch_types:
+        expressions.append({"key": SWITCH_TYPE, "operator": "In", "values": switch_types})
+    resources: dict[str, Any] = {"nvidia.com/gpu": gpus}
+    if cpu:
+        resources["cpu"] = cpu
+    if memory:
+        resources["memory"] = memory
+    spec: dict[str, Any] = {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": expressions}]
+                }
+            }
+        },
+        "containers": [
+            {
+                "name": container,
+                "image": "vllm/vllm:latest",
+                "resources": {"limits": dict(resources), "requests": dict(resources)},
+            }
+        ],
+        "restartPolicy": "OnFailure",
+    }
+    if anti_affinity_job:
+        spec["affinity"]["podAntiAffinity"] = {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 100,
+                    "podAffinityTerm": {
+                        "labelSelector": {
+                            "matchExpressions": [
+                                {
+                                    "key": "volcano.sh/job-name",
+                                    "operator": "In",
+                                    "values": [anti_affinity_job],
+                                }
+                            ]
+                        },
+                        "topologyKey": "kubernetes.io/hostname",
+                    },
+                }
+            ]
+        }
+    return {"metadata": {"labels": dict(labels or {})}, "spec": spec}
+
+
+def volcano_job(
+    name: str,
+    tasks: list[dict[str, Any]],
+    *,
+    min_available: int | None = None,
+    topology: dict[str, Any] | None = None,
+    namespace: str = "default",
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {"schedulerName": "volcano", "queue": "default", "tasks": tasks}
+    if min_available is not None:
+        spec["minAvailable"] = min_available
+    if topology is not None:
+        spec["networkTopology"] = topology
+    return {
+        "apiVersion": "batch.volcano.sh/v1alpha1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def task(name: str, replicas: int, template: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"name": name, "replicas": replicas, "template": template, **extra}
+
+
+def seed_pd_jobs() -> list[dict[str, Any]]:
+    """The seed's pd-prefill-service and pd-decode-service Jobs (article sections 4.2/4.3)."""
+    out = []
+    for name, role, model in (
+        ("pd-prefill-service", "prefill-worker", "h100"),
+        ("pd-decode-service", "decode-worker", "rtx4090"),
+    ):
+        template = pod_template(
+            [model], switch_types=["ib"], anti_affinity_job=name, container=role.replace("worker", "service")
+        )
+        out.append(
+            volcano_job(
+                name,
+                [task(role, 12, template)],
+                min_available=12,
+                topology={"mode": "soft", "highestTierAllowed": 2},
+            )
+        )
+    return out
+
+
+def generated_cluster(
+    total_nodes: int, per_leaf: int = 64, leaves_per_spine: int = 16
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A 3-tier tree: leaves of ``per_leaf`` nodes, spines of ``leaves_per_spine`` leaves, one core.
+
+    Half the spines are InfiniBand, half Ethernet; every leaf has the seed's mix of
+    GPU models (H100 and RTX 4090 on the seed's positions, A100/RTX 5090 elsewhere).
+    """
+    leaves = max(1, total_nodes // per_leaf)
+    spines = max(2, leaves // leaves_per_spine)
+    nodes: list[dict[str, Any]] = []
+    hypernodes: list[dict[str, Any]] = []
+    spine_children: dict[int, list[str]] = {}
+    for leaf in range(leaves):
+        spine = leaf * spines // leaves
+        kind = "ib" if spine < spines / 2 else "ethernet"
+        leaf_name = f"leaf{leaf}"
+        hypernodes.append(leaf_hypernode(leaf_name, kind))
+        spine_children.setdefault(spine, []).append(leaf_name)
+        for j in range(per_leaf):
+            i = leaf * per_leaf + j
+            nodes.append(gpu_node(f"node{i}", seed_gpu_model(j + (64 if leaf % 2 else 0)), leaf_name, kind))
+    for spine, children in spine_children.items():
+        hypernodes.append(parent_hypernode(f"spine{spine}", 2, children))
+    hypernodes.append(parent_hypernode("core", 3, [f"spine{s}" for s in sorted(spine_children)]))
+    return nodes, hypernodes
