@@ -276,3 +276,19 @@ def test_versions_key_matches_build_sh() -> None:
         env={k: v for k, v in os.environ.items() if k != "HYPERTOPO_CP_BIN"},
     )
     assert Path(r.stdout.strip()) == cpmod.cache_root() / cpmod.build_key() / "bin"
+
+
+def test_readiness_only_trusts_ports_our_process_listens_on(tmp_path) -> None:
+    from hypertopo.cluster.processes import listens_on
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert listens_on(os.getpid(), port)
+        other = spawn("sleeper", ["sleep", "30"], tmp_path / "sleeper.log")
+        try:
+            assert not listens_on(other.pid, port)
+        finally:
+            stop(other)
+    assert not listens_on(os.getpid(), port)

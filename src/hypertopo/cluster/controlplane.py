@@ -53,6 +53,7 @@ from hypertopo.cluster.processes import (
     Proc,
     free_port,
     is_alive,
+    listens_on,
     log_tail,
     spawn,
     stop_all,
@@ -542,9 +543,10 @@ class ControlPlane:
             argv = [str(self.bin_dir / component), *argv_for(ports), *extra_args(component)]
             proc = spawn(component, argv, self.layout.log(component), env=env)
             self._record(state, proc)
+            ready = _owns_ports_and(proc, ports, ready_for(ports))
             try:
                 took = wait_ready(
-                    proc, ready_for(ports), timeout=self.start_timeout, what=component, watch=state.procs[:-1]
+                    proc, ready, timeout=self.start_timeout, what=component, watch=state.procs[:-1]
                 )
             except ComponentDied as exc:
                 if exc.name == component and exc.port_in_use and attempt < PORT_RETRIES:
@@ -634,7 +636,7 @@ class ControlPlane:
                     cert_file=str(p.admin_cert),
                     key_file=str(p.admin_key),
                     pool_size=1,
-                    timeout=5,
+                    timeout=2,
                 )
                 try:
                     return r.request("GET", "/readyz", raw=True).strip() == "ok"
@@ -745,6 +747,12 @@ def _remove(p: Path) -> None:
     else:
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
+
+
+def _owns_ports_and(proc: Proc, ports: Mapping[str, int], answers: Callable[[], bool]) -> Callable[[], bool]:
+    """Readiness = ``proc`` itself listens on every port it was given (a foreign
+    listener on a port we picked is never mistaken for it) and ``answers()``."""
+    return lambda: all(listens_on(proc.pid, p) for p in ports.values()) and answers()
 
 
 def _http_ok(url: str, expect: str) -> bool:

@@ -209,6 +209,37 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
     return True
 
 
+def listens_on(pid: int, port: int) -> bool:
+    """True if process ``pid`` owns a TCP socket listening on ``port`` (IPv4).
+
+    Readiness checks use it so that a *foreign* server that already listens on
+    a port we picked is never mistaken for our component.
+    """
+    inodes = set()
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return True  # cannot tell: do not block start-up on it
+    for line in lines:
+        f = line.split()
+        local, state, inode = f[1], f[3], f[9]
+        if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+            inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return False
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(fd) in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def free_port(exclude: Iterable[int] = (), host: str = LOOPBACK) -> int:
     """A port that is free on ``host`` right now (the OS picks it)."""
     taken = set(exclude)
