@@ -6,5 +6,6 @@ returns a JSON-serialisable dict; ``preflight(result)`` turns it into a table an
 
 from hypertopo.placement.engine import predict
 from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.preflight import preflight
 
-__all__ = ["PlacementInputError", "predict"]
+__all__ = ["PlacementInputError", "predict", "preflight"]

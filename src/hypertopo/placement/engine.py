@@ -423,6 +423,9 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
         "namespace": job.inp.namespace,
         "podgroup": job.inp.podgroup,
         "feasible": feasible,
+        "hard": job.topology is not None
+        and job.topology.original.mode == "hard"
+        and job.topology.tier is not None,
         "mode": _mode_text(job),
         "hypernode": None,
         "tier": None,

@@ -160,7 +160,7 @@ def kv_model_from(raw: Mapping[str, Any] | None) -> KvModel:
     for key in raw:
         if key not in known:
             raise PlacementInputError(f"kv_model.{key}: unknown field (one of {', '.join(sorted(known))})")
-    dtype_bytes = KvModel.dtype_bytes
+    dtype_bytes = 2
     if "dtype" in raw:
         dtype = str(raw["dtype"]).lower()
         if dtype not in DTYPE_BYTES:

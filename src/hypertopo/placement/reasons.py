@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from hypertopo.placement.allocate import Allocator, Attempt
+from hypertopo.placement.allocate import Allocator, Attempt, FitFailure
 from hypertopo.placement.index import natural_key
 from hypertopo.placement.model import PENDING, Job, Task
 from hypertopo.placement.objects import PodSpecInfo
@@ -122,12 +122,13 @@ def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str
         parts = []
         for role, task, need in _role_demand(job):
             spec = task.pod.spec
-            rooms = []
-            best = 0
-            for hn in sorted(grad, key=natural_key):
+            found = []
+            for hn in grad:
                 matching, room = room_for(alloc, spec, task.resreq, hn)
-                best = max(best, room)
-                rooms.append(f"{hn}: room for {room} on {matching} matching nodes")
+                found.append((room, matching, hn))
+            found.sort(key=lambda x: (-x[0], -x[1], natural_key(x[2])))
+            best = found[0][0] if found else 0
+            rooms = [f"{hn}: room for {room} on {matching} matching nodes" for room, matching, hn in found]
             if best >= need:
                 continue
             model = gpu_model_of(spec)
@@ -138,22 +139,10 @@ def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str
                 f"{label} needs {need} more pods of {fmt_resources(task.resreq)}{constraint}; "
                 f"at most {best} fit in any tier-{tier} HyperNode ({_listing(rooms)})"
             )
-        for hn in sorted(grad, key=natural_key):
-            failure = attempt.failures.get(hn)
-            if failure is None or not parts:
-                continue
-            counts = dict(failure.dynamic)
-            static = failure.total - failure.candidates
-            if static:
-                breakdown: dict[str, int] = {}
-                for i in alloc.tree.hypernodes[hn].nodes:
-                    reason = alloc.pred.static_reason(failure.task.pod.spec, i)
-                    if reason:
-                        breakdown[reason] = breakdown.get(reason, 0) + 1
-                counts.update(breakdown)
-            detail = ", ".join(f"{n} {r}" for r, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-            parts.append(f"in {hn} pod {failure.task.name} found no node among {failure.total}: {detail}")
-            break
+        failed = [attempt.failures[hn] for hn in grad if hn in attempt.failures]
+        failed.sort(key=lambda f: (-f.candidates, natural_key(f.hypernode)))
+        if failed and parts:
+            parts.append(_failure_detail(alloc, failed[0]))
         if attempt.pipelined_only:
             parts.append(
                 f"{_listing(attempt.pipelined_only)} only fit once releasing pods are gone (pipelined, not "
@@ -162,13 +151,28 @@ def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str
         if parts:
             reasons.append(f"tier {tier}: " + "; ".join(parts))
     if len(reasons) <= (1 if topo is not None and topo.hard else 0):
-        reasons.append(_fallback(alloc, job))
+        reasons.append(_fallback(alloc, job, attempt))
     return reasons
 
 
-def _fallback(alloc: Allocator, job: Job) -> str:
+def _failure_detail(alloc: Allocator, failure: FitFailure) -> str:
+    counts = dict(failure.dynamic)
+    if failure.total > failure.candidates:
+        for i in alloc.tree.hypernodes[failure.hypernode].nodes:
+            reason = alloc.pred.static_reason(failure.task.pod.spec, i)
+            if reason:
+                counts[reason] = counts.get(reason, 0) + 1
+    detail = ", ".join(f"{n} {r}" for r, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    where = "the cluster" if failure.hypernode == alloc.tree.root else failure.hypernode
+    return f"in {where} pod {failure.task.name} found no node among {failure.total}: {detail}"
+
+
+def _fallback(alloc: Allocator, job: Job, attempt: Attempt) -> str:
     root = alloc.tree.root
     parts = []
+    failure = attempt.failures.get(root)
+    if failure is not None:
+        parts.append(_failure_detail(alloc, failure))
     for role, task, need in _role_demand(job):
         matching, room = room_for(alloc, task.pod.spec, task.resreq, root)
         model = gpu_model_of(task.pod.spec)

@@ -1,0 +1,101 @@
+"""A readable verdict on a :func:`~hypertopo.placement.predict` result, for a preflight step.
+
+``preflight(result)`` returns ``(ok, table_text, reasons)``: ``ok`` is False when a
+job with a hard topology constraint (``mode: hard`` with a tier) is infeasible
+(and, with ``strict=True``, when any job is); ``reasons`` explains each failure;
+``table_text`` has one row per job (HyperNode, tier, pods per leaf, pair classes,
+KV-cache transfer time) plus the prefill x decode row over all jobs and, when the
+result has one, the simple-affinity baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+SHORT = {
+    "same_ib_leaf": "leaf",
+    "same_ib_aggregation": "ib-agg",
+    "ib_ethernet": "ib-eth",
+    "ethernet_ethernet": "eth-eth",
+}
+HEADERS = ("job", "HyperNode", "tier", "pods per leaf", "pair classes", "KV ms mean/worst")
+
+
+def _classes(network: Mapping[str, Any] | None) -> str:
+    if not network:
+        return "-"
+    total: dict[str, int] = {}
+    for key in ("prefill_internal", "decode_internal", "prefill_decode"):
+        block = network.get(key)
+        if block:
+            for cls, count in block["classes"].items():
+                total[cls] = total.get(cls, 0) + count
+    return " ".join(f"{SHORT.get(c, c)}:{n}" for c, n in total.items()) or "-"
+
+
+def _kv(network: Mapping[str, Any] | None) -> str:
+    block = (network or {}).get("prefill_decode")
+    if not block:
+        return "-"
+    kv = block["kv_transfer_ms"]
+    return f"{kv['mean']:.1f}/{kv['worst']:.1f}"
+
+
+def _rows(result: Mapping[str, Any], suffix: str = "") -> list[tuple[str, ...]]:
+    rows = []
+    for job in result.get("jobs", []):
+        name = f"{job['namespace']}/{job['name']}{suffix}"
+        if not job["feasible"]:
+            rows.append((name, "INFEASIBLE", "-", "-", "-", "-"))
+            continue
+        leaves = " ".join(f"{leaf}:{n}" for leaf, n in job["leaves"].items()) or "-"
+        tier = "-" if job["tier"] is None else str(job["tier"])
+        rows.append(
+            (name, job["hypernode"] or "-", tier, leaves, _classes(job["network"]), _kv(job["network"]))
+        )
+    network = result.get("network")
+    if network and network.get("prefill_decode"):
+        block = network["prefill_decode"]
+        classes = " ".join(f"{SHORT.get(c, c)}:{n}" for c, n in block["classes"].items())
+        rows.append((f"prefill x decode (all jobs){suffix}", "-", "-", "-", classes, _kv(network)))
+    return rows
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(HEADERS[i]), *(len(r[i]) for r in rows)) for i in range(len(HEADERS))]
+    line = "  ".join(h.ljust(w) for h, w in zip(HEADERS, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+    return "\n".join(line.rstrip() for line in out)
+
+
+def preflight(result: Mapping[str, Any], *, strict: bool = False) -> tuple[bool, str, list[str]]:
+    """(ok, table text, reasons). Fails on an infeasible hard-mode job (any infeasible job if ``strict``)."""
+    ok = True
+    reasons: list[str] = []
+    for job in result.get("jobs", []):
+        if job["feasible"]:
+            continue
+        blocking = job.get("hard") or strict
+        label = f"{job['kind']} {job['namespace']}/{job['name']}"
+        kind = "hard topology constraint cannot be met" if job.get("hard") else "cannot be placed"
+        if blocking:
+            ok = False
+        prefix = "" if blocking else "(not blocking) "
+        reasons.append(f"{prefix}{label}: {kind}: " + "; ".join(job["reasons"] or ["no reason recorded"]))
+    rows = _rows(result)
+    baseline = result.get("baseline")
+    if baseline:
+        rows.extend(_rows(baseline, " [simple affinity]"))
+    table = _table(rows)
+    expected = (baseline or {}).get("expected") or {}
+    if expected.get("ethernet_pod_fraction") is not None:
+        table += (
+            f"\nsimple affinity, expected over random tie-breaks ({expected['samples']} runs): "
+            f"{expected['ethernet_pod_fraction'] * 100:.0f}% of pods on Ethernet"
+        )
+        kv = expected.get("prefill_decode_kv_transfer_ms")
+        if kv:
+            table += f", prefill->decode KV {kv['mean']:.1f} ms mean / {kv['worst']:.1f} ms worst"
+    return ok, table, reasons
