@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ class Rest:
         timeout: float = 30.0,
     ) -> None:
         self.server = server.rstrip("/")
+        self._tmpdir: Path | None = None
         self.pool = urllib3.PoolManager(
             num_pools=2,
             maxsize=pool_size,
@@ -82,13 +84,15 @@ class Rest:
         ca = file_of(cluster, "certificate-authority")
         if ca is None:
             raise ValueError(f"{path}: the cluster has no certificate-authority(-data)")
-        return cls(
+        rest = cls(
             cluster["server"],
             ca_file=ca,
             cert_file=file_of(user, "client-certificate"),
             key_file=file_of(user, "client-key"),
             pool_size=pool_size,
         )
+        rest._tmpdir = tmp  # removed by close()
+        return rest
 
     def request(
         self,
@@ -138,3 +142,6 @@ class Rest:
 
     def close(self) -> None:
         self.pool.clear()
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
