@@ -16,7 +16,12 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 STAMP="$HERE/_apis/.hypertopo-stamp"
 WANT="$APIS_BASE_VERSION $(cd "$HERE/compat" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then exit 0; fi
-SRC="$(cd "$HERE" && go mod download -json "volcano.sh/apis@$APIS_BASE_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+SRC="$(cd "$HERE" && go mod download -json "volcano.sh/apis@$APIS_BASE_VERSION" 2>/dev/null \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Dir", ""))' 2>/dev/null || true)"
+if [[ -z "$SRC" || ! -d "$SRC" ]]; then
+  echo "build error: could not download volcano.sh/apis@$APIS_BASE_VERSION (is the Go module proxy $(go env GOPROXY) reachable?)" >&2
+  exit 1
+fi
 rm -rf "$HERE/_apis"
 cp -r "$SRC" "$HERE/_apis"
 chmod -R u+w "$HERE/_apis"
