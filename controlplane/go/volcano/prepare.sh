@@ -14,7 +14,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 APIS_BASE_VERSION=v1.14.0
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 STAMP="$HERE/_apis/.hypertopo-stamp"
-WANT="$APIS_BASE_VERSION $(cd "$HERE/compat" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+WANT="$APIS_BASE_VERSION $(cd "$HERE/compat" && find . -type f -name '*.go' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then exit 0; fi
 SRC="$(cd "$HERE" && go mod download -json "volcano.sh/apis@$APIS_BASE_VERSION" 2>/dev/null \
   | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Dir", ""))' 2>/dev/null || true)"
