@@ -52,6 +52,7 @@ from hypertopo.placement.state import Cluster, PodOnNode
 from hypertopo.placement.tree import VIRTUAL_ROOT, Tree
 
 NTA_DISABLED = "network-topology-aware not enabled: constraints silently ignored"
+CONF_KEY = "volcano-scheduler.conf"
 DEFAULT_BASELINE_SAMPLES = 16
 
 
@@ -97,6 +98,33 @@ def _check_kind(objs: Sequence[Any], kind: str, what: str) -> None:
                 (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), Mapping) else None
             )
             raise PlacementInputError(f"{what}[{i}] ({obj.get('kind')} {name or '?'}): kind: expected {kind}")
+
+
+def coerce_scheduler_conf(value: Any) -> dict[str, Any] | None:
+    """A scheduler conf from a mapping, YAML text, ConfigMap or ``k8s_info`` result (None: the default)."""
+    from hypertopo.schedconf import SchedulerConfError, parse_conf
+
+    if value is None or value == "" or value == {}:
+        return None
+    if isinstance(value, Mapping) and isinstance(value.get("resources"), list) and "kind" not in value:
+        if not value["resources"]:
+            return None
+        value = value["resources"][0]
+    if isinstance(value, Mapping) and (value.get("kind") == "ConfigMap" or "data" in value):
+        value = (value.get("data") or {}).get(CONF_KEY)
+        if not isinstance(value, str):
+            raise PlacementInputError(f"scheduler conf: ConfigMap has no data.{CONF_KEY}")
+    if isinstance(value, str):
+        try:
+            parsed = parse_conf(value)
+        except SchedulerConfError as exc:
+            raise PlacementInputError(f"scheduler conf: {exc}") from None
+        return parsed
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise PlacementInputError(
+        f"scheduler conf: expected a mapping, YAML text or ConfigMap, got {type(value).__name__}"
+    )
 
 
 # --------------------------------------------------------------------------- the static world

@@ -19,6 +19,7 @@ SHORT = {
     "ib_ethernet": "ib-eth",
     "ethernet_ethernet": "eth-eth",
 }
+NOT_BLOCKING = "(not blocking) "
 HEADERS = ("job", "HyperNode", "tier", "pods per leaf", "pair classes", "KV ms mean/worst")
 
 
@@ -70,6 +71,12 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
     return "\n".join(line.rstrip() for line in out)
 
 
+def blockers(result: Mapping[str, Any], *, strict: bool = False) -> list[str]:
+    """The reasons that make :func:`preflight` fail (empty: go ahead)."""
+    _ok, _table, reasons = preflight(result, strict=strict)
+    return [r for r in reasons if not r.startswith(NOT_BLOCKING)]
+
+
 def preflight(result: Mapping[str, Any], *, strict: bool = False) -> tuple[bool, str, list[str]]:
     """(ok, table text, reasons). Fails on an infeasible hard-mode job (any infeasible job if ``strict``)."""
     ok = True
@@ -82,7 +89,7 @@ def preflight(result: Mapping[str, Any], *, strict: bool = False) -> tuple[bool,
         kind = "hard topology constraint cannot be met" if job.get("hard") else "cannot be placed"
         if blocking:
             ok = False
-        prefix = "" if blocking else "(not blocking) "
+        prefix = "" if blocking else NOT_BLOCKING
         reasons.append(f"{prefix}{label}: {kind}: " + "; ".join(job["reasons"] or ["no reason recorded"]))
     rows = _rows(result)
     baseline = result.get("baseline")

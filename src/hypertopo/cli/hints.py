@@ -1,0 +1,171 @@
+"""``topology-hints``: predict where Volcano v1.15.1 places jobs, as JSON.
+
+    topology-hints --hypernodes F --nodes F --jobs F [--pods F] [--scheduler-conf F] [--network F]
+
+Files are YAML or JSON: a single object, a ``kind: List`` / ``*List`` with
+``items``, or several YAML documents. ``--scheduler-conf`` takes the
+``volcano-scheduler.conf`` content (``actions``/``tiers``) or the ConfigMap that
+holds it; without it the project's default configuration is assumed (the
+network-topology-aware plugin enabled with the scheduler_config role's
+arguments). Exit status: 0 with a prediction (also when a job is infeasible),
+2 with a one-line message on malformed input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hypertopo.placement import PlacementInputError, predict, preflight
+from hypertopo.placement.engine import coerce_scheduler_conf
+
+PROG = "topology-hints"
+EXIT_INPUT = 2
+EXIT_INTERNAL = 70
+
+try:
+    _LOADER: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _LOADER = yaml.SafeLoader
+
+
+class InputError(Exception):
+    """A file cannot be read or parsed."""
+
+
+def load_documents(path: str) -> list[Any]:
+    """Every document of a YAML/JSON file (empty documents dropped)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return [json.loads(text)]
+        except json.JSONDecodeError:
+            pass  # YAML flow style is also allowed
+    try:
+        docs = list(yaml.load_all(text, Loader=_LOADER))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{path}: not valid YAML or JSON{where}: {problem}") from None
+    return [d for d in docs if d is not None]
+
+
+def load_objects(path: str | None) -> list[Any]:
+    if path is None:
+        return []
+    docs = load_documents(path)
+    out: list[Any] = []
+    for doc in docs:
+        if isinstance(doc, list):
+            out.extend(doc)
+        else:
+            out.append(doc)
+    return out
+
+
+def load_mapping(path: str | None, what: str) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    docs = load_documents(path)
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        raise InputError(f"{path}: the {what} file must hold one mapping")
+    return docs[0]
+
+
+def load_scheduler_conf(path: str | None) -> dict[str, Any] | None:
+    raw = load_mapping(path, "scheduler conf")
+    if raw is None:
+        return None
+    if raw.get("kind") != "ConfigMap" and "data" not in raw and "tiers" not in raw and "actions" not in raw:
+        raise InputError(f"{path}: expected a volcano-scheduler.conf (actions, tiers) or its ConfigMap")
+    try:
+        return coerce_scheduler_conf(raw)
+    except PlacementInputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Predict Volcano v1.15.1's placement of jobs (JSON on stdout)."
+    )
+    parser.add_argument("--hypernodes", required=True, help="HyperNode objects (YAML/JSON)")
+    parser.add_argument("--nodes", required=True, help="Node objects (YAML/JSON)")
+    parser.add_argument(
+        "--jobs",
+        required=True,
+        help="Volcano Jobs, Deployments, StatefulSets or PodGroups to place, in order",
+    )
+    parser.add_argument(
+        "--pods", help="existing Pods (bound ones use resources; pending ones join their PodGroup)"
+    )
+    parser.add_argument(
+        "--scheduler-conf", help="volcano-scheduler.conf or its ConfigMap (default: the project's)"
+    )
+    parser.add_argument(
+        "--network", help="network cost overrides (classes, no_gpudirect, host_copy, kv_model)"
+    )
+    parser.add_argument(
+        "--kv-model", help="KV-cache model (layers, kv_heads, head_dim, dtype, prompt_tokens)"
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the simple-affinity baseline")
+    parser.add_argument(
+        "--baseline-samples",
+        type=int,
+        default=16,
+        help="random tie-break runs for the baseline's expected values",
+    )
+    parser.add_argument("--table", action="store_true", help="also print the preflight table to stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = predict(
+            jobs=load_objects(args.jobs),
+            nodes=load_objects(args.nodes),
+            hypernodes=load_objects(args.hypernodes),
+            pods=load_objects(args.pods),
+            scheduler_conf=load_scheduler_conf(args.scheduler_conf),
+            network=load_mapping(args.network, "network"),
+            kv_model=load_mapping(args.kv_model, "kv model"),
+            baseline=not args.no_baseline,
+            baseline_samples=max(args.baseline_samples, 0),
+        )
+    except (InputError, PlacementInputError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # never a traceback for users; HYPERTOPO_DEBUG=1 shows it
+        if os.environ.get("HYPERTOPO_DEBUG"):
+            raise
+        print(
+            f"{PROG}: internal error ({type(exc).__name__}: {exc}); rerun with HYPERTOPO_DEBUG=1 for details",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    json.dump(result, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    if args.table:
+        _ok, table, reasons = preflight(result)
+        print(table, file=sys.stderr)
+        for reason in reasons:
+            print(reason, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
