@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, role_of, summarise_roles
+from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, Costs, engine_constraint, role_of
 
 LABEL_JOB = "volcano.sh/job-name"
 LABEL_TASK = "volcano.sh/task-spec"
@@ -61,9 +61,9 @@ def verify(
     """Predicted vs actual placement; see the module docstring for the rules and the output.
 
     ``jobs`` are the Volcano Job / PodGroup objects that were submitted; their
-    ``spec.networkTopology`` gives the hard constraints (a predicted job may also carry it as
-    ``network_topology``). ``role_keywords`` maps a role to the word that identifies it in a
-    task or job name.
+    ``spec.networkTopology`` gives the hard constraints (without them: the limit the engine
+    reports it applied, ``hard`` and ``mode`` of its job entry). ``role_keywords`` maps a role
+    to the word that identifies it in a task or job name.
     """
     tree = _Tree(model)
     pods = [_parse_pod(p) for p in actual_pods]
@@ -87,7 +87,8 @@ def verify(
             for side in ("predicted", "actual"):
                 if row[f"{side}_node"] and row[f"{side}_node"] in tree.hosts:
                     nodes_by_role[side].setdefault(row["role"], []).append(row[f"{side}_node"])
-    network = {side: summarise_roles(model, nodes_by_role[side], kv_model=kv_model) for side in nodes_by_role}
+    costs = Costs(model, kv_model=kv_model)
+    network = {side: costs.summarise(nodes_by_role[side]) for side in nodes_by_role}
     return {
         "ok": not failures,
         "failures": failures,
@@ -312,7 +313,7 @@ def _constraint(job: Mapping[str, Any], spec_obj: Mapping[str, Any] | None) -> d
         topo = (spec_obj.get("spec") or {}).get("networkTopology")
     topo = topo or job.get("network_topology") or job.get("networkTopology")
     if not topo:
-        return None
+        return engine_constraint(job)
     limit = topo.get("highestTierAllowed", topo.get("highest_tier_allowed"))
     return {"mode": topo.get("mode", "hard"), "highest_tier_allowed": limit}
 

@@ -14,7 +14,7 @@ from hypertopo.report import render_reports, write_report
 from hypertopo.report.svg import Mark, gpu_codes, render_svg
 from hypertopo.verify import verify
 
-from .conftest import make_pod
+from .conftest import make_pod, pods_from
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -176,7 +176,7 @@ def test_text_report(reports):
     assert "Verification: OK" in text
     assert "pd-prefill-service  ib-switch4" in text
     assert "ib-switch0: 6, ib-switch1: 6" in text
-    assert "same-leaf \u00d730, ib-aggregation \u00d736" in text
+    assert "same_ib_leaf \u00d730, same_ib_aggregation \u00d736" in text
     assert "Simple affinity vs topology-aware + IB constraint" in text
     assert "PREDICTED" in text and "ACTUAL" in text
     assert "mode soft does not bound the tier" in text
@@ -246,3 +246,52 @@ def test_unknown_role_pods_are_marked_other(seed_model):
     out = render_reports(seed_model, predicted, verify(predicted, pods, seed_model))
     assert len(with_class(svg_of(out["html"]), "pod-mark", "other")) == 1
     assert "[no-requests] pods without resource requests" in out["text"]
+
+
+def test_baseline_expected_values_fill_the_baseline_column(seed_model, predicted, pods):
+    predicted["baseline"]["expected"] = {
+        "samples": 16,
+        "ethernet_pod_fraction": 0.4375,
+        "prefill_decode_kv_transfer_ms": {"mean": 169.3, "worst": 248.9},
+        "prefill_decode_classes": {
+            "ethernet_ethernet": 0.4375,
+            "same_ib_aggregation": 0.28,
+            "same_ib_leaf": 0.28,
+        },
+    }
+    data = json.loads(render_reports(seed_model, predicted, verify(predicted, pods, seed_model))["json"])
+    rows = {r["key"]: r for r in data["comparison"]["rows"]}
+    assert rows["prefill-distribution"]["baseline"]["main"] == "44 % of PD pods under Ethernet leaves"
+    assert "16 random tie-breaks" in rows["prefill-distribution"]["baseline"]["detail"]
+    assert rows["prefill-decode-latency"]["baseline"]["main"] == "up to > 10 \u00b5s"
+    assert rows["prefill-decode-bandwidth"]["baseline"]["main"] == "10-200 Gbps"
+    assert rows["kv-transfer"]["baseline"]["main"] == "169.3 ms mean"
+    assert rows["throughput"]["baseline"]["main"] == "KV transfer 1.58\u00d7 slower"
+    # no expected values for internal pairs: the deterministic run, and the cell says so
+    assert "deterministic tie-break run" in rows["prefill-internal-latency"]["baseline"]["detail"]
+
+
+def test_report_of_the_engines_prediction(seed_model):
+    """The real engine on the seed (12 + 12 pods; it may put two pods on one node): 24 marks."""
+    from hypertopo.placement import predict
+    from hypertopo.placement.synthetic import seed_cluster, seed_pd_jobs
+
+    nodes, hypernodes = seed_cluster()
+    predicted = predict(jobs=seed_pd_jobs(), nodes=nodes, hypernodes=hypernodes)
+    pods = pods_from(predicted)
+    result = verify(predicted, pods, seed_model)
+    assert result["ok"] and not result["differences"]
+    # our cost model agrees with the engine's own numbers for the same placement
+    engine_pd = predicted["network"]["prefill_decode"]
+    ours = result["network"]["actual"]["prefill-decode"]
+    assert ours["classes"] == engine_pd["classes"] and ours["kv_ms"] == engine_pd["kv_transfer_ms"]
+    out = render_reports(seed_model, predicted, result)
+    svg = svg_of(out["html"])
+    assert len(with_class(svg, "pod-mark")) == 24
+    assert {m.get("data-node") for m in with_class(svg, "pod-mark")} <= {
+        f"node{i}"
+        for i in (0, 1, 2, 3, 5, 6, 10, 11, 15, 16, 20, 21, 64, 65, 66, 67, 70, 71, 75, 76, 80, 81, 85, 86)
+    }
+    assert "does not bound the tier" in out["text"]
+    rows = {r["key"]: r for r in json.loads(out["json"])["comparison"]["rows"]}
+    assert "slower" in rows["throughput"]["baseline"]["main"]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hypertopo.report.compare import comparison
-from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, TIMES, role_of, summarise_roles
+from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, TIMES, Costs, role_of
 from hypertopo.report.svg import Mark
 
 PAIR_TITLES = {
@@ -26,6 +26,7 @@ def build_context(
     role_keywords: Mapping[str, str] = DEFAULT_ROLE_KEYWORDS,
 ) -> dict[str, Any]:
     """Plain data for the text, JSON and HTML reports."""
+    costs = Costs(model, kv_model=kv_model)
     jobs = _jobs(model, predicted, verification, role_keywords)
     side = "actual_node" if verification is not None else "predicted_node"
     for job in jobs:
@@ -33,7 +34,7 @@ def build_context(
         for pod in job["pods"]:
             if pod["role"] and pod[side]:
                 nodes.setdefault(pod["role"], []).append(pod[side])
-        job["network"] = summarise_roles(model, nodes, kv_model=kv_model)
+        job["network"] = costs.summarise(nodes)
     marks, ghosts = _marks(jobs, verification is not None)
     chosen: dict[str, list[str]] = {}
     for job in jobs:
@@ -48,7 +49,7 @@ def build_context(
             for pod in job["pods"]:
                 if pod["role"] and pod["predicted_node"]:
                     planned.setdefault(pod["role"], []).append(pod["predicted_node"])
-        network = {"predicted": summarise_roles(model, planned, kv_model=kv_model), "actual": None}
+        network = {"predicted": costs.summarise(planned), "actual": None}
     shown = network["actual" if verification is not None else "predicted"]["prefill-decode"]
     for job in jobs:
         own = job["network"]["prefill-decode"]
@@ -74,7 +75,7 @@ def build_context(
         "ghosts": ghosts,
         "chosen": chosen,
         "network": network,
-        "comparison": comparison(model, predicted, verification, kv_model=kv_model),
+        "comparison": comparison(model, predicted, verification, costs=costs),
         "warnings": _warnings(predicted, model),
         "pod_count": len(marks),
         "baseline_marks": baseline_marks,
@@ -93,7 +94,14 @@ def _jobs(
         out = []
         for job in verification["jobs"]:
             src = engine.get((job["name"], job["namespace"]), {})
-            out.append({**job, "ties": src.get("ties") or [], "reasons": src.get("reasons") or []})
+            out.append(
+                {
+                    **job,
+                    "ties": src.get("ties") or [],
+                    "reasons": src.get("reasons") or [],
+                    "mode": src.get("mode"),
+                }
+            )
         return out
     out = []
     for job in predicted.get("jobs") or []:
@@ -127,7 +135,8 @@ def _jobs(
                 "actual": {"hypernode": None, "tier": None, "pods_per_leaf": {}},
                 "pods": rows,
                 "bound": 0,
-                "constraint": job.get("network_topology"),
+                "constraint": None,
+                "mode": job.get("mode"),
                 "ties": job.get("ties") or [],
                 "reasons": job.get("reasons") or [],
             }
@@ -150,10 +159,15 @@ def _marks(jobs: list[dict[str, Any]], actual: bool) -> tuple[list[Mark], list[M
 
 
 def _warnings(predicted: Mapping[str, Any], model: Mapping[str, Any]) -> list[str]:
+    """Inventory, engine and per-job warnings, each message once (a message several jobs share is
+    listed once with their names; one the engine also reports globally, without them)."""
     out: list[str] = [f"inventory: {w}" for w in model.get("warnings") or []]
     out += [warning_text(w) for w in predicted.get("warnings") or []]
+    per_message: dict[str, list[str]] = {}
     for job in predicted.get("jobs") or []:
-        out += [f"{job['name']}: {warning_text(w)}" for w in job.get("warnings") or []]
+        for w in job.get("warnings") or []:
+            per_message.setdefault(warning_text(w), []).append(job["name"])
+    out += [f"{', '.join(jobs)}: {text}" for text, jobs in per_message.items() if text not in out]
     seen: set[str] = set()
     return [w for w in out if not (w in seen or seen.add(w))]
 

@@ -71,6 +71,7 @@ ul.failures li { color: var(--bad); }
 ul.warnings li { color: #6b4e00; }
 details summary { cursor: pointer; font-weight: bold; }
 .note { color: var(--muted); font-size: 12px; margin: 8px 0 0; }
+.picture .note { contain: inline-size; margin: 0 0 6px; }
 </style>
 </head>
 <body>
@@ -97,6 +98,10 @@ predicted node, {{ ctx.differences | length }} difference(s), no failures</div>
 {% if baseline_svg %}
 <div class="card picture baseline">
 <h2>For comparison: simple affinity (engine baseline)</h2>
+<p class="note">One run of the same jobs with GPU-model affinity only, ties broken in name order.
+{% if expected and expected.ethernet_pod_fraction is not none %}Volcano breaks ties at random: over
+{{ expected.samples }} random tie-breaks {{ "%.0f" | format(expected.ethernet_pod_fraction * 100) }} % of the
+pods land under Ethernet leaves (see the table).{% endif %}</p>
 {{ baseline_svg }}
 </div>
 {% endif %}
@@ -141,7 +146,7 @@ Italic: the seed article's own table, for reference.</p>
 <td>{{ job.kind }}
 {% if job.feasible is false %}<span class="no">(predicted infeasible)</span>{% endif %}</td>
 <td>{% if job.constraint %}{{ job.constraint.mode }}, tier ≤ {{ job.constraint.highest_tier_allowed }}
-{% else %}-{% endif %}</td>
+{% elif job.mode %}{{ job.mode }}{% else %}-{% endif %}</td>
 <td>{{ job.predicted | hypernode }}</td>
 <td>{% if ctx.verified %}{{ job.actual | hypernode }}{% else %}-{% endif %}</td>
 <td>{{ job.predicted.pods_per_leaf | counts }}</td>
@@ -247,6 +252,7 @@ def render_html(ctx: Mapping[str, Any], model: Mapping[str, Any]) -> str:
         ctx=ctx,
         svg=Markup(svg),
         baseline_svg=Markup(baseline_svg),
+        expected=(ctx["comparison"]["columns"]["baseline"] or {}).get("expected"),
         pair_titles=PAIR_TITLES,
         total=len(pods),
         bound=sum(1 for p in pods if p["actual_node"]),

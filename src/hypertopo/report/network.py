@@ -1,117 +1,55 @@
-"""The network cost of a placement: pair classes, latency, bandwidth and KV-cache time.
+"""The network cost of a placement, from the placement engine's cost model.
 
-This module is the one seam between the report/verify code and the placement engine's
-cost model (``hypertopo.placement``). Everything else in :mod:`hypertopo.report` and
-:mod:`hypertopo.verify` calls :func:`pair_cost` and :func:`summarise_roles` only, so a
-change in the engine's API changes this file alone.
+This module is the one seam between the report/verify code and ``hypertopo.placement.netcost``:
+everything else in :mod:`hypertopo.report` and :mod:`hypertopo.verify` calls :class:`Costs`
+(and the small helpers here), so a change in the engine's API changes this file alone.
+
+A pair summary (one of ``prefill-internal``, ``decode-internal``, ``prefill-decode``) is the
+engine's (``pairs``, ``classes``, ``latency_us``/``bandwidth_gbps`` mean and worst, KV-cache ms)
+plus, for display, the class labels and the seed table's ranges of the classes present::
+
+    {"pairs": 144, "classes": {"same_ib_leaf": 72, ...}, "class_labels": {...},
+     "latency_us": {"mean", "worst", "min", "max", "max_floor"},
+     "bandwidth_gbps": {"mean", "worst", "min", "max"},
+     "kv_ms": {"mean", "worst"}, "host_staged_pairs": 144}
+
+(``max`` None: the worst class has no upper bound, e.g. "> 10 µs" between Ethernet switches.)
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import combinations
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from hypertopo.placement.index import NodeIndex
+from hypertopo.placement.netcost import (
+    CLASSES,
+    NetworkModel,
+    PairClassifier,
+    network_model_from,
+    pair_summary,
+)
+from hypertopo.placement.objects import parse_hypernode, parse_node
+from hypertopo.placement.tree import Tree
+from hypertopo.topology.model import LABEL_GPU_TYPE, LABEL_SWITCH, LABEL_SWITCH_TYPE
 
 ROLE_PAIRS = (
     ("prefill-internal", "prefill", "prefill"),
     ("decode-internal", "decode", "decode"),
     ("prefill-decode", "prefill", "decode"),
 )
+# The engine's keys for the same pairs (``network`` of a job, ``expected`` of the baseline).
+ENGINE_KEYS = {"prefill-internal": "prefill_internal", "decode-internal": "decode_internal"}
+ENGINE_KEYS["prefill-decode"] = "prefill_decode"
 DEFAULT_ROLE_KEYWORDS: Mapping[str, str] = {"prefill": "prefill", "decode": "decode"}
 TIMES = "\u00d7"  # the multiplication sign of "x3", "1.5x"
-
-
-@dataclass(frozen=True)
-class PairCost:
-    """The network between two nodes: class, latency range (µs), bandwidth range (Gbps), KV ms."""
-
-    cls: str
-    label: str
-    latency_us: tuple[float, float | None]
-    bandwidth_gbps: tuple[float, float]
-    kv_ms: float
-
-
-@dataclass(frozen=True)
-class _ClassSpec:
-    label: str
-    latency_us: tuple[float, float | None]
-    bandwidth_gbps: tuple[float, float]
-
-
-# Fallback until hypertopo.placement's cost model is importable: the seed article's table
-# (section 1.1). Ranks order the classes from best to worst.
-_FALLBACK: dict[str, _ClassSpec] = {
-    "same-node": _ClassSpec("same node", (0.0, 0.0), (200.0, 200.0)),
-    "same-leaf": _ClassSpec("same IB leaf", (0.0, 2.0), (200.0, 200.0)),
-    "ib-aggregation": _ClassSpec("IB via aggregation", (2.0, 5.0), (200.0, 200.0)),
-    "ib-ethernet": _ClassSpec("IB\u2194Ethernet", (5.0, 10.0), (100.0, 100.0)),
-    "ethernet": _ClassSpec("Ethernet", (10.0, None), (10.0, 100.0)),
+CLASS_LABELS = {
+    "same_ib_leaf": "same IB leaf",
+    "same_ib_aggregation": "IB via aggregation",
+    "ib_ethernet": "IB\u2194Ethernet",
+    "ethernet_ethernet": "Ethernet\u2194Ethernet",
 }
-CLASS_ORDER = tuple(_FALLBACK)
-_DEFAULT_KV = {"layers": 80, "kv_heads": 8, "head_dim": 128, "dtype_bytes": 2, "prompt_tokens": 4096}
-
-
-def kv_bytes(kv_model: Mapping[str, Any] | None = None) -> int:
-    """KV-cache bytes of one request (K and V, all layers, the whole prompt)."""
-    shape = {**_DEFAULT_KV, **(kv_model or {})}
-    per_token = 2 * shape["layers"] * shape["kv_heads"] * shape["head_dim"] * shape["dtype_bytes"]
-    return int(per_token * shape["prompt_tokens"])
-
-
-def _kv_ms(bandwidth_gbps: float, kv_model: Mapping[str, Any] | None) -> float:
-    return kv_bytes(kv_model) * 8 / (bandwidth_gbps * 1e9) * 1e3
-
-
-def pair_class(model: Mapping[str, Any], node_a: str, node_b: str) -> str:
-    """Class of the network path between two nodes of ``model`` (by LCA and switch types)."""
-    if node_a == node_b:
-        return "same-node"
-    switches = {s["name"]: s for s in model["switches"]}
-    leaf_a = model["hosts"][node_a]["leaf"]
-    leaf_b = model["hosts"][node_b]["leaf"]
-    ib_a = switches[leaf_a]["type"] == "ib"
-    ib_b = switches[leaf_b]["type"] == "ib"
-    if ib_a != ib_b:
-        return "ib-ethernet"
-    if not ib_a:
-        return "ethernet"
-    if leaf_a == leaf_b:
-        return "same-leaf"
-    path = _path(switches, leaf_a, leaf_b)
-    return "ib-aggregation" if all(switches[s]["type"] == "ib" for s in path) else "ib-ethernet"
-
-
-def _path(switches: Mapping[str, Mapping[str, Any]], a: str, b: str) -> list[str]:
-    """Switches on the path a -> LCA -> b."""
-    up_a = _ancestors(switches, a)
-    up_b = _ancestors(switches, b)
-    common = next((s for s in up_a if s in set(up_b)), None)
-    if common is None:
-        return up_a + up_b
-    return up_a[: up_a.index(common) + 1] + up_b[: up_b.index(common)]
-
-
-def _ancestors(switches: Mapping[str, Mapping[str, Any]], name: str) -> list[str]:
-    chain: list[str] = []
-    cur: str | None = name
-    while cur is not None and cur not in chain:
-        chain.append(cur)
-        cur = switches[cur]["parent"]
-    return chain
-
-
-def pair_cost(
-    model: Mapping[str, Any], node_a: str, node_b: str, *, kv_model: Mapping[str, Any] | None = None
-) -> PairCost:
-    """Cost of the path between two nodes of ``model``."""
-    cls = pair_class(model, node_a, node_b)
-    spec = _FALLBACK[cls]
-    return PairCost(
-        cls, spec.label, spec.latency_us, spec.bandwidth_gbps, _kv_ms(spec.bandwidth_gbps[0], kv_model)
-    )
 
 
 def role_of(task: str, job: str, keywords: Mapping[str, str] = DEFAULT_ROLE_KEYWORDS) -> str | None:
@@ -123,85 +61,147 @@ def role_of(task: str, job: str, keywords: Mapping[str, str] = DEFAULT_ROLE_KEYW
     return None
 
 
-def summarise_roles(
-    model: Mapping[str, Any],
-    nodes_by_role: Mapping[str, Sequence[str]],
-    *,
-    kv_model: Mapping[str, Any] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Pair classes and costs for prefill-internal, decode-internal and prefill-decode pairs.
-
-    ``nodes_by_role`` maps a role to the nodes of its pods (one entry per pod). Nodes unknown
-    to the model are ignored. Pairs are counted per pod pair but computed per node pair.
-    """
-    known = {role: Counter(n for n in nodes if n in model["hosts"]) for role, nodes in nodes_by_role.items()}
-    out: dict[str, dict[str, Any]] = {}
-    for kind, role_a, role_b in ROLE_PAIRS:
-        weighted = list(
-            _node_pairs(known.get(role_a, Counter()), known.get(role_b, Counter()), role_a == role_b)
-        )
-        out[kind] = _summary(model, weighted, kv_model)
-    return out
-
-
-def _node_pairs(a: Counter[str], b: Counter[str], same_role: bool) -> Iterable[tuple[str, str, int]]:
-    if same_role:
-        for node, count in a.items():
-            if count > 1:
-                yield node, node, count * (count - 1) // 2
-        for (n1, c1), (n2, c2) in combinations(sorted(a.items()), 2):
-            yield n1, n2, c1 * c2
-        return
-    for n1, c1 in a.items():
-        for n2, c2 in b.items():
-            yield n1, n2, c1 * c2
-
-
-def _summary(
-    model: Mapping[str, Any], weighted: Sequence[tuple[str, str, int]], kv_model: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    classes: Counter[str] = Counter()
-    labels: dict[str, str] = {}
-    costs: dict[str, PairCost] = {}
-    total_kv = 0.0
-    pairs = 0
-    for a, b, weight in weighted:
-        cost = pair_cost(model, a, b, kv_model=kv_model)
-        classes[cost.cls] += weight
-        labels[cost.cls] = cost.label
-        costs[cost.cls] = cost
-        total_kv += cost.kv_ms * weight
-        pairs += weight
-    if not pairs:
-        return {"pairs": 0, "classes": {}, "class_labels": {}, "worst_class": None}
-    ordered = sorted(classes, key=_rank)
-    worst = costs[ordered[-1]]
-    lat_hi = [costs[c].latency_us[1] for c in ordered]
-    return {
-        "pairs": pairs,
-        "classes": {c: classes[c] for c in ordered},
-        "class_labels": {c: labels[c] for c in ordered},
-        "worst_class": worst.cls,
-        "latency_us": {
-            "min": min(costs[c].latency_us[0] for c in ordered),
-            "max": None if None in lat_hi else max(v for v in lat_hi if v is not None),
-            "max_floor": max(costs[c].latency_us[0] for c in ordered),
-        },
-        "bandwidth_gbps": {
-            "min": min(costs[c].bandwidth_gbps[0] for c in ordered),
-            "max": max(costs[c].bandwidth_gbps[1] for c in ordered),
-        },
-        "kv_ms": {
-            "mean": round(total_kv / pairs, 3),
-            "worst": round(max(c.kv_ms for c in costs.values()), 3),
-        },
-    }
-
-
-def _rank(cls: str) -> int:
-    return CLASS_ORDER.index(cls) if cls in CLASS_ORDER else len(CLASS_ORDER)
-
-
 def placements(job: Mapping[str, Any]) -> list[dict[str, str]]:
     """The pod -> node rows of one predicted job (``placements`` of the engine's output)."""
     return [p for p in job.get("placements") or [] if p.get("node")]
+
+
+def node_objects(model: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Nodes with the labels the cost model reads (switch, switch type, GPU type) for the model's hosts."""
+    types = {s["name"]: s["type"] for s in model["switches"]}
+    gpu_labels = {name: spec.get("label", name) for name, spec in (model.get("gpu_models") or {}).items()}
+    return [
+        {
+            "kind": "Node",
+            "metadata": {
+                "name": name,
+                "labels": {
+                    LABEL_SWITCH: host["leaf"],
+                    LABEL_SWITCH_TYPE: types[host["leaf"]],
+                    LABEL_GPU_TYPE: gpu_labels.get(host["gpu_model"], host["gpu_model"]),
+                },
+            },
+        }
+        for name, host in model["hosts"].items()
+    ]
+
+
+def engine_constraint(job: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The hard tier limit the engine applied to a job (``hard`` + ``mode`` of its output), if any.
+
+    Soft mode is reported by the engine as converted to hard at the virtual root: no limit.
+    """
+    if not job.get("hard"):
+        return None
+    found = re.search(r"highestTierAllowed (\d+)", str(job.get("mode") or ""))
+    return {"mode": "hard", "highest_tier_allowed": int(found.group(1))} if found else None
+
+
+def hypernode_objects(model: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """HyperNodes for the model's switches, as the hypernodes role renders them (one per switch)."""
+    out = []
+    for sw in model["switches"]:
+        if sw["leaf"]:
+            labels = {LABEL_SWITCH: sw["name"], LABEL_SWITCH_TYPE: sw["type"]}
+            members = [{"type": "Node", "selector": {"labelMatch": {"matchLabels": labels}}}]
+        else:
+            members = [{"type": "HyperNode", "selector": {"exactMatch": {"name": c}}} for c in sw["children"]]
+        out.append(
+            {
+                "apiVersion": "topology.volcano.sh/v1alpha1",
+                "kind": "HyperNode",
+                "metadata": {"name": sw["name"]},
+                "spec": {"tier": int(sw["tier"]), "members": members},
+            }
+        )
+    return out
+
+
+class Costs:
+    """The engine's pair classifier over the inventory model (build once, summarise often)."""
+
+    def __init__(self, model: Mapping[str, Any], *, kv_model: Mapping[str, Any] | None = None) -> None:
+        nodes = [parse_node(obj, i) for i, obj in enumerate(node_objects(model))]
+        index = NodeIndex(nodes)
+        hns = [parse_hypernode(obj, i) for i, obj in enumerate(hypernode_objects(model))]
+        self.network: NetworkModel = network_model_from(model.get("network") or None, kv_model)
+        self.classifier = PairClassifier(Tree(hns, nodes, index), nodes, self.network)
+        self.index = index.by_name
+
+    def summarise(self, nodes_by_role: Mapping[str, Sequence[str]]) -> dict[str, dict[str, Any]]:
+        """The three pair summaries for role -> nodes (one entry per pod); unknown nodes are skipped."""
+        idx = {
+            role: [self.index[n] for n in nodes if n in self.index] for role, nodes in nodes_by_role.items()
+        }
+        out: dict[str, dict[str, Any]] = {}
+        for kind, role_a, role_b in ROLE_PAIRS:
+            left = idx.get(role_a, [])
+            right = None if role_a == role_b else idx.get(role_b, [])
+            raw = pair_summary(self.classifier, left, right, kv=right is not None) if left else None
+            out[kind] = self.display(raw)
+        return out
+
+    def display(self, raw: Mapping[str, Any] | None) -> dict[str, Any]:
+        """An engine pair summary with labels and the ranges of the classes present."""
+        if not raw or not raw.get("pairs"):
+            return {"pairs": 0, "classes": {}, "class_labels": {}}
+        classes = dict(raw["classes"])
+        out: dict[str, Any] = {
+            "pairs": raw["pairs"],
+            "classes": classes,
+            "class_labels": {c: CLASS_LABELS.get(c, c) for c in classes},
+            "latency_us": {**raw["latency_us"], **self.latency_range(classes)},
+            "bandwidth_gbps": {**raw["bandwidth_gbps"], **self.bandwidth_range(classes)},
+        }
+        if "kv_transfer_ms" in raw:
+            out["kv_ms"] = dict(raw["kv_transfer_ms"])
+            out["host_staged_pairs"] = raw.get("host_staged_pairs", 0)
+        return out
+
+    def _range(self, cls: str, key: str) -> tuple[float, float | None]:
+        spec = self.network.classes[cls]
+        lo, hi = spec.get(f"{key}_range") or (spec[f"{key}_{'us' if key == 'latency' else 'gbps'}"],) * 2
+        return float(lo), None if hi is None else float(hi)
+
+    def latency_range(self, classes: Mapping[str, Any]) -> dict[str, float | None]:
+        ranges = [self._range(c, "latency") for c in classes if c in self.network.classes]
+        if not ranges:
+            return {}
+        highs = [hi for _, hi in ranges]
+        return {
+            "min": min(lo for lo, _ in ranges),
+            "max": None if None in highs else max(h for h in highs if h is not None),
+            "max_floor": max(lo for lo, _ in ranges),
+        }
+
+    def bandwidth_range(self, classes: Mapping[str, Any]) -> dict[str, float]:
+        ranges = [self._range(c, "bandwidth") for c in classes if c in self.network.classes]
+        if not ranges:
+            return {}
+        return {"min": min(lo for lo, _ in ranges), "max": max(hi or lo for lo, hi in ranges)}
+
+    def class_means(self, fractions: Mapping[str, float]) -> dict[str, dict[str, float]]:
+        """Mean and worst latency/bandwidth for class fractions (the baseline's expected classes)."""
+        present = {c: f for c, f in fractions.items() if c in self.network.classes and f > 0}
+        if not present:
+            return {}
+        total = sum(present.values())
+        lat = {c: self.network.classes[c]["latency_us"] for c in present}
+        bw = {c: self.network.classes[c]["bandwidth_gbps"] for c in present}
+        return {
+            "latency_us": {
+                "mean": round(sum(lat[c] * f for c, f in present.items()) / total, 4),
+                "worst": max(lat.values()),
+                **self.latency_range(present),
+            },
+            "bandwidth_gbps": {
+                "mean": round(sum(bw[c] * f for c, f in present.items()) / total, 4),
+                "worst": min(bw.values()),
+                **self.bandwidth_range(present),
+            },
+        }
+
+
+def ordered_classes(classes: Mapping[str, Any]) -> list[str]:
+    """Class names best first (the engine's order; unknown ones last)."""
+    return sorted(classes, key=lambda c: CLASSES.index(c) if c in CLASSES else len(CLASSES))

@@ -24,7 +24,7 @@ PAD = 10
 ROW_LABEL_W = 22
 LEAF_W = 2 * PAD + ROW_LABEL_W + COLS * PITCH - (PITCH - CELL)
 LEAF_GAP = 20
-LEAF_HEADER = 58
+LEAF_HEADER = 72
 SW_W = 184
 SW_H = 58
 TIER_GAP = 100
@@ -249,14 +249,16 @@ def _switch_box(sw: Mapping[str, Any], lay: _Layout, jobs: Sequence[str]) -> lis
     return out
 
 
-def _chosen(jobs: Sequence[str], x: float, y: float, w: float, h: float, name: str) -> list[str]:
+def _chosen(
+    jobs: Sequence[str], x: float, y: float, w: float, h: float, name: str, label_dy: float = 51
+) -> list[str]:
     if not jobs:
         return []
     label = f"★ HyperNode of {len(jobs)} job{'s' if len(jobs) != 1 else ''}"
     return [
         f'<rect class="hypernode-chosen" x="{x - 4:.1f}" y="{y - 4:.1f}" width="{w + 8}" height="{h + 8}" '
         f'rx="10"><title>{_t(name)}: chosen HyperNode of {_t(", ".join(jobs))}</title></rect>',
-        f'<text class="chosen-label" x="{x + 10:.1f}" y="{y + 51:.1f}">{_t(label)}</text>',
+        f'<text class="chosen-label" x="{x + 10:.1f}" y="{y + label_dy:.1f}">{_t(label)}</text>',
     ]
 
 
@@ -278,7 +280,7 @@ def _leaf(
         f"{int(sw['tier'])} · {len(sw['hosts'])} nodes</text>",
         f'<text class="sub" x="{x + 10:.1f}" y="{y + 50:.1f}">pods: {_t(pods_text)}</text>',
     ]
-    out += _chosen(jobs, x, y, LEAF_W, lay.leaf_h, name)
+    out += _chosen(jobs, x, y, LEAF_W, lay.leaf_h, name, label_dy=64)
     gx, gy = x + PAD + ROW_LABEL_W, y + LEAF_HEADER
     for i, host in enumerate(sw["hosts"]):
         row, col = divmod(i, COLS)
