@@ -295,3 +295,37 @@ def test_report_of_the_engines_prediction(seed_model):
     assert "does not bound the tier" in out["text"]
     rows = {r["key"]: r for r in json.loads(out["json"])["comparison"]["rows"]}
     assert "slower" in rows["throughput"]["baseline"]["main"]
+
+
+def big_model(aggs: int = 4, leaves_per_agg: int = 10, hosts_per_leaf: int = 4) -> dict:
+    switches = [{"name": "core", "tier": 3, "type": "ethernet", "parent": None, "children": [], "hosts": []}]
+    hosts = {}
+    for a in range(aggs):
+        agg = {"name": f"agg{a}", "tier": 2, "type": "ib", "parent": "core", "children": [], "hosts": []}
+        switches[0]["children"].append(agg["name"])
+        switches.append(agg)
+        for i in range(leaves_per_agg):
+            leaf = f"leaf{a}-{i}"
+            names = [f"n{a}-{i}-{h}" for h in range(hosts_per_leaf)]
+            agg["children"].append(leaf)
+            switches.append(
+                {"name": leaf, "tier": 1, "type": "ib", "parent": agg["name"], "children": [], "hosts": names}
+            )
+            hosts.update({n: {"leaf": leaf, "gpu_model": "h100", "gpu_count": 8} for n in names})
+    for sw in switches:
+        sw["leaf"] = not sw["children"]
+    return {"source": "big", "root": "core", "switches": switches, "hosts": hosts, "gpu_models": {}}
+
+
+def test_large_trees_draw_only_the_leaves_with_pods():
+    model = big_model()
+    marks = [Mark("a-0", "n1-3-0", "prefill"), Mark("b-0", "n2-7-1", "decode")]
+    svg = ET.fromstring(render_svg(model, marks, chosen={"core": ["job"]}))
+    leaves = {g.get("data-switch") for g in with_class(svg, "leaf")}
+    assert leaves == {"leaf1-3", "leaf2-7"}
+    drawn = {g.get("data-switch") for g in with_class(svg, "switch")}
+    assert drawn == {"core", "agg1", "agg2", "leaf1-3", "leaf2-7"}
+    assert len(with_class(svg, "pod-mark")) == 2 and len(with_class(svg, "node")) == 8
+    assert "38 leaves without pods are not drawn" in ET.tostring(svg, encoding="unicode")
+    small = ET.fromstring(render_svg(big_model(aggs=2, leaves_per_agg=3), []))
+    assert len(with_class(small, "leaf")) == 6  # small trees: every leaf

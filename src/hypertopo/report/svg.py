@@ -29,6 +29,8 @@ SW_W = 184
 SW_H = 58
 TIER_GAP = 100
 MARGIN = 18
+# Beyond this many leaves only the leaves holding pods (and their ancestors) are drawn.
+MAX_LEAVES = 24
 LEGEND_H = 78
 
 GPU_PALETTE = ("#9fd08c", "#c7b2e0", "#f7d774", "#8fd3cc", "#f4a7a3", "#c9c9c9", "#f2b97f", "#a9c6f0")
@@ -62,6 +64,7 @@ class _Layout:
     x: dict[str, float] = field(default_factory=dict)  # switch -> centre x
     y: dict[str, float] = field(default_factory=dict)  # switch -> top y
     leaf_order: list[str] = field(default_factory=list)
+    hidden: int = 0
     width: float = 0
     leaves_top: float = 0
     leaf_h: float = 0
@@ -103,7 +106,10 @@ def render_svg(
     models_present = sorted({h["gpu_model"] for h in hosts.values()})
     colours = {m: GPU_PALETTE[i % len(GPU_PALETTE)] for i, m in enumerate(models_present)}
     codes = gpu_codes(models_present)
-    lay = _layout(switches, model["root"])
+    busy = {hosts[m.node]["leaf"] for m in (*marks, *predicted_elsewhere) if m.node in hosts}
+    lay = _layout(
+        switches, model["root"], busy | {n for n in (chosen or {}) if switches.get(n, {}).get("leaf")}
+    )
     height = lay.leaves_top + lay.leaf_h + 24 + LEGEND_H
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{_a(svg_id)}" class="topology" '
@@ -119,7 +125,7 @@ def render_svg(
         if mark.node in hosts:
             by_leaf_roles.setdefault(hosts[mark.node]["leaf"], Counter())[mark.role] += 1
     for name, sw in switches.items():
-        if sw["leaf"]:
+        if sw["leaf"] or name not in lay.x:
             continue
         out += _switch_box(sw, lay, chosen.get(name, ()))
     marks_by_node: dict[str, list[Mark]] = {}
@@ -161,22 +167,34 @@ _STYLE = """<style>
 </style>"""
 
 
-def _layout(switches: Mapping[str, Mapping[str, Any]], root: str) -> _Layout:
+def _layout(switches: Mapping[str, Mapping[str, Any]], root: str, busy: set[str]) -> _Layout:
+    """Positions: leaves in one row in tree order, parents centred over their drawn children."""
     lay = _Layout()
-
-    def children(name: str) -> list[str]:
-        kids = list(switches[name]["children"])
-        return sorted(kids, key=lambda k: (switches[k]["type"] != "ib", _natural(k)))
+    order: list[str] = []
 
     def walk(name: str) -> None:
         if switches[name]["leaf"]:
-            lay.leaf_order.append(name)
+            order.append(name)
             return
-        for kid in children(name):
+        for kid in _children(switches, name):
             walk(kid)
 
     walk(root)
-    internal_tiers = sorted({int(s["tier"]) for s in switches.values() if not s["leaf"]}, reverse=True)
+    if len(order) > MAX_LEAVES:
+        keep = [leaf for leaf in order if leaf in busy] or order[:MAX_LEAVES]
+        lay.hidden = len(order) - len(keep)
+        order = keep
+    lay.leaf_order = order
+    drawn = set(order)
+    for leaf in order:
+        drawn.update(_chain(switches, leaf))
+
+    def children(name: str) -> list[str]:
+        return [k for k in _children(switches, name) if k in drawn]
+
+    internal_tiers = sorted(
+        {int(s["tier"]) for n, s in switches.items() if not s["leaf"] and n in drawn}, reverse=True
+    )
     row_of = {t: i for i, t in enumerate(internal_tiers)}
     most_hosts = max((len(switches[leaf]["hosts"]) for leaf in lay.leaf_order), default=1)
     lay.rows = max(1, -(-most_hosts // COLS))
@@ -199,6 +217,20 @@ def _layout(switches: Mapping[str, Mapping[str, Any]], root: str) -> _Layout:
 
     place(root)
     return lay
+
+
+def _children(switches: Mapping[str, Mapping[str, Any]], name: str) -> list[str]:
+    kids = list(switches[name]["children"])
+    return sorted(kids, key=lambda k: (switches[k]["type"] != "ib", _natural(k)))
+
+
+def _chain(switches: Mapping[str, Mapping[str, Any]], name: str) -> list[str]:
+    out: list[str] = []
+    cur: str | None = name
+    while cur is not None and cur not in out:
+        out.append(cur)
+        cur = switches[cur]["parent"]
+    return out
 
 
 def _links(switches: Mapping[str, Mapping[str, Any]], lay: _Layout) -> list[str]:
@@ -398,7 +430,9 @@ def _legend(
     out.append(
         f'<text x="{MARGIN}" y="{y2 + 26}" class="sub">Each cell is one node (hover for its name); '
         "row labels: the number of the first node in the row. Dashed ring: predicted node of a pod that "
-        "landed elsewhere.</text>"
+        "landed elsewhere."
+        + (f" {lay.hidden} leaves without pods are not drawn." if lay.hidden else "")
+        + "</text>"
     )
     out.append("</g>")
     return out
