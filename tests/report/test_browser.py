@@ -2,7 +2,8 @@
 
 Chromium comes from Debian's ``chromium`` package (``scripts/install-chromium.sh``; the Makefile
 runs it before the tests). Without it the test is skipped on a workstation and FAILS in CI
-(``CI=true``). The screenshot is kept in ``test-artifacts/report-seed.png`` (gitignored).
+(``CI=true``). The screenshot and the page are kept in ``test-artifacts/report-seed.{png,html}``
+(gitignored).
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ def test_chromium_screenshot_of_the_report(report_html):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report-seed.png"
     shot.unlink(missing_ok=True)
+    shutil.copyfile(report_html, ARTIFACTS / "report-seed.html")  # the page the screenshot shows
     proc = run_chromium(binary, f"--screenshot={shot}", report_html.as_uri())
     assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
     data = shot.read_bytes()
