@@ -31,10 +31,12 @@ from hypertopo.placement.model import ALLOCATED, PENDING, PIPELINED, Job, SubJob
 from hypertopo.placement.objects import Node, Resources
 from hypertopo.placement.predicates import Predicates, fits
 from hypertopo.placement.scores import Scorer, same_score
-from hypertopo.placement.state import Cluster
+from hypertopo.placement.state import Cluster, hostname_only
 from hypertopo.placement.tree import Tree
 
 MAX_TIE_CANDIDATES = 8
+#: Memoise dry runs over interchangeable leaf HyperNodes (results are identical either way; tests check it).
+MEMO = True
 #: Volcano's defaults for ``PredicateNodes`` sampling (``--minimum-feasible-nodes``, adaptive percentage).
 MIN_NODES_TO_FIND = 100
 MIN_PERCENTAGE_TO_FIND = 5
@@ -66,6 +68,16 @@ class FitFailure:
     candidates: int  # nodes passing the stable filters
     total: int  # nodes in the HyperNode
     dynamic: dict[str, int]
+
+
+@dataclass(slots=True)
+class DryRun:
+    """A memoised ``allocateResourcesForTasks`` result, with nodes as positions in the signature order."""
+
+    ops: list[tuple[Task, int, str, list[int] | None]] | None
+    pos: int
+    fit_tasks: list[Task]
+    failure: FitFailure | None
 
 
 @dataclass(slots=True)
@@ -153,6 +165,9 @@ class Allocator:
         self.hn_ties: dict[str, list[dict[str, Any]]] = {}
         self.pending_ties: list[dict[str, Any]] = []
         self.sampling_notes: set[str] = set()
+        self._dry_cache: dict[tuple[Any, ...], DryRun] = {}
+        self._job_cache: dict[tuple[Any, ...], Any] = {}
+        self._specs_memo: dict[tuple[int, int], list[Any]] = {}
 
     # ------------------------------------------------------------------ state changes
 
@@ -355,10 +370,12 @@ class Allocator:
         if attempt is not None:
             attempt.gradients = grads
         for gradient in grads:
-            results: dict[
-                str, tuple[list[Op], JobSheet, float, dict[str, str | None], list[dict[str, Any]]]
-            ] = {}
+            results: dict[str, tuple[Any, JobSheet, float, dict[str, str | None], list[dict[str, Any]]]] = {}
             for hn in gradient:
+                memo = self.job_memo(job, sheet, hn)
+                if memo is not None and memo[0] in self._job_cache:
+                    self._job_hit(job, sheet, hn, memo, results)
+                    continue
                 job.reset_fit_errors()
                 copy = sheet.clone()
                 snapshot = {uid: sj.allocated_hn for uid, sj in job.subjobs.items()}
@@ -383,9 +400,12 @@ class Allocator:
                 for uid, value in snapshot.items():
                     job.subjobs[uid].allocated_hn = value
                 ops = [op for stmt in stmts for op in stmt.ops]
-                if ops and (job.job_ready() or job.job_pipelined()):
+                ready, pipelined = job.job_ready(), job.job_pipelined()
+                if memo is not None:
+                    self._job_store(job, memo, ops, ready, pipelined, copy, hn)
+                if ops and (ready or pipelined):
                     results[hn] = (ops, copy, total, decisions, ties)
-                    if attempt is not None and not job.job_ready():
+                    if attempt is not None and not ready:
                         attempt.pipelined_only.append(hn)
                 for stmt in stmts:
                     stmt.discard()
@@ -393,6 +413,8 @@ class Allocator:
                 continue
             best, tie = self.best_hypernode({hn: r[2] for hn, r in results.items()}, None)
             ops, copy, _score, decisions, sub_ties = results[best]
+            if callable(ops):
+                ops = ops()
             self.pending_ties = ([tie] if tie else []) + sub_ties
             final = Statement(self)
             for op in ops:
@@ -406,6 +428,84 @@ class Allocator:
                     sj.allocated_hn = self.tree.lca(sj.allocated_hn, hn_name)
             return final
         return None
+
+    def job_memo(self, job: Job, sheet: JobSheet, hn: str) -> tuple[tuple[Any, ...], list[int]] | None:
+        """Memo key of a whole job-level dry run in a leaf HyperNode (single subjob only)."""
+        if job.has_policy or len(sheet.queued) != 1:
+            return None
+        sj = sheet.queued[0]
+        signature = self.dry_signature(sj, sheet.sheets[sj.uid], hn)
+        if signature is None:
+            return None
+        key, order = signature
+        tier = sj.topology.tier if sj.topology else None
+        eligible = bool(self.gradients(sj.hard, tier, None, sj.pending_resources() if sj.hard else {}, hn))
+        return ("job", key, eligible), order
+
+    def _job_store(
+        self,
+        job: Job,
+        memo: tuple[tuple[Any, ...], list[int]],
+        ops: list[Op],
+        ready: bool,
+        pipelined: bool,
+        copy: JobSheet,
+        hn: str,
+    ) -> None:
+        key, order = memo
+        pos_of = {node: p for p, node in enumerate(order)}
+        if any(op.node not in pos_of for op in ops):
+            return
+        saved = [
+            (op.task, pos_of[op.node], op.status, [pos_of[i] for i in op.tie["_tied"]] if op.tie else None)
+            for op in ops
+        ]
+        failure = self._attempt.failures.get(hn) if self._attempt is not None else None
+        self._job_cache[key] = (
+            saved,
+            ready,
+            pipelined,
+            {u: c.pos for u, c in copy.sheets.items()},
+            bool(copy.queued),
+            failure,
+        )
+
+    def _job_hit(
+        self,
+        job: Job,
+        sheet: JobSheet,
+        hn: str,
+        memo: tuple[tuple[Any, ...], list[int]],
+        results: dict[str, Any],
+    ) -> None:
+        key, order = memo
+        saved, ready, pipelined, positions, requeue, failure = self._job_cache[key]
+        if failure is not None and self._attempt is not None:
+            f = failure
+            self._attempt.failures[hn] = FitFailure(
+                f.task, hn, f.candidates, len(self.tree.hypernodes[hn].nodes), f.dynamic
+            )
+        if not saved or not (ready or pipelined):
+            return
+        sj = sheet.queued[0]
+        copy = sheet.clone()
+        for uid, pos in positions.items():
+            copy.sheets[uid].pos = pos
+        if not requeue:
+            copy.queued = []
+
+        def ops() -> list[Op]:
+            out = []
+            for task, pos, status, tie in saved:
+                node = order[pos]
+                record = None if tie is None else self.tie_record(task, node, [order[p] for p in tie])
+                out.append(Op(task, node, status, record))
+            return out
+
+        score = self.subjob_scores(sj, [hn])[hn]
+        results[hn] = (ops, copy, score, {sj.uid: self.tree.lca(sj.allocated_hn, hn)}, [])
+        if self._attempt is not None and not ready:
+            self._attempt.pipelined_only.append(hn)
 
     def best_hypernode(
         self, scores: dict[str, float], subjob: SubJob | None
@@ -441,6 +541,18 @@ class Allocator:
         if grads is None:
             return None
         for gradient in grads:
+            if len(gradient) == 1:
+                # one candidate: score it now (the state after a discard is this state) and keep the run
+                hn = gradient[0]
+                job.reset_fit_errors(sj)
+                copy = sheet.clone()
+                score = self.subjob_scores(sj, [hn])[hn]
+                stmt = self.allocate_tasks(sj, copy, hn)
+                if stmt is None or not stmt.ops:
+                    continue
+                sj.allocated_hn = self.tree.lca(sj.allocated_hn, hn)
+                sheet.pos = copy.pos
+                return stmt, score, None
             results: dict[str, tuple[list[Op], SubJobSheet]] = {}
             for hn in gradient:
                 job.reset_fit_errors(sj)
@@ -466,7 +578,9 @@ class Allocator:
         nta = self.conf.nta
         if not nta.enabled or not nta.hypernode_order:
             return dict.fromkeys(hypernodes, 0.0)
-        request = self.scorer.binpack_request([t.resreq for t in sj.tasks])
+        if sj.binpack_cache is None:
+            sj.binpack_cache = self.scorer.binpack_request([t.resreq for t in sj.tasks])
+        request = sj.binpack_cache
         return self.scorer.subjob_hypernode_scores(request, hypernodes, self.task_num_fn(sj), len(sj.tasks))
 
     def task_num_fn(self, sj: SubJob) -> Callable[[str], int]:
@@ -479,6 +593,124 @@ class Allocator:
     # ------------------------------------------------------------------ allocateResourcesForTasks
 
     def allocate_tasks(self, sj: SubJob, sheet: SubJobSheet, hn: str) -> Statement | None:
+        """``allocateResourcesForTasks``, memoised over interchangeable leaves (see ``dry_signature``)."""
+        signature = self.dry_signature(sj, sheet, hn)
+        if signature is None:
+            return self._allocate_tasks(sj, sheet, hn)
+        key, order = signature
+        hit = self._dry_cache.get(key)
+        if hit is not None:
+            return self._replay(hit, sj, sheet, hn, order)
+        job = sj.job
+        fit_before = set(job.fit_errors)
+        failure_before = self._attempt.failures.get(hn) if self._attempt is not None else None
+        stmt = self._allocate_tasks(sj, sheet, hn)
+        pos_of = {node: p for p, node in enumerate(order)}
+        ops = None
+        if stmt is not None:
+            ops = []
+            for op in stmt.ops:
+                tie = None
+                if op.tie is not None:
+                    tie = [pos_of[i] for i in op.tie["_tied"]]
+                ops.append((op.task, pos_of[op.node], op.status, tie))
+        fit_tasks = [t for t in sj.tasks if t.key in job.fit_errors and t.key not in fit_before]
+        failure = self._attempt.failures.get(hn) if self._attempt is not None else None
+        failure = failure if failure is not failure_before else None
+        self._dry_cache[key] = DryRun(ops, sheet.pos, fit_tasks, failure)
+        return stmt
+
+    def _replay(
+        self, hit: DryRun, sj: SubJob, sheet: SubJobSheet, hn: str, order: list[int]
+    ) -> Statement | None:
+        job = sj.job
+        sheet.pos = hit.pos
+        for task in hit.fit_tasks:
+            job.record_fit_error(sj, task)
+        if hit.failure is not None and self._attempt is not None:
+            f = hit.failure
+            self._attempt.failures[hn] = FitFailure(
+                f.task, hn, f.candidates, len(self.tree.hypernodes[hn].nodes), f.dynamic
+            )
+        if hit.ops is None:
+            return None
+        stmt = Statement(self)
+        for task, pos, status, tie in hit.ops:
+            node = order[pos]
+            record = None if tie is None else self.tie_record(task, node, [order[p] for p in tie])
+            stmt.apply(Op(task, node, status, record))
+        return stmt
+
+    def dry_signature(
+        self, sj: SubJob, sheet: SubJobSheet, hn: str
+    ) -> tuple[tuple[Any, ...], list[int]] | None:
+        """A key under which two leaf HyperNodes give the same dry run, up to renaming their nodes.
+
+        Only for a subjob with nothing placed yet, in a lowest-tier HyperNode whose candidate nodes
+        are untouched (no pods), when pod affinity (if any) is per host and the normal-pod
+        HyperNode score is not involved. Nodes are matched by natural name order, so the
+        deterministic tie-break maps too. ``None``: not applicable.
+        """
+        if (
+            not MEMO
+            or self.rng is not None
+            or sj.allocated_hn
+            or sj.node_counts
+            or self.cluster.non_hostname_affinity
+        ):
+            return None
+        nta = self.conf.nta
+        if not sj.with_topology and nta.enabled and nta.node_order and nta.normal_pod_enable:
+            return None
+        tree = self.tree
+        if tree.hypernodes[hn].tier != tree.min_tier or hn == tree.root:
+            return None
+        spec_key = (id(sheet.tasks), sheet.pos)
+        specs = self._specs_memo.get(spec_key)
+        if specs is None:
+            specs = []
+            seen: set[int] = set()
+            for task in sheet.tasks[sheet.pos :]:
+                if id(task.pod.spec) not in seen:
+                    seen.add(id(task.pod.spec))
+                    specs.append(task.pod.spec)
+            self._specs_memo[spec_key] = specs
+        if not specs or any(not hostname_only(spec) for spec in specs):
+            return None
+        cand_sets = [set(self.pred.candidates(spec, hn)) for spec in specs]
+        union: set[int] = set().union(*cand_sets)
+        nodes = self.nodes
+        order = sorted(union, key=lambda i: natural_key(nodes[i].name))
+        states = self.cluster.states
+        leaf_of = tree.node_leaf
+        parts: list[Any] = []
+        for i in order:
+            if states[i] is not None or leaf_of[i] != hn:
+                return None
+            node = nodes[i]
+            extra: tuple[Any, ...] = tuple(
+                sum(w for w, term in spec.preferred_terms if term.matches(node.name, node.labels))
+                for spec in specs
+                if spec.preferred_terms
+            )
+            if node.taints:
+                extra += tuple(
+                    (t.key, t.value, t.effect) for t in node.taints if t.effect == "PreferNoSchedule"
+                )
+            parts.append((id(node.allocatable), tuple(i in c for c in cand_sets), extra))
+        job = sj.job
+        key = (
+            sj.uid,
+            id(sheet.tasks),
+            sheet.pos,
+            tuple(sorted(job.counts.items())),
+            tuple(sorted(sj.counts.items())),
+            frozenset(job.failed_roles.get(sj.uid, ())),
+            tuple(parts),
+        )
+        return key, order
+
+    def _allocate_tasks(self, sj: SubJob, sheet: SubJobSheet, hn: str) -> Statement | None:
         job = sj.job
         hn_info = self.tree.hypernodes[hn]
         if not hn_info.nodes:
@@ -572,6 +804,7 @@ class Allocator:
         return None, None
 
     def tie_record(self, task: Task, chosen: int, tied: list[int]) -> dict[str, Any]:
+        """A node tie; ``_tied`` (node indices) is internal and dropped from results."""
         leaf_of = self.tree.node_leaf
         leaves = sorted({leaf_of[i] or self.tree.root for i in tied}, key=natural_key)
         names = sorted((self.nodes[i].name for i in tied), key=natural_key)
@@ -582,6 +815,7 @@ class Allocator:
             "candidates": names[:MAX_TIE_CANDIDATES],
             "count": len(tied),
             "leaves": leaves,
+            "_tied": list(tied),
         }
 
     # ------------------------------------------------------------------ backfill

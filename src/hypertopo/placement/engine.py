@@ -11,6 +11,7 @@ using the HyperNode idle resources of the session start, as Volcano does).
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,10 @@ def as_objects(value: Any, what: str) -> list[Any]:
                 raise PlacementInputError(f"{what}: {kind}.items must be a list")
             return as_objects(items, what)
         return [value]
+    if type(value) is list and all(
+        type(item) is dict and "resources" not in item and "items" not in item for item in value
+    ):
+        return value
     if isinstance(value, list | tuple):
         out: list[Any] = []
         for item in value:
@@ -92,6 +97,8 @@ def as_objects(value: Any, what: str) -> list[Any]:
 
 
 def _check_kind(objs: Sequence[Any], kind: str, what: str) -> None:
+    if all(type(obj) is dict and obj.get("kind", kind) == kind for obj in objs):
+        return
     for i, obj in enumerate(objs):
         if isinstance(obj, Mapping) and obj.get("kind") not in (None, kind):
             name = (
@@ -484,7 +491,11 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
             leaves[leaf] = leaves.get(leaf, 0) + 1
         result["leaves"] = dict(sorted(leaves.items(), key=lambda kv: natural_key(kv[0])))
         ties = list(alloc.hn_ties.get(job.key, []))
-        ties.extend(t.tie for t in job.tasks if t.tie is not None and t.status == ALLOCATED)
+        ties.extend(
+            {k: v for k, v in t.tie.items() if not k.startswith("_")}
+            for t in job.tasks
+            if t.tie is not None and t.status == ALLOCATED
+        )
         result["ties"] = ties
         roles = _roles_of(job, classifier.model)
         result["network"] = role_network(classifier, roles["prefill"], roles["decode"])
@@ -700,6 +711,29 @@ def predict(
     topology-aware enabled with the scheduler_config role's arguments).
     Raises :class:`PlacementInputError` for malformed input.
     """
+    was_enabled = gc.isenabled()
+    gc.disable()  # the engine allocates many long-lived objects and no garbage cycles worth collecting
+    try:
+        return _predict(
+            jobs, nodes, hypernodes, pods, scheduler_conf, network, kv_model, baseline, baseline_samples, seed
+        )
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _predict(
+    jobs: Any,
+    nodes: Any,
+    hypernodes: Any,
+    pods: Any,
+    scheduler_conf: Mapping[str, Any] | None,
+    network: Mapping[str, Any] | None,
+    kv_model: Mapping[str, Any] | None,
+    baseline: bool,
+    baseline_samples: int,
+    seed: int,
+) -> dict[str, Any]:
     world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
     job_objs = as_objects(jobs, "jobs")
     job_ins = [parse_job(obj, i, world.pods) for i, obj in enumerate(job_objs)]

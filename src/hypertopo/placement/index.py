@@ -29,6 +29,7 @@ class NodeIndex:
             self.by_name[node.name] = node.index
         self._by_label: dict[str, dict[str, list[int]]] = {}
         self._regex_cache: dict[str, list[int]] = {}
+        self._sets: dict[tuple[str, str], frozenset[int]] = {}
 
     def label_values(self, key: str) -> dict[str, list[int]]:
         table = self._by_label.get(key)
@@ -44,6 +45,14 @@ class NodeIndex:
                         bucket.append(node.index)
             self._by_label[key] = table
         return table
+
+    def label_set(self, key: str, value: str) -> frozenset[int]:
+        cache_key = (key, value)
+        got = self._sets.get(cache_key)
+        if got is None:
+            got = frozenset(self.label_values(key).get(value, ()))
+            self._sets[cache_key] = got
+        return got
 
     def _candidates(self, requirements: Iterable[LabelRequirement]) -> list[int] | None:
         """Smallest candidate list from an indexable requirement (In / Exists), or None."""
@@ -66,7 +75,15 @@ class NodeIndex:
 
     def select_labels(self, selector: LabelSelector) -> list[int]:
         """Nodes matching a label selector (an empty selector matches every node)."""
-        cand = self._candidates(selector.requirements)
+        reqs = selector.requirements
+        if reqs and all(r.operator == "In" and len(r.values) == 1 for r in reqs):
+            # matchLabels: intersect the (cached) per-label sets, smallest first
+            lists = sorted((self.label_values(r.key).get(r.values[0], []) for r in reqs), key=len)
+            sets = [self.label_set(r.key, r.values[0]) for r in reqs]
+            if len(sets) == 1:
+                return list(lists[0])
+            return [i for i in lists[0] if all(i in s for s in sets)]
+        cand = self._candidates(reqs)
         pool = cand if cand is not None else range(len(self.nodes))
         nodes = self.nodes
         return [i for i in pool if selector.matches(nodes[i].labels)]

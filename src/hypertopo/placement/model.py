@@ -88,6 +88,8 @@ class SubJob:
     counts: dict[str, int] = field(default_factory=dict)
     pending_be: int = 0
     node_counts: dict[int, int] = field(default_factory=dict)
+    pending_res: Resources = field(default_factory=dict)
+    binpack_cache: Resources | None = None
 
     def ready_num(self) -> int:
         c = self.counts
@@ -111,11 +113,8 @@ class SubJob:
         return self.topology is not None
 
     def pending_resources(self) -> Resources:
-        out: Resources = {}
-        for task in self.tasks:
-            if task.status == PENDING:
-                add_into(out, task.resreq)
-        return out
+        """``GetMinResources``: the summed request of every pending task (kept up to date)."""
+        return self.pending_res
 
 
 @dataclass(eq=False, slots=True)
@@ -164,6 +163,11 @@ class Job:
         old = task.status
         if old == status:
             return
+        if old == PENDING or status == PENDING:
+            sign = 1 if status == PENDING else -1
+            pending = task.subjob.pending_res
+            for key, val in task.resreq.items():
+                pending[key] = pending.get(key, 0) + sign * val
         for counts in (self.counts, task.subjob.counts):
             counts[old] = counts.get(old, 0) - 1
             counts[status] = counts.get(status, 0) + 1
@@ -188,6 +192,8 @@ class Job:
             task.subjob.pending_be += 1
             self.pending_be_roles[task.role] = self.pending_be_roles.get(task.role, 0) + 1
         task.subjob.priority = max(task.subjob.priority, task.pod.spec.priority)
+        if task.status == PENDING:
+            add_into(task.subjob.pending_res, task.resreq)
 
     def _roles(self, statuses: Iterable[str], with_pending_be: bool = True) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -536,6 +536,31 @@ class Node:
 
 
 def parse_node(obj: Any, index: int) -> Node:
+    """Parse a Node; well-formed plain dicts take a fast path, anything else the validating one."""
+    if type(obj) is dict:
+        meta = obj.get("metadata")
+        status = obj.get("status")
+        if type(meta) is dict and type(status) is dict and "spec" not in obj:
+            name = meta.get("name")
+            labels = meta.get("labels")
+            alloc = status.get("allocatable")
+            if (
+                type(name) is str
+                and name
+                and type(labels) is dict
+                and type(alloc) is dict
+                and all(type(v) is str for v in labels.values())
+            ):
+                try:
+                    hit = _ALLOCATABLE_CACHE.get(tuple(alloc.items()))
+                except TypeError:
+                    hit = None
+                if hit is not None:
+                    return Node(index, name, labels, (), False, hit)
+    return _parse_node(obj, index)
+
+
+def _parse_node(obj: Any, index: int) -> Node:
     if not isinstance(obj, Mapping):
         raise PlacementInputError(f"Node #{index}: must be a mapping, got {type(obj).__name__}")
     meta = obj.get("metadata")

@@ -223,7 +223,9 @@ class Predicates:
         anti: dict[str, set[str]] = {}
         existing_anti: dict[str, set[str]] = {}
         any_match = False
-        for i, state in enumerate(self.cluster.states):
+        states = self.cluster.states
+        for i in sorted(self.cluster.occupied):
+            state = states[i]
             if state is None or not state.pods:
                 continue
             node_labels = self.nodes[i].labels

@@ -167,41 +167,32 @@ class Scorer:
         nodes = self.nodes
         states = cluster.states
         req = spec.resreq
-        if w.least_requested or w.most_requested:
+        if w.least_requested or w.most_requested or w.balanced_resource:
+            pod = (req.get("cpu", 0), req.get("memory", 0), req.get(GPU, 0))
+            balanced = w.balanced_resource and any(pod)
+            memo: dict[tuple[int, int, int, int, int, int], float] = {}
             for i in candidates:
                 alloc = nodes[i].allocatable
                 st = states[i]
-                cpu = spec.nonzero_cpu + (st.nz_cpu if st else 0)
-                mem = spec.nonzero_memory + (st.nz_memory if st else 0)
-                a_cpu, a_mem = alloc.get("cpu", 0), alloc.get("memory", 0)
-                if w.least_requested:
-                    total = weight = 0
-                    for r, a in ((cpu, a_cpu), (mem, a_mem)):
-                        if a:
-                            total += _least_requested(r, a) * 50
-                            weight += 50
-                    scores[i] += (total // weight if weight else 0) * w.least_requested
-                if w.most_requested:
-                    total = weight = 0
-                    for r, a in ((cpu, a_cpu), (mem, a_mem)):
-                        if a:
-                            total += _most_requested(r, a)
-                            weight += 1
-                    scores[i] += (total // weight if weight else 0) * w.most_requested
-        if w.balanced_resource:
-            pod = [req.get("cpu", 0), req.get("memory", 0), req.get(GPU, 0)]
-            if any(pod):
-                for i in candidates:
-                    alloc = nodes[i].allocatable
-                    st = states[i]
-                    requested = st.requested if st else {}
-                    fractions = []
-                    for name, want in zip(("cpu", "memory", GPU), pod, strict=True):
-                        have = alloc.get(name, 0)
-                        if have == 0 or (name == GPU and want == 0):
-                            continue
-                        fractions.append(min((requested.get(name, 0) + want) / have, 1.0))
-                    scores[i] += _balanced(fractions) * w.balanced_resource
+                if st is None:
+                    key = (id(alloc), 0, 0, 0, 0, 0)
+                else:
+                    got = st.requested
+                    key = (
+                        id(alloc),
+                        st.nz_cpu,
+                        st.nz_memory,
+                        got.get("cpu", 0),
+                        got.get("memory", 0),
+                        got.get(GPU, 0),
+                    )
+                value = memo.get(key)
+                if value is None:
+                    value = self._resource_scores(spec, pod, alloc, key, w.least_requested, w.most_requested)
+                    if balanced:
+                        value += self._balanced_score(pod, alloc, key) * w.balanced_resource
+                    memo[key] = value
+                scores[i] += value
         if w.node_affinity and spec.preferred_terms:
             raw = {
                 i: sum(weight for weight, term in spec.preferred_terms if _term_matches(term, nodes[i]))
@@ -232,6 +223,47 @@ class Scorer:
                     MAX_NODE_SCORE - (c * MAX_NODE_SCORE // top) if top else MAX_NODE_SCORE
                 ) * w.taint_toleration
 
+    @staticmethod
+    def _resource_scores(
+        spec: PodSpecInfo,
+        pod: tuple[int, int, int],
+        alloc: Mapping[str, int],
+        key: tuple[int, ...],
+        least: int,
+        most: int,
+    ) -> float:
+        """LeastAllocated / MostAllocated on non-zero requests (cpu and memory)."""
+        cpu = spec.nonzero_cpu + key[1]
+        mem = spec.nonzero_memory + key[2]
+        a_cpu, a_mem = alloc.get("cpu", 0), alloc.get("memory", 0)
+        value = 0
+        if least:
+            total = weight = 0
+            for r, a in ((cpu, a_cpu), (mem, a_mem)):
+                if a:
+                    total += _least_requested(r, a) * 50
+                    weight += 50
+            value += (total // weight if weight else 0) * least
+        if most:
+            total = weight = 0
+            for r, a in ((cpu, a_cpu), (mem, a_mem)):
+                if a:
+                    total += _most_requested(r, a)
+                    weight += 1
+            value += (total // weight if weight else 0) * most
+        return float(value)
+
+    @staticmethod
+    def _balanced_score(pod: tuple[int, int, int], alloc: Mapping[str, int], key: tuple[int, ...]) -> int:
+        """BalancedAllocation over cpu, memory and GPUs on actual requests."""
+        fractions = []
+        for name, want, have_req in zip(("cpu", "memory", GPU), pod, key[3:], strict=True):
+            have = alloc.get(name, 0)
+            if have == 0 or (name == GPU and want == 0):
+                continue
+            fractions.append(min((have_req + want) / have, 1.0))
+        return _balanced(fractions)
+
     def _pod_affinity(
         self,
         spec: PodSpecInfo,
@@ -246,7 +278,7 @@ class Scorer:
         if not has_own and not cluster.pods_with_affinity:
             return
         topo: dict[str, dict[str, int]] = {}
-        pool = range(len(cluster.states)) if has_own else sorted(cluster.pods_with_affinity)
+        pool = sorted(cluster.occupied) if has_own else sorted(cluster.pods_with_affinity)
         nodes = self.nodes
         for n in pool:
             st = cluster.states[n]

@@ -42,6 +42,16 @@ class NodeState:
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
 
+HOSTNAME = "kubernetes.io/hostname"
+
+
+def hostname_only(spec: PodSpecInfo) -> bool:
+    """True when every pod (anti-)affinity term of ``spec`` is per host."""
+    terms = [*spec.affinity_required, *spec.anti_affinity_required]
+    terms += [t for _, t in (*spec.affinity_preferred, *spec.anti_affinity_preferred)]
+    return all(t.topology_key == HOSTNAME for t in terms)
+
+
 def _add(target: Resources, res: Mapping[str, int], sign: int = 1) -> None:
     for key, val in res.items():
         target[key] = target.get(key, 0) + sign * val
@@ -57,6 +67,8 @@ class Cluster:
         self.tree = tree
         self.states: list[NodeState | None] = [None] * len(nodes)
         self.pods_with_affinity: set[int] = set()  # nodes hosting a pod with (anti-)affinity terms
+        self.occupied: set[int] = set()  # nodes hosting any pod
+        self.non_hostname_affinity = 0  # pods with affinity terms over a key other than the hostname
         self.hn_used: dict[str, Resources] = {name: {} for name in tree.hypernodes}
         self.hn_alloc: dict[str, Resources] = hn_alloc or {}
         self.hn_idle0: dict[str, Resources] = {}
@@ -172,6 +184,9 @@ class Cluster:
         st.nz_cpu += spec.nonzero_cpu
         st.nz_memory += spec.nonzero_memory
         st.pods.append(pod)
+        self.occupied.add(i)
+        if spec.has_pod_affinity and not hostname_only(spec):
+            self.non_hostname_affinity += 1
         for port in spec.host_ports:
             st.ports[port] = st.ports.get(port, 0) + 1
         if spec.has_pod_affinity:
@@ -196,6 +211,10 @@ class Cluster:
             if st.pods[pos].key == pod.key:
                 del st.pods[pos]
                 break
+        if not st.pods:
+            self.occupied.discard(i)
+        if spec.has_pod_affinity and not hostname_only(spec):
+            self.non_hostname_affinity -= 1
         for port in spec.host_ports:
             st.ports[port] -= 1
         if spec.has_pod_affinity and not any(p.spec.has_pod_affinity for p in st.pods):

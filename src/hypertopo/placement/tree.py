@@ -167,6 +167,13 @@ class Tree:
 
         for name in self.hypernodes:
             self.hypernodes[name].nodes = sorted(collect(name))
+        real_min = min((obj.tier for obj in objs), default=0)
+        leaf_sizes = [len(own_nodes[o.name]) for o in objs if o.tier == real_min]
+        self._simple = (
+            all(not member_children[o.name] for o in objs if o.tier == real_min)
+            and all(not own_nodes[o.name] for o in objs if o.tier != real_min)
+            and sum(leaf_sizes) == len(set().union(*(own_nodes[o.name] for o in objs if o.tier == real_min)))
+        )
 
         top_tier = max((hn.tier for hn in self.hypernodes.values()), default=0) + 1
         root = HyperNode(VIRTUAL_ROOT, top_tier, "", None, [], [n.index for n in self.nodes])
@@ -233,17 +240,20 @@ class Tree:
                 state[name] = 2
 
     def _index_nodes(self) -> None:
+        if self._simple:
+            self._index_simple()
+            return
         count = len(self.nodes)
         tier_pos = {tier: i for i, tier in enumerate(self.tiers)}
         # node -> every HyperNode holding it (for the resource aggregates), and per tier the one Volcano uses
-        self.node_hns: list[list[str]] = [[] for _ in range(count)]
+        self.node_hns: list[Sequence[str]] = [[] for _ in range(count)]
         per_tier: list[list[str | None]] = [[None] * len(self.tiers) for _ in range(count)]
         multi_leaf: list[str] = []
         for name in sorted(self.hypernodes, key=natural_key):
             hn = self.hypernodes[name]
             pos = tier_pos[hn.tier]
             for i in hn.nodes:
-                self.node_hns[i].append(name)
+                self.node_hns[i].append(name)  # type: ignore[attr-defined]
                 slot = per_tier[i]
                 if slot[pos] is None:
                     slot[pos] = name
@@ -257,6 +267,34 @@ class Tree:
                 f"{_summarise(multi_leaf)}; Volcano "
                 "picks one at random for the network-topology node score (the engine takes the first by name)"
             )
+
+    def _index_simple(self) -> None:
+        """Every node in at most one lowest-tier HyperNode, no node members above: use leaf chains."""
+        count = len(self.nodes)
+        root = self.hypernodes[VIRTUAL_ROOT]
+        tier_pos = {tier: i for i, tier in enumerate(self.tiers)}
+        bare_chain: tuple[str, ...] = (VIRTUAL_ROOT,)
+        bare_tiers: list[str | None] = [None] * len(self.tiers)
+        bare_tiers[tier_pos[root.tier]] = VIRTUAL_ROOT
+        self.node_hns = [bare_chain] * count
+        self.node_tier_hn = [tuple(bare_tiers)] * count
+        self.node_leaf = [None] * count
+        if not self.has_real_hypernodes:
+            self.node_leaf = [VIRTUAL_ROOT] * count
+            return
+        for name in self.by_tier[self.tiers[0]]:
+            hn = self.hypernodes[name]
+            chain = hn.ancestors
+            per_tier: list[str | None] = [None] * len(self.tiers)
+            for anc in sorted(chain, key=natural_key):
+                pos = tier_pos[self.hypernodes[anc].tier]
+                if per_tier[pos] is None:
+                    per_tier[pos] = anc
+            tiers = tuple(per_tier)
+            for i in hn.nodes:
+                self.node_hns[i] = chain
+                self.node_tier_hn[i] = tiers
+                self.node_leaf[i] = name
 
     # ------------------------------------------------------------------ queries
 
