@@ -12,7 +12,7 @@ OUT       ?= out
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv lint unit integration molecule test run render clean
+.PHONY: help venv chromium lint unit integration molecule test run render clean
 
 help:
 	@echo "make run     - build what is missing, start the local control plane, roll out the seed scenario, print the report"
@@ -29,13 +29,16 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(VENV_PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
+chromium:
+	@scripts/install-chromium.sh
+
 lint: venv
 	ruff check src tests bench filter_plugins
 	ruff format --check src tests bench filter_plugins
 	yamllint -s .
 	ansible-lint --offline --profile production
 
-unit: venv
+unit: venv chromium
 	pytest -q -m "not cluster"
 
 integration: venv build-controlplane
@@ -51,8 +54,23 @@ render: venv
 	rm -rf $(OUT)/render
 	ansible-playbook -i $(INVENTORY) playbooks/render.yml -e render_dir=$(CURDIR)/$(OUT)/render
 
-run: venv render
-	@echo "rendered into $(OUT)/render:"; ls -1 $(OUT)/render
+# The main job: local control plane with the inventory's simulated nodes, the seed PD
+# layout, then the joint layout (each in its own namespace), verified and reported.
+run: venv build-controlplane
+	@mkdir -p $(OUT)
+	@echo "[run] starting the local control plane with the nodes of $(INVENTORY)"
+	@$(VENV_PY) -m hypertopo.cluster.cli up --inventory $(INVENTORY) | tee $(OUT)/cluster-up.log
+	@kc=$$(sed -n 's/^KUBECONFIG=//p' $(OUT)/cluster-up.log | tail -1); \
+	for layout in seed joint; do \
+	  echo "[run] rollout: site.yml, layout $$layout (namespace pd-$$layout)"; \
+	  KUBECONFIG=$$kc ansible-playbook -i $(INVENTORY) playbooks/site.yml \
+	    -e pd_services_layout=$$layout -e pd_services_namespace=pd-$$layout \
+	    -e placement_report_dir=$(CURDIR)/$(OUT)/report/$$layout || exit 1; \
+	done; \
+	echo; echo "Reports:"; \
+	for layout in seed joint; do echo "  $(CURDIR)/$(OUT)/report/$$layout/report.html  (.txt, .json)"; done; \
+	echo; echo "The local control plane keeps running; stop it with: make cluster-down"; \
+	echo "KUBECONFIG=$$kc"
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache
