@@ -142,3 +142,15 @@ def test_preferred_anti_affinity_is_only_a_score():
     result = run([job("j", [task("w", 3, template(affinity=anti))])], [node("n0"), node("n1")])
     j = by_name(result, "j")
     assert j["feasible"] and placed(result) == {"n0", "n1"}
+
+
+def test_image_locality_prefers_nodes_with_the_image():
+    cached = node("cached")
+    cached["status"]["images"] = [{"names": ["registry/vllm:v1"], "sizeBytes": 8 * 2**30}]
+    nodes = [node("cold"), cached]
+    tmpl = template()
+    tmpl["spec"]["containers"][0]["image"] = "registry/vllm:v1"
+    assert placed(run([job("j", [task("w", 1, tmpl)])], nodes)) == {"cached"}
+    tmpl["spec"]["containers"][0]["image"] = "registry/other"  # normalised to :latest, not on the node
+    result = run([job("j", [task("w", 1, tmpl)])], nodes)
+    assert by_name(result, "j")["ties"][0]["candidates"] == ["cached", "cold"]

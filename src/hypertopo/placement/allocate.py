@@ -164,7 +164,10 @@ class Allocator:
         self.job_decisions: dict[str, str] = {}
         self.hn_ties: dict[str, list[dict[str, Any]]] = {}
         self.pending_ties: list[dict[str, Any]] = []
-        self.sampling_notes: set[str] = set()
+        self.sampling_notes: dict[
+            str, set[str]
+        ] = {}  # job key -> HyperNodes where the sample cut feasible nodes
+        self.next_index = 0
         self._dry_cache: dict[tuple[Any, ...], DryRun] = {}
         self._job_cache: dict[tuple[Any, ...], Any] = {}
         self._specs_memo: dict[tuple[int, int], list[Any]] = {}
@@ -665,6 +668,8 @@ class Allocator:
         tree = self.tree
         if tree.hypernodes[hn].tier != tree.min_tier or hn == tree.root:
             return None
+        if len(tree.hypernodes[hn].nodes) > MIN_NODES_TO_FIND:
+            return None  # the rotating sample makes runs depend on call history
         spec_key = (id(sheet.tasks), sheet.pos)
         specs = self._specs_memo.get(spec_key)
         if specs is None:
@@ -697,7 +702,8 @@ class Allocator:
                 extra += tuple(
                     (t.key, t.value, t.effect) for t in node.taints if t.effect == "PreferNoSchedule"
                 )
-            parts.append((id(node.allocatable), tuple(i in c for c in cand_sets), extra))
+            images = id(node.images) if node.images else 0
+            parts.append((id(node.allocatable), images, tuple(i in c for c in cand_sets), extra))
         job = sj.job
         key = (
             sj.uid,
@@ -751,6 +757,13 @@ class Allocator:
         return None
 
     def predicate_nodes(self, task: Task, hn: str) -> tuple[list[int], FitFailure | None]:
+        """``PredicateNodes``: the feasible nodes of ``hn`` for ``task``.
+
+        In a HyperNode of more than 100 nodes Volcano stops after ``nodes_to_find`` feasible
+        nodes, walking its node list from a start index that rotates across calls
+        (``lastProcessedNodeIndex``); the engine does the same over the input order (a random
+        start with a random tie-breaker) and notes where the sample left feasible nodes out.
+        """
         spec = task.pod.spec
         candidates = self.pred.candidates(spec, hn)
         ctx = self.pred.affinity_context(spec, task.pod.namespace, task.pod.labels)
@@ -758,17 +771,38 @@ class Allocator:
         dynamic: dict[str, int] = {}
         reason_of = self.pred.dynamic_reason
         resreq = task.resreq
-        for i in candidates:
-            reason = reason_of(spec, resreq, i, ctx)
-            if reason is None:
-                out.append(i)
-            else:
-                dynamic[reason] = dynamic.get(reason, 0) + 1
+        all_nodes = self.tree.hypernodes[hn].nodes
+        total = len(all_nodes)
+        wanted = nodes_to_find(total)
+        if wanted >= total or wanted >= len(candidates):
+            for i in candidates:
+                reason = reason_of(spec, resreq, i, ctx)
+                if reason is None:
+                    out.append(i)
+                else:
+                    dynamic[reason] = dynamic.get(reason, 0) + 1
+        else:
+            start = self.rng.randrange(total) if self.rng is not None else self.next_index % total
+            static = self.pred.static_fit(spec).feasible_set
+            processed = 0
+            for j in range(total):
+                i = all_nodes[(start + j) % total]
+                processed += 1
+                if i not in static:
+                    continue
+                reason = reason_of(spec, resreq, i, ctx)
+                if reason is None:
+                    out.append(i)
+                    if len(out) >= wanted:
+                        break
+                else:
+                    dynamic[reason] = dynamic.get(reason, 0) + 1
+            self.next_index = (start + processed) % total
+            if len(out) >= wanted and processed < total:
+                self.sampling_notes.setdefault(task.job.key, set()).add(hn)
         failure = None
         if not out:
-            failure = FitFailure(task, hn, len(candidates), len(self.tree.hypernodes[hn].nodes), dynamic)
-        elif len(out) > nodes_to_find(len(self.tree.hypernodes[hn].nodes)):
-            self.sampling_notes.add(hn)
+            failure = FitFailure(task, hn, len(candidates), total, dynamic)
         return out, failure
 
     def prioritize(

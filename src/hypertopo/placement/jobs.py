@@ -347,6 +347,11 @@ def workload(obj: Mapping[str, Any], index: int, kind: str, pods: Sequence[PodOb
                     f"annotation {ANN_TOPO_TIER}={annotations[ANN_TOPO_TIER]!r} is not an integer: ignored"
                 )
         topology = NetworkTopology(mode, tier)
+    warnings.append(
+        f"{kind} pods get the PodTopologySpread plugin's default spreading by node and zone, which the "
+        "engine "
+        "does not simulate: node choice inside a HyperNode may differ (HyperNode choice does not)"
+    )
     if pspec.scheduler_name != VOLCANO:
         warnings.append(
             f"pod template schedulerName is {pspec.scheduler_name or 'default-scheduler'!r}, not volcano: "

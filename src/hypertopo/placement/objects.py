@@ -330,6 +330,7 @@ class PodSpecInfo:
     scheduler_name: str
     spread_constraints: int  # topologySpreadConstraints count (not simulated)
     node_name: str  # spec.nodeName (a bound pod)
+    images: tuple[str, ...] = ()  # container images, normalised like ImageLocality (":latest" added)
 
     @property
     def has_pod_affinity(self) -> bool:
@@ -500,6 +501,13 @@ def parse_pod_spec(
                 )
                 ports.add((proto, host_ip, host_port))
     spread = as_list(spec.get("topologySpreadConstraints"), where, f"{path}.topologySpreadConstraints")
+    images = []
+    for kind in ("initContainers", "containers"):
+        for i, raw in enumerate(as_list(spec.get(kind), where, f"{path}.{kind}")):
+            image = as_str(
+                as_mapping(raw, where, f"{path}.{kind}[{i}]").get("image"), where, f"{path}.{kind}[{i}].image"
+            )
+            images.append(image + ":latest" if image.rfind(":") <= image.rfind("/") else image)
     return PodSpecInfo(
         resreq=resreq,
         template_requests=template_requests,
@@ -519,10 +527,14 @@ def parse_pod_spec(
         scheduler_name=as_str(spec.get("schedulerName"), where, f"{path}.schedulerName"),
         spread_constraints=len(spread),
         node_name=as_str(spec.get("nodeName"), where, f"{path}.nodeName"),
+        images=tuple(images),
     )
 
 
 # --------------------------------------------------------------------------- nodes
+
+
+NO_IMAGES: dict[str, int] = {}
 
 
 @dataclass(slots=True)
@@ -533,6 +545,7 @@ class Node:
     taints: tuple[Taint, ...]
     unschedulable: bool
     allocatable: Resources
+    images: dict[str, int] = field(default_factory=lambda: NO_IMAGES)  # name -> size (status.images)
 
 
 def parse_node(obj: Any, index: int) -> Node:
@@ -540,7 +553,7 @@ def parse_node(obj: Any, index: int) -> Node:
     if type(obj) is dict:
         meta = obj.get("metadata")
         status = obj.get("status")
-        if type(meta) is dict and type(status) is dict and "spec" not in obj:
+        if type(meta) is dict and type(status) is dict and "spec" not in obj and "images" not in status:
             name = meta.get("name")
             labels = meta.get("labels")
             alloc = status.get("allocatable")
@@ -598,7 +611,15 @@ def _parse_node(obj: Any, index: int) -> Node:
     alloc_raw = status.get("allocatable")
     if alloc_raw is None:
         alloc_raw = status.get("capacity")
-    return Node(index, name, labels, taints, unschedulable, _allocatable(alloc_raw, where))
+    images: dict[str, int] = {}
+    for i, raw in enumerate(as_list(status.get("images"), where, "status.images")):
+        item = as_mapping(raw, where, f"status.images[{i}]")
+        size = as_int(item.get("sizeBytes"), where, f"status.images[{i}].sizeBytes", default=0) or 0
+        for image in as_list(item.get("names"), where, f"status.images[{i}].names"):
+            images[as_str(image, where, f"status.images[{i}].names")] = size
+    return Node(
+        index, name, labels, taints, unschedulable, _allocatable(alloc_raw, where), images or NO_IMAGES
+    )
 
 
 _ALLOCATABLE_CACHE: dict[tuple[tuple[str, object], ...], Resources] = {}

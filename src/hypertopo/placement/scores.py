@@ -81,6 +81,10 @@ class Scorer:
         for tier in range(tree.min_tier, tree.max_tier + 1):
             self.tier_weights.append((tier, 1.0 if tier - 1 == 0 else nta.normal_pod_fading ** (tier - 1)))
         self.tier_weight_sum = sum(w for _, w in self.tier_weights)
+        self.image_nodes: dict[str, int] = {}
+        for node in nodes:
+            for image in node.images:
+                self.image_nodes[image] = self.image_nodes.get(image, 0) + 1
 
     # ------------------------------------------------------------------ HyperNode binpack
 
@@ -201,6 +205,8 @@ class Scorer:
             top = max(raw.values(), default=0)
             for i, s in raw.items():
                 scores[i] += (s * MAX_NODE_SCORE // top if top > 0 else 0) * w.node_affinity
+        if w.image_locality and self.image_nodes and spec.images:
+            self._image_locality(spec, candidates, scores, w.image_locality)
         if w.pod_affinity:
             self._pod_affinity(spec, namespace, labels, candidates, scores, w.pod_affinity)
         if w.taint_toleration:
@@ -222,6 +228,25 @@ class Scorer:
                 scores[i] += (
                     MAX_NODE_SCORE - (c * MAX_NODE_SCORE // top) if top else MAX_NODE_SCORE
                 ) * w.taint_toleration
+
+    def _image_locality(
+        self, spec: PodSpecInfo, candidates: Sequence[int], scores: dict[int, float], weight: int
+    ) -> None:
+        """ImageLocality: sizes of the pod's images present on the node, scaled by their spread."""
+        total_nodes = len(self.nodes)
+        low, high = 23 * 2**20, 1000 * 2**20 * len(spec.images)
+        for i in candidates:
+            have = self.nodes[i].images
+            if not have:
+                value = 0
+            else:
+                value = sum(
+                    int(have[img] * (self.image_nodes[img] / total_nodes))
+                    for img in spec.images
+                    if img in have
+                )
+            value = min(max(value, low), high)
+            scores[i] += (MAX_NODE_SCORE * (value - low) // (high - low)) * weight
 
     @staticmethod
     def _resource_scores(
