@@ -21,6 +21,7 @@ affinity, preferred anti-affinity); ``job512`` = one Job of 512 one-GPU pods,
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import resource
@@ -46,8 +47,19 @@ def workload(name: str) -> list[dict[str, Any]]:
     if name == "pd":
         return seed_pd_jobs()
     gpu = {"nvidia.com/gpu": 1}
-    template = {"spec": {"containers": [{"name": "w", "image": "trainer", "resources": {"requests": gpu, "limits": gpu}}]}}
-    return [volcano_job("train-512", [task("worker", 512, template)], min_available=512, topology={"mode": "hard", "highestTierAllowed": 2})]
+    template = {
+        "spec": {
+            "containers": [{"name": "w", "image": "trainer", "resources": {"requests": gpu, "limits": gpu}}]
+        }
+    }
+    return [
+        volcano_job(
+            "train-512",
+            [task("worker", 512, template)],
+            min_available=512,
+            topology={"mode": "hard", "highestTierAllowed": 2},
+        )
+    ]
 
 
 def timed(fn: Any, repeat: int) -> tuple[float, Any]:
@@ -116,17 +128,29 @@ def machine() -> dict[str, str]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
-        "| nodes | workload | input MiB | load (GC on) s | load (GC off) s | engine s | engine / load (GC on) "
-        "| engine / load (GC off) | engine + baseline s | peak MiB (tracemalloc) | max RSS MiB | result |"
+        "| nodes | workload | input MiB | load (GC on) s | load (GC off) s | engine s "
+        "| engine / load (GC on) | engine / load (GC off) | engine + baseline s "
+        "| peak MiB (tracemalloc) | max RSS MiB | result |"
     )
     out = [head, "|" + "---|" * 12]
     for r in rows:
-        result = f"{'feasible' if r['feasible'] else 'INFEASIBLE'}, {r['placed']} pods, {', '.join(r['hypernodes'])}"
-        out.append(
-            f"| {r['size']:,} | {r['workload']} | {r['input_mib']} | {r['load_s']:.3f} | {r['load_nogc_s']:.3f} "
-            f"| {r['engine_s']:.3f} | {r['engine_s'] / r['load_s']:.2f} | {r['engine_s'] / r['load_nogc_s']:.2f} "
-            f"| {r['engine_baseline_s']:.3f} | {r['peak_mib']:.0f} | {r['max_rss_mib']:.0f} | {result} |"
-        )
+        verdict = "feasible" if r["feasible"] else "INFEASIBLE"
+        result = f"{verdict}, {r['placed']} pods, {', '.join(r['hypernodes'])}"
+        cells = [
+            f"{r['size']:,}",
+            r["workload"],
+            str(r["input_mib"]),
+            f"{r['load_s']:.3f}",
+            f"{r['load_nogc_s']:.3f}",
+            f"{r['engine_s']:.3f}",
+            f"{r['engine_s'] / r['load_s']:.2f}",
+            f"{r['engine_s'] / r['load_nogc_s']:.2f}",
+            f"{r['engine_baseline_s']:.3f}",
+            f"{r['peak_mib']:.0f}",
+            f"{r['max_rss_mib']:.0f}",
+            result,
+        ]
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -134,7 +158,7 @@ def growth(rows: list[dict[str, Any]]) -> str:
     lines = []
     for name in WORKLOADS:
         sub = sorted((r for r in rows if r["workload"] == name), key=lambda r: r["size"])
-        for a, b in zip(sub, sub[1:], strict=False):
+        for a, b in itertools.pairwise(sub):
             lines.append(
                 f"- {name}: {a['size']:,} -> {b['size']:,} nodes (x{b['size'] / a['size']:.0f}): "
                 f"engine x{b['engine_s'] / a['engine_s']:.2f}, load x{b['load_s'] / a['load_s']:.2f}"
@@ -147,7 +171,9 @@ def main() -> int:
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--child", nargs=2, metavar=("SIZE", "WORKLOAD"))
-    parser.add_argument("--write", action="store_true", help="print the markdown tables for RESULTS-engine.md")
+    parser.add_argument(
+        "--write", action="store_true", help="print the markdown tables for RESULTS-engine.md"
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(int(args.child[0]), args.child[1], args.repeat)))
