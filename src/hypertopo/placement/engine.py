@@ -350,6 +350,14 @@ def _recover_allocated(jobs: Sequence[Job], tree: Tree) -> None:
 # --------------------------------------------------------------------------- results
 
 
+def leaf_level_tie(job: Mapping[str, Any]) -> bool:
+    """True when a reported tie could change a job result's per-leaf pod counts."""
+    for tie in job.get("ties") or []:
+        if tie.get("level") == "hypernode" or len(tie.get("leaves") or []) > 1:
+            return True
+    return False
+
+
 def _job_warnings(session: Session, job: Job) -> list[str]:
     world = session.world
     tree = world.tree
@@ -500,6 +508,7 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
             if t.tie is not None and t.status == ALLOCATED
         )
         result["ties"] = ties
+        result["leaf_level_tie"] = leaf_level_tie(result)
         roles = _roles_of(job, classifier.model)
         result["network"] = role_network(classifier, roles["prefill"], roles["decode"])
         sampled = sorted(alloc.sampling_notes.get(job.key, ()), key=natural_key)

@@ -1,0 +1,94 @@
+"""Compare a prediction with what the real vc-scheduler did (for the randomized agreement runs).
+
+``compare(prediction, pods, nodes, hypernodes)`` takes the :func:`predict` result
+and the Pods read back from the cluster after scheduling, and checks per job the
+issue's three criteria:
+
+* feasibility: predicted feasible == all of the gang's pods bound;
+* HyperNode: the lowest-tier HyperNode holding the bound pods equals the predicted
+  one, or is one of the candidates of a reported HyperNode-level tie;
+* leaves: per-leaf pod counts are equal, unless a tie that spans leaves was reported.
+
+Pods are matched to jobs by name (``<job>-<task>-<index>`` for Volcano Jobs) or by the
+``scheduling.k8s.io/group-name`` annotation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hypertopo.placement.engine import as_objects, leaf_level_tie
+from hypertopo.placement.index import NodeIndex
+from hypertopo.placement.objects import ANN_GROUP_NAME, parse_hypernode, parse_node
+from hypertopo.placement.tree import VIRTUAL_ROOT, Tree
+
+
+def _observed(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+    names = (
+        {p["pod"] for p in job["placements"]}
+        | set(job.get("pending") or [])
+        | set(job.get("pipelined") or [])
+    )
+    out: dict[str, str | None] = {}
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        if (meta.get("namespace") or "default") != job["namespace"]:
+            continue
+        name = meta.get("name")
+        group = (meta.get("annotations") or {}).get(ANN_GROUP_NAME)
+        if name in names or (group and group == job.get("podgroup")):
+            node = (pod.get("spec") or {}).get("nodeName") or None
+            out[str(name)] = node
+    return out
+
+
+def compare(prediction: Mapping[str, Any], pods: Any, nodes: Any, hypernodes: Any) -> list[dict[str, Any]]:
+    """One verdict per predicted job: ``{"job", "agree", "checks": {...}, "details": [...]}``."""
+    node_objs = [parse_node(obj, i) for i, obj in enumerate(as_objects(nodes, "nodes"))]
+    index = NodeIndex(node_objs)
+    tree = Tree(
+        [parse_hypernode(obj, i) for i, obj in enumerate(as_objects(hypernodes, "hypernodes"))],
+        node_objs,
+        index,
+    )
+    pod_objs = as_objects(pods, "pods")
+    verdicts = []
+    for job in prediction["jobs"]:
+        observed = _observed(job, pod_objs)
+        bound = {pod: node for pod, node in observed.items() if node}
+        actually_feasible = bool(bound)  # gang scheduling binds the whole gang or nothing
+        details: list[str] = []
+        checks: dict[str, bool | None] = {"feasibility": actually_feasible == job["feasible"]}
+        if not checks["feasibility"]:
+            details.append(f"predicted feasible={job['feasible']}, {len(bound)} pods bound")
+        elif job["feasible"]:
+            checks["pods"] = len(bound) == len(job["placements"])
+            if not checks["pods"]:
+                details.append(f"pods bound: predicted {len(job['placements'])}, actual {len(bound)}")
+        indices = [index.by_name[n] for n in bound.values() if n in index.by_name]
+        if job["feasible"] and indices:
+            actual_hn = tree.lca_of_nodes(indices)
+            tied = {c for t in job["ties"] if t.get("level") == "hypernode" for c in t["candidates"]}
+            checks["hypernode"] = actual_hn == job["hypernode"] or actual_hn in tied
+            if not checks["hypernode"]:
+                details.append(f"HyperNode: predicted {job['hypernode']}, actual {actual_hn}")
+            actual_leaves: dict[str, int] = {}
+            for i in indices:
+                leaf = tree.node_leaf[i] or VIRTUAL_ROOT
+                actual_leaves[leaf] = actual_leaves.get(leaf, 0) + 1
+            if leaf_level_tie(job):
+                checks["leaves"] = None  # not comparable: a tie spans leaves
+            else:
+                checks["leaves"] = actual_leaves == job["leaves"]
+                if not checks["leaves"]:
+                    details.append(f"leaves: predicted {job['leaves']}, actual {actual_leaves}")
+        verdicts.append(
+            {
+                "job": f"{job['namespace']}/{job['name']}",
+                "agree": all(v is not False for v in checks.values()),
+                "checks": checks,
+                "details": details,
+            }
+        )
+    return verdicts
