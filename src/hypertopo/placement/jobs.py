@@ -161,6 +161,7 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
     subgroups: list[SubGroupPolicy] = []
     per_task: list[tuple[str, int, int | None, PodSpecInfo]] = []
     total_min = 0
+    foreign_scheduler = False
     for t, raw_task in enumerate(tasks):
         tpath = f"spec.tasks[{t}]"
         task = as_mapping(raw_task, where, tpath)
@@ -176,9 +177,10 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
         pspec_raw.setdefault("schedulerName", scheduler)
         pspec = parse_pod_spec(pspec_raw, where, f"{tpath}.template.spec", namespace=namespace)
         if pspec.scheduler_name != VOLCANO:
+            foreign_scheduler = True
             warnings.append(
-                f"task {tname}: schedulerName {pspec.scheduler_name!r} is not volcano: its pods are not "
-                "placed by Volcano (simulated as if they were)"
+                f"task {tname}: schedulerName {pspec.scheduler_name!r} is not volcano: Volcano never places "
+                "its pods"
             )
         partition = task.get("partitionPolicy")
         psize = None
@@ -255,6 +257,7 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
         where=where,
         raw=obj,
         warnings=warnings,
+        scheduled_by_volcano=not foreign_scheduler,
     )
 
 
