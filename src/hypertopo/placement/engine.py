@@ -7,6 +7,28 @@ argument may be a list of objects, a ``kind: List``/``*List`` (``items``), a
 Jobs are placed in the given order within one simulated scheduling session, so
 later jobs see earlier placements (in one session the gradient pre-filter keeps
 using the HyperNode idle resources of the session start, as Volcano does).
+
+Known deviations from Volcano v1.15.1:
+
+* one session, one admitted and unbounded queue: ``enqueue``, proportion/capacity
+  and queue order are not simulated; jobs are ordered by the priority, gang and drf
+  job-order plugins, then by the given order (Volcano: creation time, then UID);
+* where Volcano is random the engine is deterministic and reports it: equal scores
+  go to the first HyperNode/node in natural name order (``ties``); equal-index pods
+  of different tasks are taken in task order (Volcano: creation time, then UID);
+  ``PredicateNodes`` sampling in HyperNodes of more than 100 nodes is emulated with
+  a rotating start over the input order (a warning names where it cut nodes);
+* not simulated: PodTopologySpread (explicit constraints and the default spreading
+  of Deployment/StatefulSet pods), volume/CSI/DRA filters, NUMA and shared-device
+  plugins, preemption/reclaim and their nominations, scheduling gates;
+* a job with pods already running gets its allocated HyperNode recovered from
+  their nodes, as after a scheduler restart (a long-running scheduler keeps the
+  in-memory value, which can be a higher-tier HyperNode);
+* HyperNode members naming missing HyperNodes are ignored (Volcano adds an empty
+  tier-0 placeholder); with two parents or a cycle, jobs with a topology stay
+  Pending as in Volcano and the others are scored on a best-effort tree;
+* Deployment/StatefulSet pods are named ``<name>-<index>``; a node without
+  ``pods`` allocatable gets kubelet's default 110.
 """
 
 from __future__ import annotations
