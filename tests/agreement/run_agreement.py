@@ -1,0 +1,539 @@
+"""Run generated scenarios against the real vc-scheduler and compare with the engine.
+
+Usage (from the repository root)::
+
+    .venv/bin/python -m tests.agreement.run_agreement --count 60 --report docs/agreement-report.md
+
+A private local control plane is started in a temporary directory (Volcano v1.15.1
+with the ``scheduler_config`` role's configuration), every scenario is created in it,
+vc-scheduler places the jobs one after the other, and each job's outcome is compared
+with :func:`hypertopo.placement.predict` fed with the very objects read back from the
+API server just before the job was created (nodes, HyperNodes, bound pods, earlier
+jobs) and the configuration file vc-scheduler runs with. The comparison is
+:func:`hypertopo.placement.agreement.compare`. Scenario objects are deleted before
+the next scenario starts.
+
+``--only a017`` reruns single scenarios; ``--json FILE`` keeps the raw outcomes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes
+from hypertopo.cluster.rest import ApiError, Rest
+from hypertopo.cluster.testing import HYPERNODES, JOBS, PODGROUPS, Cluster
+from hypertopo.placement import predict
+from hypertopo.placement.agreement import compare
+
+from .generator import DEFAULT_SEED, GPU, Scenario, scenario
+
+#: no new binding for this long (about 8 scheduling periods of 1 s) = the job has settled
+QUIET_S = 8.0
+#: time for vc-scheduler's informers to see a scenario's nodes, HyperNodes and bound pods
+CACHE_SYNC_S = 2.0
+POLL_S = 0.25
+
+Log = Callable[[str], None]
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass
+class JobRun:
+    sid: str
+    job: str
+    verdict: dict[str, Any]
+    predicted: dict[str, Any]
+    observed: dict[str, str | None]
+    actual_leaves: dict[str, int]
+    actual_hypernode: str | None
+    podgroup: str
+    seconds: float
+
+    @property
+    def agree(self) -> bool:
+        return bool(self.verdict.get("agree"))
+
+
+@dataclass
+class ScenarioRun:
+    scenario: Scenario
+    namespace: str
+    jobs: list[JobRun] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def agree(self) -> bool:
+        return self.error is None and all(j.agree for j in self.jobs)
+
+
+# --------------------------------------------------------------------------- running one scenario
+
+
+def _items(rest: Rest, path: str) -> list[dict[str, Any]]:
+    return list(rest.get(path)["items"])
+
+
+def _node_spec(node: Mapping[str, Any]) -> NodeSpec:
+    alloc = node["status"]["allocatable"]
+    return NodeSpec(
+        node["metadata"]["name"],
+        cpu=str(alloc["cpu"]),
+        memory=str(alloc["memory"]),
+        gpu=int(alloc[GPU]),
+        pods=int(alloc.get("pods", 110)),
+        labels=dict(node["metadata"]["labels"]),
+    )
+
+
+def _lca_and_leaves(
+    nodes: Sequence[Mapping[str, Any]], hypernodes: Sequence[Mapping[str, Any]], bound: Iterable[str]
+) -> tuple[str | None, dict[str, int]]:
+    from hypertopo.placement.index import NodeIndex
+    from hypertopo.placement.objects import parse_hypernode, parse_node
+    from hypertopo.placement.tree import VIRTUAL_ROOT, Tree
+
+    parsed = [parse_node(obj, i) for i, obj in enumerate(nodes)]
+    index = NodeIndex(parsed)
+    tree = Tree([parse_hypernode(obj, i) for i, obj in enumerate(hypernodes)], parsed, index)
+    idx = [index.by_name[n] for n in bound if n in index.by_name]
+    if not idx:
+        return None, {}
+    leaves: dict[str, int] = {}
+    for i in idx:
+        leaf = tree.node_leaf[i] or VIRTUAL_ROOT
+        leaves[leaf] = leaves.get(leaf, 0) + 1
+    return tree.lca_of_nodes(idx), dict(sorted(leaves.items()))
+
+
+class Runner:
+    """Runs scenarios one after the other in one (private) cluster."""
+
+    def __init__(self, cluster: Cluster, *, run_id: str | None = None, log: Log = _stderr) -> None:
+        self.cluster = cluster
+        self.rest = cluster.rest
+        self.run_id = run_id or secrets.token_hex(2)
+        self.log = log
+        self.conf = yaml.safe_load(cluster.cp.layout.scheduler_conf.read_text())
+
+    def run(self, sc: Scenario) -> ScenarioRun:
+        t0 = time.monotonic()
+        ns = f"agr-{self.run_id}-{sc.sid}"
+        out = ScenarioRun(sc, ns)
+        try:
+            self._create(sc, ns)
+            earlier: list[dict[str, Any]] = []
+            for body in sc.jobs:
+                job = {**body, "metadata": {**body["metadata"], "namespace": ns}}
+                out.jobs.append(self._run_job(sc, ns, job, earlier))
+                earlier.append(self.rest.get(f"{JOBS}/namespaces/{ns}/jobs/{job['metadata']['name']}"))
+        except (ApiError, OSError, AssertionError, ValueError) as exc:
+            out.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            try:
+                self._cleanup(sc, ns)
+            except (ApiError, OSError, AssertionError) as exc:
+                out.error = (out.error + "; " if out.error else "") + f"clean-up: {exc}"
+        out.seconds = time.monotonic() - t0
+        return out
+
+    # ---- steps
+
+    def _create(self, sc: Scenario, ns: str) -> None:
+        self.rest.post(
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+        )
+        apply_nodes(self.rest, [_node_spec(n) for n in sc.nodes])
+        for hn in sc.hypernodes:
+            self.rest.post(HYPERNODES, hn)
+        for pod in sc.preoccupied:
+            self.rest.post(
+                f"/api/v1/namespaces/{ns}/pods", {**pod, "metadata": {**pod["metadata"], "namespace": ns}}
+            )
+        time.sleep(CACHE_SYNC_S)
+
+    def _snapshot(self, sc: Scenario, ns: str) -> tuple[list[Any], list[Any], list[Any]]:
+        prefix = f"{sc.sid}-"
+        nodes = [n for n in _items(self.rest, "/api/v1/nodes") if n["metadata"]["name"].startswith(prefix)]
+        hns = [h for h in _items(self.rest, HYPERNODES) if h["metadata"]["name"].startswith(prefix)]
+        pods = _items(self.rest, f"/api/v1/namespaces/{ns}/pods")
+        return nodes, hns, pods
+
+    def _run_job(self, sc: Scenario, ns: str, job: dict[str, Any], earlier: list[dict[str, Any]]) -> JobRun:
+        name = job["metadata"]["name"]
+        nodes, hns, pods = self._snapshot(sc, ns)
+        prediction = predict(
+            jobs=[*earlier, job],
+            nodes=nodes,
+            hypernodes=hns,
+            pods=pods,
+            scheduler_conf=self.conf,
+            baseline=False,
+        )
+        t0 = time.monotonic()
+        self.rest.post(f"{JOBS}/namespaces/{ns}/jobs", job)
+        replicas = sum(int(t["replicas"]) for t in job["spec"]["tasks"])
+        placement = self._settle(ns, name, replicas)
+        seconds = time.monotonic() - t0
+        after = _items(self.rest, f"/api/v1/namespaces/{ns}/pods")
+        verdicts = {v["job"]: v for v in compare(prediction, after, nodes, hns)}
+        predicted = next(j for j in prediction["jobs"] if j["name"] == name)
+        actual_hn, actual_leaves = _lca_and_leaves(nodes, hns, [n for n in placement.values() if n])
+        run = JobRun(
+            sc.sid,
+            name,
+            verdicts[f"{ns}/{name}"],
+            predicted,
+            placement,
+            actual_leaves,
+            actual_hn,
+            self._podgroup_summary(ns, name),
+            seconds,
+        )
+        status = "agree" if run.agree else "MISMATCH " + "; ".join(run.verdict["details"])
+        self.log(
+            f"  {sc.sid}/{name}: predicted {'feasible' if predicted['feasible'] else 'pending'} "
+            f"{predicted['hypernode'] or ''}, bound {sum(1 for n in placement.values() if n)}/{replicas} "
+            f"({seconds:.1f} s): {status}"
+        )
+        return run
+
+    def _placement(self, ns: str, job: str) -> dict[str, str | None]:
+        pods = _items(self.rest, f"/api/v1/namespaces/{ns}/pods?labelSelector=volcano.sh/job-name={job}")
+        return {p["metadata"]["name"]: p["spec"].get("nodeName") for p in pods}
+
+    def _settle(self, ns: str, job: str, replicas: int, *, timeout: float = 90.0) -> dict[str, str | None]:
+        """Wait until all pods are bound, or nothing changed for :data:`QUIET_S` seconds."""
+        start = time.monotonic()
+        placement = self._placement(ns, job)
+        while len(placement) < replicas:
+            if time.monotonic() - start > 30:
+                raise AssertionError(f"{ns}/{job}: only {len(placement)}/{replicas} pods created in 30 s")
+            time.sleep(POLL_S)
+            placement = self._placement(ns, job)
+        changed = time.monotonic()
+        while True:
+            bound = {p: n for p, n in placement.items() if n}
+            if len(bound) >= replicas:
+                return placement
+            now = time.monotonic()
+            if now - changed >= QUIET_S:
+                return placement
+            if now - start > timeout:
+                raise AssertionError(f"{ns}/{job}: still binding after {timeout:.0f} s")
+            time.sleep(POLL_S)
+            nxt = self._placement(ns, job)
+            if nxt != placement:
+                changed = time.monotonic()
+            placement = nxt
+
+    def _podgroup_summary(self, ns: str, job: str) -> str:
+        for pg in _items(self.rest, f"{PODGROUPS}/namespaces/{ns}/podgroups"):
+            owners = pg["metadata"].get("ownerReferences") or []
+            if any(o.get("kind") == "Job" and o.get("name") == job for o in owners):
+                st = pg.get("status") or {}
+                conds = [
+                    f"{c.get('type')}={c.get('status')}({c.get('reason')})"
+                    for c in st.get("conditions") or []
+                    if c.get("status") == "True"
+                ]
+                return f"{st.get('phase')} {' '.join(conds)}".strip()
+        return "no PodGroup"
+
+    def _cleanup(self, sc: Scenario, ns: str) -> None:
+        rest = self.rest
+        rest.request("DELETE", f"{JOBS}/namespaces/{ns}/jobs", ok=(200, 404))
+        deadline = time.monotonic() + 30
+        while True:
+            pods = _items(rest, f"/api/v1/namespaces/{ns}/pods")
+            for p in pods:
+                try:
+                    rest.delete(
+                        f"/api/v1/namespaces/{ns}/pods/{p['metadata']['name']}", grace_period_seconds=0
+                    )
+                except ApiError as exc:
+                    if exc.status != 404:
+                        raise
+            rest.request("DELETE", f"{PODGROUPS}/namespaces/{ns}/podgroups", ok=(200, 404))
+            if not pods and not _items(rest, f"{JOBS}/namespaces/{ns}/jobs"):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{ns}: pods or jobs left after 30 s")
+            time.sleep(0.5)
+        for hn in reversed(sc.hypernodes):
+            try:
+                rest.delete(f"{HYPERNODES}/{hn['metadata']['name']}")
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+        delete_nodes(rest, [n["metadata"]["name"] for n in sc.nodes])
+        time.sleep(1.0)  # let vc-scheduler's cache drop them before the next scenario
+
+
+# --------------------------------------------------------------------------- statistics and report
+
+
+def stats(runs: Sequence[ScenarioRun]) -> dict[str, Any]:
+    jobs = [j for r in runs for j in r.jobs]
+    s: dict[str, Any] = {
+        "scenarios": len(runs),
+        "scenario_errors": sum(1 for r in runs if r.error),
+        "scenarios_agreeing": sum(1 for r in runs if r.agree),
+        "jobs": len(jobs),
+        "jobs_agreeing": sum(1 for j in jobs if j.agree),
+        "bound": sum(1 for j in jobs if any(j.observed.values())),
+        "pending": sum(1 for j in jobs if not any(j.observed.values())),
+        "feasibility_agree": sum(1 for j in jobs if j.verdict["checks"].get("feasibility")),
+        "pods_checked": sum(1 for j in jobs if j.verdict["checks"].get("pods") is not None),
+        "pods_agree": sum(1 for j in jobs if j.verdict["checks"].get("pods")),
+        "hypernode_checked": sum(1 for j in jobs if j.verdict["checks"].get("hypernode") is not None),
+        "hypernode_agree": sum(1 for j in jobs if j.verdict["checks"].get("hypernode")),
+        "hypernode_exact": sum(
+            1
+            for j in jobs
+            if j.verdict["checks"].get("hypernode") and j.actual_hypernode == j.predicted["hypernode"]
+        ),
+        "leaves_checked": sum(1 for j in jobs if j.verdict["checks"].get("leaves") is not None),
+        "leaves_agree": sum(1 for j in jobs if j.verdict["checks"].get("leaves")),
+        "leaves_tie_skipped": sum(
+            1 for j in jobs if "leaves" in j.verdict["checks"] and j.verdict["checks"]["leaves"] is None
+        ),
+        "hypernode_ties": sum(
+            1 for j in jobs if any(t.get("level") == "hypernode" for t in j.predicted.get("ties") or [])
+        ),
+        "seconds": round(sum(r.seconds for r in runs), 1),
+    }
+    s["tie_set_hits"] = s["hypernode_agree"] - s["hypernode_exact"]
+    return s
+
+
+def _fmt_leaves(leaves: Mapping[str, int], sid: str) -> str:
+    if not leaves:
+        return "-"
+    return ", ".join(f"{k.removeprefix(sid + '-')}:{v}" for k, v in leaves.items())
+
+
+def _short(name: str | None, sid: str) -> str:
+    return name.removeprefix(sid + "-") if name else "-"
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{a}/{b}" + (f" ({100 * a / b:.0f} %)" if b else "")
+
+
+def render_report(
+    runs: Sequence[ScenarioRun],
+    *,
+    base_seed: int,
+    wall_s: float,
+    explanations: Mapping[str, str] | None = None,
+    command: str = "",
+) -> str:
+    s = stats(runs)
+    explanations = explanations or {}
+    lines = [
+        "# Agreement report: placement engine vs the real vc-scheduler (Volcano v1.15.1)",
+        "",
+        f"Generated by `{command or 'python -m tests.agreement.run_agreement'}` "
+        f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {platform.machine()}, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
+        f"generator seed {base_seed}; wall time {wall_s:.0f} s.",
+        "",
+        "Method: one private local control plane (etcd, kube-apiserver, vc-controller-manager and",
+        "vc-scheduler v1.15.1, `--schedule-period=1s`, the `scheduler_config` role's configuration with",
+        "network-topology-aware). For every scenario of `tests/agreement/generator.py`: create its nodes,",
+        "HyperNodes and pre-occupying bound pods; then, job after job, read back nodes, HyperNodes and",
+        "pods from the API server, run `hypertopo.placement.predict` on them (plus the earlier jobs",
+        "as read back, and the scheduler's own configuration file), create the job, wait until all its",
+        f"pods are bound or no binding happened for {QUIET_S:.0f} s, and compare with",
+        "`hypertopo.placement.agreement.compare`. Everything is deleted before the next scenario.",
+        "",
+        "## Numbers",
+        "",
+        "| measure | result |",
+        "|---|---|",
+        f"| scenarios run (errors) | {s['scenarios']} ({s['scenario_errors']}) |",
+        f"| scenarios where every job agrees | {_pct(s['scenarios_agreeing'], s['scenarios'])} |",
+        f"| jobs (bound by vc-scheduler / left Pending) | {s['jobs']} ({s['bound']} / {s['pending']}) |",
+        f"| jobs agreeing on all checks | {_pct(s['jobs_agreeing'], s['jobs'])} |",
+        f"| feasibility (bound vs Pending) identical | {_pct(s['feasibility_agree'], s['jobs'])} |",
+        f"| number of bound pods identical (feasible jobs) | {_pct(s['pods_agree'], s['pods_checked'])} |",
+        "| LCA HyperNode equal or in the reported tie set | "
+        f"{_pct(s['hypernode_agree'], s['hypernode_checked'])}"
+        f" - {s['hypernode_exact']} equal to the predicted one, {s['tie_set_hits']} tie-set hits "
+        f"({s['hypernode_ties']} jobs had a HyperNode-level tie reported) |",
+        f"| per-leaf pod counts equal (no leaf-level tie reported) | "
+        f"{_pct(s['leaves_agree'], s['leaves_checked'])}; {s['leaves_tie_skipped']} jobs not comparable "
+        "(a reported tie spans leaves) |",
+        f"| time in scenarios | {s['seconds']:.0f} s |",
+        "",
+        "## Mismatches",
+        "",
+    ]
+    bad = [(r, j) for r in runs for j in r.jobs if not j.agree]
+    errors = [r for r in runs if r.error]
+    if not bad and not errors:
+        lines.append("None: every job agrees on every check.")
+    for r in errors:
+        lines += [f"### {r.scenario.sid}: scenario error", "", f"`{r.error}`", ""]
+    for r, j in bad:
+        key = f"{j.sid}/{j.job}"
+        sid = j.sid
+        lines += [
+            f"### {key}",
+            "",
+            f"Scenario: {r.scenario.summary()}",
+            "",
+            f"- checks: {json.dumps(j.verdict['checks'])}; " + "; ".join(j.verdict["details"]),
+            f"- predicted: feasible={j.predicted['feasible']}, "
+            f"HyperNode {_short(j.predicted['hypernode'], sid)}"
+            f" (tier {j.predicted['tier']}), leaves {_fmt_leaves(j.predicted['leaves'], sid)}, "
+            f"ties {json.dumps(j.predicted.get('ties') or [])}",
+            f"- vc-scheduler: {sum(1 for n in j.observed.values() if n)}/{len(j.observed)} bound, "
+            f"HyperNode {_short(j.actual_hypernode, sid)}, leaves {_fmt_leaves(j.actual_leaves, sid)}, "
+            f"PodGroup {j.podgroup}",
+            f"- explanation: {explanations.get(key, '(not yet explained)')}",
+            "",
+        ]
+    lines += [
+        "## All jobs",
+        "",
+        "Leaf and HyperNode names without the scenario prefix; `*` = a tie was reported for the job.",
+        "",
+        "| job | scenario | predicted | vc-scheduler | agree |",
+        "|---|---|---|---|---|",
+    ]
+    for r in runs:
+        for i, j in enumerate(r.jobs):
+            sid = j.sid
+            pred = (
+                f"{_short(j.predicted['hypernode'], sid)} (t{j.predicted['tier']}) "
+                f"{_fmt_leaves(j.predicted['leaves'], sid)}"
+                if j.predicted["feasible"]
+                else "Pending"
+            ) + (" *" if j.predicted.get("ties") else "")
+            nbound = sum(1 for n in j.observed.values() if n)
+            act = (
+                f"{_short(j.actual_hypernode, sid)} {_fmt_leaves(j.actual_leaves, sid)}"
+                if nbound
+                else f"Pending ({j.podgroup})"
+            )
+            where = r.scenario.summary() if i == 0 else "(same)"
+            lines.append(f"| {sid}/{j.job} | {where} | {pred} | {act} | {'yes' if j.agree else '**no**'} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- private cluster
+
+
+def start_private_cluster(log: Log = _stderr) -> tuple[Cluster, tempfile.TemporaryDirectory[str]]:
+    from hypertopo.cluster.controlplane import ControlPlane
+
+    tmp = tempfile.TemporaryDirectory(prefix="hypertopo-agreement-")
+    cp = ControlPlane(Path(tmp.name) / "state", log=log)
+    cp.up(owner="agreement")
+    return Cluster(cp, started_here=True), tmp
+
+
+def stop_private_cluster(
+    cluster: Cluster, tmp: tempfile.TemporaryDirectory[str], keep_logs: Path | None
+) -> None:
+    cluster.close()
+    cluster.cp.down()
+    if keep_logs is not None:
+        import shutil
+
+        keep_logs.mkdir(parents=True, exist_ok=True)
+        for f in cluster.cp.layout.logs.glob("*.log"):
+            shutil.copy(f, keep_logs / f.name)
+    tmp.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=60, help="number of scenarios (default 60)")
+    ap.add_argument("--start", type=int, default=0, help="first scenario index")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="generator base seed")
+    ap.add_argument("--only", nargs="*", default=[], help="scenario ids to run (e.g. a017)")
+    ap.add_argument("--report", type=Path, help="write the Markdown report here")
+    ap.add_argument("--json", type=Path, help="write the raw outcomes here")
+    ap.add_argument("--keep-logs", type=Path, help="copy the control plane logs here at the end")
+    args = ap.parse_args(argv)
+    if args.only:
+        indices = [int(s.lstrip("a")) for s in args.only]
+    else:
+        indices = list(range(args.start, args.start + args.count))
+    t0 = time.monotonic()
+    cluster, tmp = start_private_cluster()
+    runs: list[ScenarioRun] = []
+    try:
+        runner = Runner(cluster)
+        for i in indices:
+            sc = scenario(i, args.seed)
+            _stderr(f"{sc.sid}: {sc.summary()}")
+            runs.append(runner.run(sc))
+            if runs[-1].error:
+                _stderr(f"  {sc.sid}: ERROR {runs[-1].error}")
+    finally:
+        stop_private_cluster(cluster, tmp, args.keep_logs)
+    wall = time.monotonic() - t0
+    s = stats(runs)
+    _stderr(json.dumps(s, indent=1))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "sid": r.scenario.sid,
+                        "namespace": r.namespace,
+                        "error": r.error,
+                        "seconds": r.seconds,
+                        "scenario": {
+                            "nodes": r.scenario.nodes,
+                            "hypernodes": r.scenario.hypernodes,
+                            "preoccupied": r.scenario.preoccupied,
+                            "jobs": r.scenario.jobs,
+                        },
+                        "jobs": [j.__dict__ for j in r.jobs],
+                    }
+                    for r in runs
+                ],
+                indent=1,
+                default=str,
+            )
+        )
+    if args.report:
+        from .explanations import EXPLANATIONS
+
+        command = "python -m tests.agreement.run_agreement " + " ".join(
+            argv if argv is not None else sys.argv[1:]
+        )
+        args.report.write_text(
+            render_report(runs, base_seed=args.seed, wall_s=wall, explanations=EXPLANATIONS, command=command)
+        )
+    return 0 if all(r.agree for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
