@@ -14,9 +14,8 @@ short_description: Helpers of the pd_services role (binding progress, preflight 
 description:
   - C(pd_binding_status(pods, expected)) - how many of the listed pods exist and are bound (C(spec.nodeName)
     set); C(done) when at least O(expected) are bound and none is pending.
-  - C(pd_preflight_failures(hints, objects)) - splits the C(topology_hints) answer into C(blocking)
-    (workloads with a hard constraint predicted infeasible, with reasons), C(advisory) and C(warnings).
-  - C(pd_hard_workloads(objects)) - names of the workloads Volcano treats as hard (mode hard with a tier).
+  - C(pd_overlay_nodes(nodes, node_labels, managed_keys, marker)) - copies of the Nodes with the labels the
+    node_labels role applies (the placement preflight sees the cluster as the rollout leaves it).
   - C(pd_owned_by(objects, owners)) - delete stubs for the objects whose ownerReferences point at one of
     O(owners) (PodGroups of our Jobs; no garbage collector needed).
   - C(pd_delete_objects(objects)) - delete stubs (apiVersion, kind, name, namespace).
@@ -27,7 +26,6 @@ description:
     -> number of pods.
   - C(pd_other_pods(pods, objects)) - the pods that do not belong to the given workloads (the placement
     preflight counts them as holding resources).
-  - C(pd_hints_table(hints)) - one line per predicted job (feasible, HyperNode, tier, pods).
   - C(pd_stale_workloads(owned, desired, changed)) - owned workloads to delete first: those the layout no
     longer renders and Volcano Jobs whose rendered spec changed (recreated).
   - C(pd_scheduling_report(podgroups, events, pods, owner_names)) - readable lines with PodGroup phases and
@@ -35,8 +33,10 @@ description:
     O(owner_names) or their ReplicaSets when given).
 options:
   _input:
-    description: The pods (C(pd_binding_status)), the hints (C(pd_preflight_failures)), the objects
-      (C(pd_hard_workloads), C(pd_owned_by), C(pd_delete_objects)) or the PodGroups (C(pd_scheduling_report)).
+    description: The pods (C(pd_binding_status), C(pd_other_pods)), the Nodes (C(pd_overlay_nodes)), the
+      objects (C(pd_owned_by), C(pd_delete_objects), C(pd_with_labels), C(pd_foreign_clashes),
+      C(pd_stale_workloads)), the placements (C(pd_placement_summary)) or the PodGroups
+      (C(pd_scheduling_report)).
     type: raw
     required: true
   expected:
@@ -73,16 +73,6 @@ except ImportError:  # running from a clone without the editable install
 def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:
     """See DOCUMENTATION."""
     return workloads.binding_status(pods or [], int(expected))
-
-
-def pd_preflight_failures(hints: dict[str, Any], objects: list[dict[str, Any]]) -> dict[str, Any]:
-    """See DOCUMENTATION."""
-    return workloads.preflight_failures(hints or {}, objects or [])
-
-
-def pd_hard_workloads(objects: list[dict[str, Any]]) -> list[str]:
-    """See DOCUMENTATION."""
-    return workloads.hard_workloads(objects or [])
 
 
 def pd_owned_by(objects: list[dict[str, Any]], owners: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -128,16 +118,21 @@ def pd_other_pods(pods: list[dict[str, Any]], objects: list[dict[str, Any]]) -> 
     return workloads.other_pods(pods or [], objects or [])
 
 
-def pd_hints_table(hints: dict[str, Any]) -> list[str]:
-    """See DOCUMENTATION."""
-    return workloads.hints_table(hints or {})
-
-
 def pd_stale_workloads(
     owned: list[dict[str, Any]], desired: list[dict[str, Any]], changed: list[dict[str, Any]] | None = None
 ) -> list[Any]:
     """See DOCUMENTATION."""
     return workloads.stale_workloads(owned or [], desired or [], changed or [])
+
+
+def pd_overlay_nodes(
+    nodes: list[dict[str, Any]],
+    node_labels: dict[str, dict[str, str]] | None,
+    managed_keys: list[str] | None = None,
+    marker: str | None = None,
+) -> list[dict[str, Any]]:
+    """See DOCUMENTATION."""
+    return workloads.overlay_nodes(nodes or [], node_labels or {}, managed_keys or (), marker)
 
 
 class FilterModule:
@@ -146,15 +141,13 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "pd_binding_status": pd_binding_status,
-            "pd_preflight_failures": pd_preflight_failures,
-            "pd_hard_workloads": pd_hard_workloads,
             "pd_owned_by": pd_owned_by,
             "pd_delete_objects": pd_delete_objects,
             "pd_scheduling_report": pd_scheduling_report,
             "pd_with_labels": pd_with_labels,
+            "pd_overlay_nodes": pd_overlay_nodes,
             "pd_stale_workloads": pd_stale_workloads,
             "pd_other_pods": pd_other_pods,
-            "pd_hints_table": pd_hints_table,
             "pd_foreign_clashes": pd_foreign_clashes,
             "pd_placement_summary": pd_placement_summary,
         }

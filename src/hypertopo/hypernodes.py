@@ -214,8 +214,10 @@ def plan_hypernodes(
     labels after labelling (see :func:`overlay_node_labels`).
 
     Returns ``apply`` (desired objects), ``delete`` (owned names no longer in the
-    inventory, when ``prune``), ``delete_objects`` (the same as minimal objects), ``foreign`` (names we leave alone), ``problems``
-    (each naming its offenders; the role refuses to write when non-empty).
+    inventory, when ``prune``), ``delete_objects`` (the same as minimal objects),
+    ``foreign`` (names we leave alone), ``problems`` (each naming its offenders;
+    the role refuses to write when non-empty),
+    ``resulting``/``resulting_objects`` (the HyperNodes the cluster holds afterwards).
     """
     existing_by_name = {_name(h, "HyperNode"): h for h in existing}
     desired_names = [_name(h, "HyperNode") for h in desired]
@@ -263,4 +265,5 @@ def plan_hypernodes(
         "foreign": foreign,
         "problems": problems,
         "resulting": sorted(_name(h, "HyperNode") for h in resulting),
+        "resulting_objects": resulting,
     }

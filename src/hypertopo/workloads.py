@@ -1,7 +1,7 @@
 """Helpers of the ``pd_services`` role (pure logic over API objects, no API calls).
 
-* which workloads ask for a hard network-topology constraint (the preflight
-  fails only when one of those is infeasible);
+* the cluster as the placement preflight should see it (Nodes with the labels
+  the rollout applies, HyperNodes as they will be);
 * which PodGroups belong to our Jobs / ReplicaSets (teardown without a garbage
   collector: the local control plane runs no kube-controller-manager);
 * the binding progress of our pods ("bound" = ``spec.nodeName`` set: without a
@@ -11,63 +11,15 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-MODE_ANNOTATION = "volcano.sh/network-topology-mode"
-TIER_ANNOTATION = "volcano.sh/network-topology-highest-tier"
+from hypertopo.hypernodes import overlay_node_labels
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     return obj.get("metadata") or {}
-
-
-def topology_mode(obj: Mapping[str, Any]) -> tuple[str | None, int | None]:
-    """(mode, highest tier) a workload asks for: a Volcano Job's spec, a pod template's annotations."""
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "Job" and "networkTopology" in spec:
-        nt = spec.get("networkTopology") or {}
-        tier = nt.get("highestTierAllowed")
-        return (str(nt.get("mode") or "hard"), int(tier) if tier is not None else None)
-    annotations = ((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {}
-    if MODE_ANNOTATION in annotations or TIER_ANNOTATION in annotations:
-        tier = annotations.get(TIER_ANNOTATION)
-        mode = str(annotations.get(MODE_ANNOTATION) or "hard").lower()
-        return (mode if mode in ("hard", "soft") else "hard", int(tier) if tier not in (None, "") else None)
-    return (None, None)
-
-
-def hard_workloads(objects: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Names of the workloads whose constraint Volcano enforces as hard (mode hard AND a tier limit)."""
-    out = []
-    for obj in objects:
-        mode, tier = topology_mode(obj)
-        if mode == "hard" and tier is not None:
-            out.append(str(_meta(obj).get("name")))
-    return out
-
-
-def preflight_failures(hints: Mapping[str, Any], objects: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Split the placement engine's answer into blocking and advisory findings.
-
-    ``hints`` is the ``topology_hints`` filter's result (``{"jobs": [{"name",
-    "feasible", "reasons", "warnings", ...}], "warnings": [...]}``). Returns
-    ``blocking`` (hard workloads predicted infeasible, with reasons), ``advisory``
-    (other infeasible workloads), ``warnings`` (all warnings, prefixed by name).
-    """
-    hard = set(hard_workloads(objects))
-    blocking: list[dict[str, Any]] = []
-    advisory: list[dict[str, Any]] = []
-    warnings = [str(w) for w in hints.get("warnings") or []]
-    for job in hints.get("jobs") or []:
-        name = str(job.get("name"))
-        for w in job.get("warnings") or []:
-            warnings.append(f"{name}: {w}")
-        if job.get("feasible", True):
-            continue
-        entry = {"name": name, "reasons": [str(r) for r in job.get("reasons") or []]}
-        (blocking if name in hard else advisory).append(entry)
-    return {"blocking": blocking, "advisory": advisory, "warnings": warnings}
 
 
 def owned_by(
@@ -236,16 +188,28 @@ def other_pods(
     return out
 
 
-def hints_table(hints: Mapping[str, Any]) -> list[str]:
-    """One readable line per predicted job: feasibility, HyperNode, tier, pods placed."""
-    lines = []
-    for job in hints.get("jobs") or []:
-        lines.append(
-            f"{job.get('kind', '?')} {job.get('name')}: feasible={job.get('feasible')} "
-            f"hypernode={job.get('hypernode')} tier={job.get('tier')} "
-            f"pods={len(job.get('placements') or [])}"
-        )
-    return lines
+def overlay_nodes(
+    nodes: Iterable[Mapping[str, Any]],
+    node_labels: Mapping[str, Mapping[str, str]] | None,
+    managed_keys: Iterable[str] = (),
+    marker: str | None = None,
+) -> list[dict[str, Any]]:
+    """Copies of ``nodes`` carrying the labels the ``node_labels`` role applies.
+
+    In a normal run the labels are already there and nothing changes; in check
+    mode (or before onboarding) the placement preflight then still sees the
+    cluster as the rollout leaves it.
+    """
+    nodes = list(nodes)
+    labels = overlay_node_labels(nodes, node_labels or {}, managed_keys, prune=True, marker=marker)
+    out = []
+    for node in nodes:
+        copied = copy.deepcopy(dict(node))
+        meta = dict(copied.get("metadata") or {})
+        meta["labels"] = labels.get(str(meta.get("name")), dict(meta.get("labels") or {}))
+        copied["metadata"] = meta
+        out.append(copied)
+    return out
 
 
 def stale_workloads(
