@@ -6,7 +6,7 @@ issue's three criteria:
 
 * feasibility: predicted feasible == all of the gang's pods bound;
 * HyperNode: the lowest-tier HyperNode holding the bound pods equals the predicted
-  one, or is one of the candidates of a reported HyperNode-level tie;
+  one, or is one of the candidates of a reported HyperNode-level or task-order tie;
 * leaves: per-leaf pod counts are equal, unless a tie that spans leaves was reported.
 
 Pods are matched to jobs by name (``<job>-<task>-<index>`` for Volcano Jobs) or by the
@@ -69,7 +69,12 @@ def compare(prediction: Mapping[str, Any], pods: Any, nodes: Any, hypernodes: An
         indices = [index.by_name[n] for n in bound.values() if n in index.by_name]
         if job["feasible"] and indices:
             actual_hn = tree.lca_of_nodes(indices)
-            tied = {c for t in job["ties"] if t.get("level") == "hypernode" for c in t["candidates"]}
+            tied = {
+                c
+                for t in job["ties"]
+                if t.get("level") in ("hypernode", "task-order")
+                for c in t["candidates"]
+            }
             checks["hypernode"] = actual_hn == job["hypernode"] or actual_hn in tied
             if not checks["hypernode"]:
                 details.append(f"HyperNode: predicted {job['hypernode']}, actual {actual_hn}")

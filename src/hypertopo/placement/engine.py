@@ -15,7 +15,9 @@ Known deviations from Volcano v1.15.1:
   job-order plugins, then by the given order (Volcano: creation time, then UID);
 * where Volcano is random the engine is deterministic and reports it: equal scores
   go to the first HyperNode/node in natural name order (``ties``); equal-index pods
-  of different tasks are taken in task order (Volcano: creation time, then UID);
+  of different tasks are taken in task order (Volcano: creation time, then UID), and
+  the session is replayed with other orders: a job whose outcome then changes gets a
+  ``task-order`` tie listing the outcomes;
   ``PredicateNodes`` sampling in HyperNodes of more than 100 nodes is emulated with
   a rotating start over the input order (a warning names where it cut nodes);
 * not simulated: PodTopologySpread (explicit constraints and the default spreading
@@ -261,7 +263,35 @@ class Session:
     warnings: list[str]
 
 
-def run_session(world: World, job_ins: Sequence[JobIn], rng: random.Random | None = None) -> Session:
+#: ``order_variant`` of :func:`run_session`: equal-index pods of different tasks in reverse task order
+REVERSED_TASK_ORDER = -1
+#: the alternative orders tried for :func:`task_order_ties` (reverse, then two seeded shuffles)
+TASK_ORDER_VARIANTS = (REVERSED_TASK_ORDER, 0, 1)
+TASK_ORDER_REASON = (
+    "Volcano orders pods of different tasks with the same index by creation time (whole seconds), "
+    "then by UID, i.e. at random; another order gives another placement"
+)
+
+
+def _role_rank(role_position: int, index: int | None, variant: int | None) -> float:
+    """Rank of a pod among the equal-index pods of its job's tasks (lower goes first).
+
+    ``None``: task order (the engine's deterministic choice); :data:`REVERSED_TASK_ORDER`:
+    reverse task order; ``k >= 0``: a seeded shuffle per index (creation time and UID
+    decide in Volcano, both outside the inputs)."""
+    if variant is None:
+        return role_position
+    if variant == REVERSED_TASK_ORDER:
+        return -role_position
+    return random.Random(f"task-order/{variant}/{index}/{role_position}").random()
+
+
+def run_session(
+    world: World,
+    job_ins: Sequence[JobIn],
+    rng: random.Random | None = None,
+    order_variant: int | None = None,
+) -> Session:
     tree = world.tree
     conf = world.conf
     cluster = Cluster(world.nodes, tree, hn_alloc=world.hn_alloc)
@@ -308,7 +338,12 @@ def run_session(world: World, job_ins: Sequence[JobIn], rng: random.Random | Non
             task = Task(f"{pod.namespace}/{pod.name}", pod, job)
             index = pod_index(pod.name)
             prio = -pod.spec.priority if conf.priority_task_order else 0
-            task.order = (prio, index if index is not None else 1 << 30, pod.role_position, pod.name)
+            task.order = (
+                prio,
+                index if index is not None else 1 << 30,
+                _role_rank(pod.role_position, index, order_variant),
+                pod.name,
+            )
             sj = subjob_for(job, pod)
             task.subjob = sj
             existing = pod.existing
@@ -377,7 +412,86 @@ def leaf_level_tie(job: Mapping[str, Any]) -> bool:
     for tie in job.get("ties") or []:
         if tie.get("level") == "hypernode" or len(tie.get("leaves") or []) > 1:
             return True
+        if tie.get("level") == "task-order" and tie.get("leaf_counts_differ"):
+            return True
     return False
+
+
+def _order_sensitive(job: JobIn) -> bool:
+    """A Volcano Job with pending pods of two tasks sharing an index (their order is random)."""
+    if job.kind != "Job":
+        return False
+    roles: dict[int, str] = {}
+    for pod in job.pods:
+        if pod.existing is not None and pod.existing.node_name:
+            continue
+        index = pod_index(pod.name)
+        if index is not None and roles.setdefault(index, pod.role) != pod.role:
+            return True
+    return False
+
+
+def _outcome(session: Session, job: Job) -> dict[str, Any]:
+    """Feasibility, lowest common HyperNode and pods per leaf of ``job`` after ``session``."""
+    tree = session.world.tree
+    feasible = job.key not in session.skip and job.job_ready()
+    nodes = [t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING, RELEASING)]
+    if not feasible:
+        return {"feasible": False, "hypernode": None, "tier": None, "leaves": {}}
+    leaves: dict[str, int] = {}
+    for i in nodes:
+        leaf = tree.node_leaf[i] or VIRTUAL_ROOT
+        leaves[leaf] = leaves.get(leaf, 0) + 1
+    hn = tree.lca_of_nodes(nodes) if nodes else None
+    return {
+        "feasible": True,
+        "hypernode": hn,
+        "tier": tree.tier(hn) if hn else None,
+        "leaves": dict(sorted(leaves.items(), key=lambda kv: natural_key(kv[0]))),
+    }
+
+
+def task_order_ties(
+    world: World,
+    job_ins: Sequence[JobIn],
+    session: Session,
+    results: list[dict[str, Any]],
+    variants: Sequence[int] = TASK_ORDER_VARIANTS,
+) -> None:
+    """Report the random order of equal-index pods of different tasks where it matters.
+
+    The session is replayed with each alternative order of ``variants``; every job whose
+    feasibility, HyperNode or pods per leaf then differ gets a ``task-order`` tie listing
+    the distinct outcomes (the engine's own first) and their HyperNodes as candidates."""
+    if not variants or not any(_order_sensitive(job) for job in job_ins):
+        return
+    outcomes: list[list[dict[str, Any]]] = [[_outcome(session, job)] for job in session.jobs]
+    for variant in variants:
+        alt = run_session(world, job_ins, order_variant=variant)
+        for i, job in enumerate(alt.jobs):
+            outcome = _outcome(alt, job)
+            if outcome not in outcomes[i]:
+                outcomes[i].append(outcome)
+    for seen, result in zip(outcomes, results, strict=True):
+        if len(seen) < 2:
+            continue
+        candidates = sorted({o["hypernode"] for o in seen if o["hypernode"]}, key=natural_key)
+        leaf_counts = [o["leaves"] for o in seen if o["feasible"]]
+        differ = len({tuple(sorted(c.items())) for c in leaf_counts}) > 1
+        result["ties"].append(
+            {
+                "level": "task-order",
+                "pod": None,
+                "chosen": seen[0]["hypernode"],
+                "candidates": candidates,
+                "count": len(candidates),
+                "outcomes": seen,
+                "leaf_counts_differ": differ,
+                "feasibility_differs": len({o["feasible"] for o in seen}) > 1,
+                "reason": TASK_ORDER_REASON,
+            }
+        )
+        result["leaf_level_tie"] = leaf_level_tie(result)
 
 
 def _job_warnings(session: Session, job: Job) -> list[str]:
@@ -738,18 +852,30 @@ def predict(
     baseline: bool = True,
     baseline_samples: int | None = None,
     seed: int = 0,
+    task_order: bool = True,
 ) -> dict[str, Any]:
     """Predict where Volcano v1.15.1 places ``jobs``; see the module docs for the result shape.
 
     ``scheduler_conf`` None means the project's default configuration (network-
     topology-aware enabled with the scheduler_config role's arguments).
+    ``task_order`` False skips the replays that look for ``task-order`` ties.
     Raises :class:`PlacementInputError` for malformed input.
     """
     was_enabled = gc.isenabled()
     gc.disable()  # the engine allocates many long-lived objects and no garbage cycles worth collecting
     try:
         return _predict(
-            jobs, nodes, hypernodes, pods, scheduler_conf, network, kv_model, baseline, baseline_samples, seed
+            jobs,
+            nodes,
+            hypernodes,
+            pods,
+            scheduler_conf,
+            network,
+            kv_model,
+            baseline,
+            baseline_samples,
+            seed,
+            task_order,
         )
     finally:
         if was_enabled:
@@ -767,6 +893,7 @@ def _predict(
     baseline: bool,
     baseline_samples: int | None,
     seed: int,
+    task_order: bool = True,
 ) -> dict[str, Any]:
     world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
     job_objs = as_objects(jobs, "jobs")
@@ -774,6 +901,7 @@ def _predict(
     _check_unique(job_ins)
     session = run_session(world, job_ins)
     result = shape(session)
+    task_order_ties(world, job_ins, session, result["jobs"], TASK_ORDER_VARIANTS if task_order else ())
     result["ethernet_pod_fraction"] = _ethernet_share(session)
     result["tie_break"] = (
         "deterministic: among equal scores the first HyperNode/node in natural name order (Volcano picks at "

@@ -1,0 +1,103 @@
+"""Equal-index pods of different tasks: Volcano orders them by creation time, then UID
+(random), and the order can move a pod to another leaf. Found by the agreement run
+(scenario a050): the engine now replays other orders and reports a ``task-order`` tie."""
+
+from __future__ import annotations
+
+from hypertopo.placement import predict
+from hypertopo.placement.agreement import compare
+
+from .helpers import GPU_BINPACK, conf, hard, job, leaf, node, parent, task, template
+
+
+def _cluster():
+    sizes = (8, 8, 4)
+    nodes = [node(f"{side}{i}", gpus=g) for side in "ab" for i, g in enumerate(sizes)]
+    hns = [
+        leaf("leaf-a", ["a0", "a1", "a2"]),
+        leaf("leaf-b", ["b0", "b1", "b2"]),
+        parent("spine", ["leaf-a", "leaf-b"]),
+    ]
+    return nodes, hns
+
+
+def _pd(first: str) -> dict:
+    """3 prefill x 2 GPUs (minAvailable 1) + 3 decode x 4 GPUs (minAvailable 3): the gang is 4 pods."""
+    tasks = {
+        "prefill": task("prefill", 3, template(gpus=2), minAvailable=1),
+        "decode": task("decode", 3, template(gpus=4), minAvailable=3),
+    }
+    order = [first, *(t for t in tasks if t != first)]
+    return job("pd", [tasks[t] for t in order], min_available=4, topology=hard(2))
+
+
+def _predict(first: str, **kw):
+    nodes, hns = _cluster()
+    return predict(
+        jobs=[_pd(first)], nodes=nodes, hypernodes=hns, scheduler_conf=conf(GPU_BINPACK), baseline=False, **kw
+    )
+
+
+def test_prefill_first_the_gang_takes_all_six_pods_into_one_leaf():
+    # prefill-0, decode-0, ..., decode-2: the gang (3 decode + 1 prefill) is ready only
+    # after the last pod, so all six are placed in the first round, in one leaf
+    result = _predict("prefill", task_order=False)["jobs"][0]
+    assert result["feasible"] and result["hypernode"] == "leaf-a"
+    assert result["leaves"] == {"leaf-a": 6}
+
+
+def test_decode_first_the_last_prefill_goes_to_the_other_leaf():
+    # decode-0, prefill-0, decode-1, prefill-1, decode-2: ready after five pods; prefill-2 is
+    # placed alone in a second round, where the subjob's HyperNode binpack counts the leaf's
+    # used GPUs plus ALL six requests: the leaf holding the five overflows (16 + 18 > 20),
+    # the empty leaf fits (0 + 18 <= 20) and wins
+    result = _predict("decode", task_order=False)["jobs"][0]
+    assert result["feasible"] and result["hypernode"] == "spine"
+    assert sorted(result["leaves"].values()) == [1, 5]
+
+
+def test_the_random_order_is_reported_as_a_task_order_tie():
+    result = _predict("prefill")["jobs"][0]
+    assert result["hypernode"] == "leaf-a"  # the engine's own order is unchanged
+    ties = [t for t in result["ties"] if t["level"] == "task-order"]
+    assert len(ties) == 1
+    tie = ties[0]
+    assert tie["chosen"] == "leaf-a" and tie["candidates"] == ["leaf-a", "spine"]
+    assert tie["outcomes"][0]["leaves"] == {"leaf-a": 6}
+    assert any(sorted(o["leaves"].values()) == [1, 5] for o in tie["outcomes"][1:])
+    assert tie["leaf_counts_differ"] and not tie["feasibility_differs"]
+    assert result["leaf_level_tie"]
+
+
+def test_no_task_order_tie_when_the_order_does_not_matter():
+    nodes, hns = _cluster()
+    pd = job(
+        "pd",
+        [task("prefill", 2, template(gpus=2)), task("decode", 2, template(gpus=2))],
+        topology=hard(1),
+    )
+    result = predict(jobs=[pd], nodes=nodes, hypernodes=hns, scheduler_conf=conf(GPU_BINPACK), baseline=False)
+    assert not [t for t in result["jobs"][0]["ties"] if t["level"] == "task-order"]
+
+
+def test_compare_accepts_an_outcome_of_the_task_order_tie():
+    nodes, hns = _cluster()
+    result = _predict("prefill")
+    bound = [
+        ("pd-decode-0", "a0"),
+        ("pd-decode-1", "a1"),
+        ("pd-decode-2", "a0"),
+        ("pd-prefill-0", "a1"),
+        ("pd-prefill-1", "a2"),
+        ("pd-prefill-2", "b0"),
+    ]
+    pods = [
+        {
+            "metadata": {"name": p, "namespace": "default"},
+            "spec": {"nodeName": n, "containers": [{"name": "c"}]},
+        }
+        for p, n in bound
+    ]
+    verdict = compare(result, pods, nodes, hns)[0]
+    assert verdict["agree"], verdict
+    assert verdict["checks"]["hypernode"] and verdict["checks"]["leaves"] is None
