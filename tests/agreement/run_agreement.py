@@ -323,7 +323,33 @@ def stats(runs: Sequence[ScenarioRun]) -> dict[str, Any]:
         "seconds": round(sum(r.seconds for r in runs), 1),
     }
     s["tie_set_hits"] = s["hypernode_agree"] - s["hypernode_exact"]
+    order = [j for j in jobs if _task_order_tie(j) is not None]
+    s["task_order_ties"] = len(order)
+    s["task_order_listed"] = sum(1 for j in order if _listed_outcome(j))
     return s
+
+
+def _task_order_tie(j: JobRun) -> dict[str, Any] | None:
+    return next((t for t in j.predicted.get("ties") or [] if t.get("level") == "task-order"), None)
+
+
+def _listed_outcome(j: JobRun) -> bool:
+    """Whether vc-scheduler's outcome is one of those the task-order tie lists."""
+    tie = _task_order_tie(j)
+    if tie is None:
+        return False
+    bound = any(j.observed.values())
+    for o in tie["outcomes"]:
+        if not bound and not o["feasible"]:
+            return True
+        if (
+            bound
+            and o["feasible"]
+            and o["hypernode"] == j.actual_hypernode
+            and o["leaves"] == j.actual_leaves
+        ):
+            return True
+    return False
 
 
 def _fmt_leaves(leaves: Mapping[str, int], sid: str) -> str:
@@ -346,6 +372,7 @@ def render_report(
     base_seed: int,
     wall_s: float,
     explanations: Mapping[str, str] | None = None,
+    fixes: Sequence[str] = (),
     command: str = "",
 ) -> str:
     s = stats(runs)
@@ -384,11 +411,16 @@ def render_report(
         f"| per-leaf pod counts equal (no leaf-level tie reported) | "
         f"{_pct(s['leaves_agree'], s['leaves_checked'])}; {s['leaves_tie_skipped']} jobs not comparable "
         "(a reported tie spans leaves) |",
+        f"| jobs with a task-order tie (vc-scheduler's HyperNode and pods per leaf among the listed "
+        f"outcomes) | {s['task_order_ties']} ({s['task_order_listed']}) |",
         f"| time in scenarios | {s['seconds']:.0f} s |",
         "",
-        "## Mismatches",
-        "",
     ]
+    if fixes:
+        lines += ["## Engine bugs found by these runs and fixed", ""]
+        lines += [f"- {fix}" for fix in fixes]
+        lines.append("")
+    lines += ["## Mismatches", ""]
     bad = [(r, j) for r in runs for j in r.jobs if not j.agree]
     errors = [r for r in runs if r.error]
     if not bad and not errors:
@@ -525,13 +557,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     if args.report:
-        from .explanations import EXPLANATIONS
+        from .explanations import EXPLANATIONS, FIXES
 
         command = "python -m tests.agreement.run_agreement " + " ".join(
             argv if argv is not None else sys.argv[1:]
         )
         args.report.write_text(
-            render_report(runs, base_seed=args.seed, wall_s=wall, explanations=EXPLANATIONS, command=command)
+            render_report(
+                runs,
+                base_seed=args.seed,
+                wall_s=wall,
+                explanations=EXPLANATIONS,
+                fixes=FIXES,
+                command=command,
+            )
         )
     return 0 if all(r.agree for r in runs) else 1
 
