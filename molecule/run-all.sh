@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Run every molecule scenario (`molecule test -s <name>`), one after the other,
+# and exit non-zero if any of them fails. Used by `make molecule` / `make test`.
+#
+#   molecule/run-all.sh              all scenarios
+#   molecule/run-all.sh hypernodes   only the named ones
+#
+# Each scenario brings the local control plane up if it is not running (its
+# `create` step) and stops it again only if it started it (`destroy`). The
+# molecule cluster has its own state directory (HYPERTOPO_MOLECULE_CLUSTER_DIR,
+# default ~/.cache/hypertopo/molecule-cluster), see molecule/README.md.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# molecule calls ansible-config & co. by name: the venv's bin must come first.
+export PATH="$ROOT/.venv/bin:$PATH"
+command -v molecule >/dev/null 2>&1 || { echo "run-all.sh: molecule not found (run 'make venv')" >&2; exit 2; }
+
+if [[ $# -gt 0 ]]; then
+  scenarios=("$@")
+else
+  # The per-role scenarios first, the whole onboarding sequence last.
+  scenarios=(node_labels hypernodes scheduler_config pd_services onboarding)
+  for f in molecule/*/molecule.yml; do
+    name="$(basename "$(dirname "$f")")"
+    [[ " ${scenarios[*]} " == *" $name "* ]] || scenarios+=("$name")
+  done
+fi
+
+failed=()
+for s in "${scenarios[@]}"; do
+  echo "=== molecule test -s $s"
+  start=$SECONDS
+  if molecule test -s "$s"; then
+    echo "=== $s: passed in $((SECONDS - start)) s"
+  else
+    echo "=== $s: FAILED after $((SECONDS - start)) s" >&2
+    failed+=("$s")
+  fi
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "molecule: ${#failed[@]} of ${#scenarios[@]} scenario(s) failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "molecule: all ${#scenarios[@]} scenario(s) passed"
