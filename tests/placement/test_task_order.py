@@ -101,3 +101,80 @@ def test_compare_accepts_an_outcome_of_the_task_order_tie():
     verdict = compare(result, pods, nodes, hns)[0]
     assert verdict["agree"], verdict
     assert verdict["checks"]["hypernode"] and verdict["checks"]["leaves"] is None
+
+
+def _a106():
+    """Scenario a106 of the agreement run: no topology, 4 prefill (1 GPU, H100 only, all in
+    the gang) + 3 decode (2 GPUs, the gang needs 1) on three leaves with GPUs partly taken."""
+    shapes = {  # node: (cpu, memory, busy GPUs, busy cpu, busy memory)
+        "a0": ("128", "768Gi", 4, "16", "64Gi"),
+        "a1": ("128", "1Ti", 8, "48500m", "256Gi"),
+        "a2": ("96", "1Ti", 4, "4", "128Gi"),
+        "b0": ("128", "768Gi", 0, "", ""),
+        "b1": ("128", "768Gi", 8, "16", "256Gi"),
+        "b2": ("96", "768Gi", 1, "1", "32Gi"),
+        "c0": ("128", "1Ti", 0, "", ""),
+        "c1": ("128", "1Ti", 0, "", ""),
+        "c2": ("128", "1Ti", 0, "", ""),
+    }
+    nodes = [node(n, cpu=c, memory=m, labels={"gpu-type": "h100"}) for n, (c, m, *_) in shapes.items()]
+    hns = [leaf(f"leaf-{x}", [f"{x}{i}" for i in range(3)]) for x in "abc"]
+    pods = [
+        {
+            "metadata": {"name": f"busy-{n}", "namespace": "default"},
+            "spec": {
+                "nodeName": n,
+                "containers": [
+                    {"name": "c", "resources": {"requests": {"nvidia.com/gpu": g, "cpu": c, "memory": m}}}
+                ],
+            },
+        }
+        for n, (_, _, g, c, m) in shapes.items()
+        if g
+    ]
+    prefill = template(gpus=1, cpu="1500m", selector={"gpu-type": "h100"})
+    decode = template(gpus=2, cpu="8")
+    for tmpl, memory in ((prefill, "32Gi"), (decode, "96Gi")):
+        for key in ("requests", "limits"):
+            tmpl["spec"]["containers"][0]["resources"][key]["memory"] = memory
+    pd = job("pd", [task("prefill", 4, prefill), task("decode", 3, decode, minAvailable=1)], min_available=5)
+    return pd, nodes, hns, pods
+
+
+def test_every_order_is_tried_when_there_are_few():
+    from hypertopo.placement.engine import build_world, task_orders
+    from hypertopo.placement.jobs import parse_job
+
+    pd, nodes, hns, pods = _a106()
+    world = build_world(nodes, hns, pods, conf(GPU_BINPACK), None, None)
+    job_in = parse_job(pd, 0, world.pods)
+    orders = task_orders([job_in], 64)
+    # indices 0, 1, 2 have a prefill and a decode pod: 2^3 orders, 7 besides the engine's own
+    assert len(orders) == 7
+    assert {tuple(o[(0, i)][1] for i in range(3)) for o in orders} == {
+        (a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)
+    } - {(1, 1, 1)}
+    capped = task_orders([job_in], 3)
+    assert len(capped) == 3 and all(capped[0][(0, i)] == {1: 0, 0: 1} for i in range(3))  # reverse first
+
+
+def test_an_outcome_only_a_mixed_order_gives_is_reported():
+    # found in scenario a106: the outcome vc-scheduler produced needs decode-2 before
+    # prefill-2 but prefill-0 before decode-0; neither the task order nor its reverse gives it
+    from hypertopo.placement.engine import build_world, run_session, task_order_ties
+    from hypertopo.placement.jobs import parse_job
+
+    pd, nodes, hns, pods = _a106()
+    result = predict(
+        jobs=[pd], nodes=nodes, hypernodes=hns, pods=pods, scheduler_conf=conf(GPU_BINPACK), baseline=False
+    )["jobs"][0]
+    assert result["leaves"] == {"leaf-a": 6, "leaf-b": 1}
+    tie = next(t for t in result["ties"] if t["level"] == "task-order")
+    assert [o["leaves"] for o in tie["outcomes"]] == [{"leaf-a": 6, "leaf-b": 1}, {"leaf-a": 5, "leaf-b": 2}]
+    assert tie["leaf_counts_differ"] and result["leaf_level_tie"]
+    # the reverse order alone does not find it
+    world = build_world(nodes, hns, pods, conf(GPU_BINPACK), None, None)
+    job_ins = [parse_job(pd, 0, world.pods)]
+    only_reverse = [{"ties": []}]
+    task_order_ties(world, job_ins, run_session(world, job_ins), only_reverse, limit=1)
+    assert only_reverse[0]["ties"] == []

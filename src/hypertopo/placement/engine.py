@@ -36,6 +36,7 @@ Known deviations from Volcano v1.15.1:
 from __future__ import annotations
 
 import gc
+import itertools
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -263,34 +264,34 @@ class Session:
     warnings: list[str]
 
 
-#: ``order_variant`` of :func:`run_session`: equal-index pods of different tasks in reverse task order
-REVERSED_TASK_ORDER = -1
-#: the alternative orders tried for :func:`task_order_ties` (reverse, then two seeded shuffles)
-TASK_ORDER_VARIANTS = (REVERSED_TASK_ORDER, 0, 1)
+#: at most this many other task orders are replayed for :func:`task_order_ties` (all of them when
+#: there are not more; else the reverse order and seeded shuffles); fewer on large inputs
+MAX_TASK_ORDERS = 64
+MAX_TASK_ORDERS_LARGE = 8
+LARGE_INPUT_NODES = 4096
 TASK_ORDER_REASON = (
     "Volcano orders pods of different tasks with the same index by creation time (whole seconds), "
     "then by UID, i.e. at random; another order gives another placement"
 )
 
+#: a task order: (job position, pod index) -> task position -> rank among that index's pods
+TaskOrder = Mapping[tuple[int, int], Mapping[int, int]]
 
-def _role_rank(role_position: int, index: int | None, variant: int | None) -> float:
-    """Rank of a pod among the equal-index pods of its job's tasks (lower goes first).
 
-    ``None``: task order (the engine's deterministic choice); :data:`REVERSED_TASK_ORDER`:
-    reverse task order; ``k >= 0``: a seeded shuffle per index (creation time and UID
-    decide in Volcano, both outside the inputs)."""
-    if variant is None:
+def _role_rank(role_position: int, slot: tuple[int, int], order: TaskOrder | None) -> int:
+    """Rank of a pod among the equal-index pods of its job's tasks (lower goes first): task
+    order unless ``order`` says otherwise (creation time and UID decide in Volcano)."""
+    if order is None:
         return role_position
-    if variant == REVERSED_TASK_ORDER:
-        return -role_position
-    return random.Random(f"task-order/{variant}/{index}/{role_position}").random()
+    ranks = order.get(slot)
+    return role_position if ranks is None else ranks.get(role_position, role_position)
 
 
 def run_session(
     world: World,
     job_ins: Sequence[JobIn],
     rng: random.Random | None = None,
-    order_variant: int | None = None,
+    task_order: TaskOrder | None = None,
 ) -> Session:
     tree = world.tree
     conf = world.conf
@@ -341,7 +342,7 @@ def run_session(
             task.order = (
                 prio,
                 index if index is not None else 1 << 30,
-                _role_rank(pod.role_position, index, order_variant),
+                _role_rank(pod.role_position, (position, index if index is not None else -1), task_order),
                 pod.name,
             )
             sj = subjob_for(job, pod)
@@ -417,18 +418,48 @@ def leaf_level_tie(job: Mapping[str, Any]) -> bool:
     return False
 
 
-def _order_sensitive(job: JobIn) -> bool:
-    """A Volcano Job with pending pods of two tasks sharing an index (their order is random)."""
-    if job.kind != "Job":
-        return False
-    roles: dict[int, str] = {}
-    for pod in job.pods:
-        if pod.existing is not None and pod.existing.node_name:
+def _order_slots(job_ins: Sequence[JobIn]) -> dict[tuple[int, int], list[int]]:
+    """(job position, pod index) -> task positions of the pending pods of a Volcano Job sharing
+    that index, where there are at least two (their relative order is random in Volcano)."""
+    slots: dict[tuple[int, int], list[int]] = {}
+    for position, job in enumerate(job_ins):
+        if job.kind != "Job":
             continue
-        index = pod_index(pod.name)
-        if index is not None and roles.setdefault(index, pod.role) != pod.role:
-            return True
-    return False
+        for pod in job.pods:
+            if pod.existing is not None and pod.existing.node_name:
+                continue
+            index = pod_index(pod.name)
+            if index is not None:
+                slots.setdefault((position, index), []).append(pod.role_position)
+    return {slot: sorted(roles) for slot, roles in slots.items() if len(roles) > 1}
+
+
+def task_orders(job_ins: Sequence[JobIn], limit: int) -> list[dict[tuple[int, int], dict[int, int]]]:
+    """Task orders other than the engine's own: all of them if there are at most ``limit``,
+    else the reverse order and seeded shuffles (``limit`` in all)."""
+    slots = _order_slots(job_ins)
+    if not slots or limit <= 0:
+        return []
+    keys = sorted(slots)
+    perms = [list(itertools.permutations(slots[k])) for k in keys]
+    total = 1
+    for p in perms:
+        total *= len(p)
+    if total - 1 <= limit:
+        chosen = list(itertools.product(*perms))[1:]  # the first is the engine's own order
+    else:
+        rng = random.Random(0)
+        chosen = [tuple(tuple(reversed(slots[k])) for k in keys)]
+        seen = {chosen[0], tuple(tuple(slots[k]) for k in keys)}
+        while len(chosen) < limit:
+            combo = tuple(p[rng.randrange(len(p))] for p in perms)
+            if combo not in seen:
+                seen.add(combo)
+                chosen.append(combo)
+    return [
+        {key: {role: rank for rank, role in enumerate(perm)} for key, perm in zip(keys, combo, strict=True)}
+        for combo in chosen
+    ]
 
 
 def _outcome(session: Session, job: Job) -> dict[str, Any]:
@@ -456,18 +487,23 @@ def task_order_ties(
     job_ins: Sequence[JobIn],
     session: Session,
     results: list[dict[str, Any]],
-    variants: Sequence[int] = TASK_ORDER_VARIANTS,
+    limit: int | None = None,
 ) -> None:
     """Report the random order of equal-index pods of different tasks where it matters.
 
-    The session is replayed with each alternative order of ``variants``; every job whose
-    feasibility, HyperNode or pods per leaf then differ gets a ``task-order`` tie listing
-    the distinct outcomes (the engine's own first) and their HyperNodes as candidates."""
-    if not variants or not any(_order_sensitive(job) for job in job_ins):
+    The session is replayed with other task orders (:func:`task_orders`, at most ``limit``,
+    default :data:`MAX_TASK_ORDERS`, :data:`MAX_TASK_ORDERS_LARGE` over
+    :data:`LARGE_INPUT_NODES` nodes); every job whose feasibility, HyperNode or pods per
+    leaf then differ gets a ``task-order`` tie listing the distinct outcomes (the engine's
+    own first) and their HyperNodes as candidates."""
+    if limit is None:
+        limit = MAX_TASK_ORDERS if len(world.nodes) <= LARGE_INPUT_NODES else MAX_TASK_ORDERS_LARGE
+    orders = task_orders(job_ins, limit)
+    if not orders:
         return
     outcomes: list[list[dict[str, Any]]] = [[_outcome(session, job)] for job in session.jobs]
-    for variant in variants:
-        alt = run_session(world, job_ins, order_variant=variant)
+    for order in orders:
+        alt = run_session(world, job_ins, task_order=order)
         for i, job in enumerate(alt.jobs):
             outcome = _outcome(alt, job)
             if outcome not in outcomes[i]:
@@ -901,7 +937,7 @@ def _predict(
     _check_unique(job_ins)
     session = run_session(world, job_ins)
     result = shape(session)
-    task_order_ties(world, job_ins, session, result["jobs"], TASK_ORDER_VARIANTS if task_order else ())
+    task_order_ties(world, job_ins, session, result["jobs"], None if task_order else 0)
     result["ethernet_pod_fraction"] = _ethernet_share(session)
     result["tie_break"] = (
         "deterministic: among equal scores the first HyperNode/node in natural name order (Volcano picks at "
