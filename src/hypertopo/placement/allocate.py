@@ -172,6 +172,12 @@ class Allocator:
         self._job_cache: dict[tuple[Any, ...], Any] = {}
         self._specs_memo: dict[tuple[int, int], list[Any]] = {}
 
+    def new_session(self) -> None:
+        """Forget what one session memoised (the cluster changed since)."""
+        self._dry_cache.clear()
+        self._job_cache.clear()
+        self._specs_memo.clear()
+
     # ------------------------------------------------------------------ state changes
 
     def apply(self, op: Op) -> None:

@@ -6,11 +6,14 @@ argument may be a list of objects, a ``kind: List``/``*List`` (``items``), a
 
 Jobs are placed in the given order within one simulated scheduling session, so
 later jobs see earlier placements (in one session the gradient pre-filter keeps
-using the HyperNode idle resources of the session start, as Volcano does).
+using the HyperNode idle resources of the session start, as Volcano does). Pods
+left pending are tried again in further sessions, as vc-scheduler opens one every
+``--schedule-period`` (the allocated HyperNodes kept in memory, pipelined pods
+pending again), until a session places nothing (at most ``MAX_SESSIONS``).
 
 Known deviations from Volcano v1.15.1:
 
-* one session, one admitted and unbounded queue: ``enqueue``, proportion/capacity
+* one admitted and unbounded queue: ``enqueue``, proportion/capacity
   and queue order are not simulated; jobs are ordered by the priority, gang and drf
   job-order plugins, then by the given order (Volcano: creation time, then UID);
 * where Volcano is random the engine is deterministic and reports it: equal scores
@@ -43,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypertopo.placement.allocate import Allocator
+from hypertopo.placement.allocate import Allocator, Op
 from hypertopo.placement.conf import SchedulerConf, parse_scheduler_conf
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.index import NodeIndex, natural_key
@@ -262,7 +265,11 @@ class Session:
     jobs: list[Job]
     skip: dict[str, str]
     warnings: list[str]
+    sessions: int = 1
 
+
+#: scheduling sessions simulated at most (each later one must place a pod, or the run stops)
+MAX_SESSIONS = 16
 
 #: at most this many other task orders are replayed for :func:`task_order_ties` (all of them when
 #: there are not more; else the reverse order and seeded shuffles); fewer on large inputs
@@ -376,17 +383,65 @@ def run_session(
     alloc = Allocator(conf, tree, world.nodes, cluster, predicates, scorer, rng)
     skip: dict[str, str] = {}
     alloc.run(jobs, skip)
-    return Session(world, cluster, alloc, jobs, skip, warnings)
+    placed = _allocated(jobs)
+    sessions = 1
+    # vc-scheduler opens a session every --schedule-period: pods left pending (a subjob
+    # dropped from the worksheet, extra replicas, tasks that failed predicates) are tried
+    # again with what the earlier sessions bound; stop once a session places nothing
+    while placed and sessions < MAX_SESSIONS and _retry_pending(jobs, skip):
+        _open_next_session(jobs, tree, cluster, alloc)
+        alloc.run(jobs, skip)
+        sessions += 1
+        now = _allocated(jobs)
+        if now == placed:
+            break
+        placed = now
+    return Session(world, cluster, alloc, jobs, skip, warnings, sessions)
 
 
-def _recover_allocated(jobs: Sequence[Job], tree: Tree) -> None:
-    """``recoverAllocatedHyperNode``: for running subjobs, the lowest-tier HyperNode holding all their "
-    "pods."""
+def _allocated(jobs: Sequence[Job]) -> int:
+    return sum(job.counts.get(ALLOCATED, 0) for job in jobs)
+
+
+def _retry_pending(jobs: Sequence[Job], skip: Mapping[str, str]) -> bool:
+    """Whether a later session has anything to try (pending or pipelined pods of a placeable job)."""
+    return any(
+        job.key not in skip
+        and job.counts.get(PENDING, 0) - job.pending_be() + job.counts.get(PIPELINED, 0) > 0
+        for job in jobs
+    )
+
+
+def _open_next_session(jobs: Sequence[Job], tree: Tree, cluster: Cluster, alloc: Allocator) -> None:
+    """The next scheduling session: pipelined pods are pending again, allocated ones stay
+    (bound by now); ``removeInvalidAllocatedHyperNode`` then ``recoverAllocatedHyperNode``
+    for the empty ones (the scheduler keeps the others in memory); fresh HyperNode idle
+    resources for the gradient pre-filter."""
+    for job in jobs:
+        for task in job.tasks:
+            if task.status == PIPELINED and task.node is not None:
+                alloc.revert(Op(task, task.node, PIPELINED, None))
+        job.reset_fit_errors()
+        if not job.counts.get(ALLOCATED, 0) and not job.counts.get(RUNNING, 0):
+            job.allocated_hn = None
+        for sj in job.subjobs.values():
+            if not sj.allocated_num():
+                sj.allocated_hn = None
+    _recover_allocated(jobs, tree, only_empty=True)
+    cluster.snapshot_session_open()
+    alloc.new_session()
+
+
+def _recover_allocated(jobs: Sequence[Job], tree: Tree, *, only_empty: bool = False) -> None:
+    """``recoverAllocatedHyperNode``: for running subjobs, the lowest-tier HyperNode holding all their
+    pods; the job's is the LCA of its subjobs'. ``only_empty``: keep the values already known (a
+    running scheduler's memory); otherwise recover all (as after a scheduler restart)."""
     for job in jobs:
         if not job.contains_topology():
             continue
+        updated = False
         for sj in job.subjobs.values():
-            if not sj.with_topology:
+            if not sj.with_topology or (only_empty and sj.allocated_hn):
                 continue
             nodes = [t.node for t in sj.tasks if t.status in (RUNNING, ALLOCATED) and t.node is not None]
             if not nodes:
@@ -398,6 +453,9 @@ def _recover_allocated(jobs: Sequence[Job], tree: Tree) -> None:
             ]
             if holders:
                 sj.allocated_hn = min(holders, key=lambda h: (tree.tier(h), natural_key(h)))
+                updated = True
+        if only_empty and job.allocated_hn and not updated:
+            continue
         lca = None
         for sj in job.subjobs.values():
             if sj.allocated_hn:
