@@ -6,7 +6,8 @@ issue's three criteria:
 
 * feasibility: predicted feasible == all of the gang's pods bound;
 * HyperNode: the lowest-tier HyperNode holding the bound pods equals the predicted
-  one, or is one of the candidates of a reported HyperNode-level or task-order tie;
+  one, or is the job's HyperNode under another choice of a reported tie (a
+  HyperNode-level tie's ``job_hypernodes``, a task-order tie's ``candidates``);
 * leaves: per-leaf pod counts are equal, unless a tie that spans leaves was reported.
 
 Pods are matched to jobs by name (``<job>-<task>-<index>`` for Volcano Jobs) or by the
@@ -73,7 +74,7 @@ def compare(prediction: Mapping[str, Any], pods: Any, nodes: Any, hypernodes: An
                 c
                 for t in job["ties"]
                 if t.get("level") in ("hypernode", "task-order")
-                for c in t["candidates"]
+                for c in (t["job_hypernodes"] if "job_hypernodes" in t else t["candidates"])
             }
             checks["hypernode"] = actual_hn == job["hypernode"] or actual_hn in tied
             if not checks["hypernode"]:

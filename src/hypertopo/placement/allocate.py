@@ -420,7 +420,12 @@ class Allocator:
                     stmt.discard()
             if not results:
                 continue
-            best, tie = self.best_hypernode({hn: r[2] for hn, r in results.items()}, None)
+
+            def job_nodes(hn: str, results: dict[str, Any] = results) -> list[int]:
+                ops = results[hn][0]
+                return [op.node for op in (ops() if callable(ops) else ops)]
+
+            best, tie = self.best_hypernode({hn: r[2] for hn, r in results.items()}, None, job_nodes)
             ops, copy, _score, decisions, sub_ties = results[best]
             if callable(ops):
                 ops = ops()
@@ -517,8 +522,14 @@ class Allocator:
             self._attempt.pipelined_only.append(hn)
 
     def best_hypernode(
-        self, scores: dict[str, float], subjob: SubJob | None
+        self,
+        scores: dict[str, float],
+        subjob: SubJob | None,
+        nodes_of: Callable[[str], list[int]] | None = None,
     ) -> tuple[str, dict[str, Any] | None]:
+        """``SelectBestHyperNodeAndScore``; a tie records, for every tied candidate, where its
+        dry run put pods (``_alt_lca``: their lowest common HyperNode) and the chosen one's
+        nodes (``_chosen_nodes``), so the job's HyperNode under each choice can be reported."""
         top = max(scores.values())
         tied = sorted((hn for hn, s in scores.items() if same_score(s, top)), key=natural_key)
         chosen = self.choose(tied)
@@ -532,6 +543,9 @@ class Allocator:
             "count": len(tied),
             "tier": self.tree.tier(chosen),
         }
+        if nodes_of is not None:
+            tie["_chosen_nodes"] = nodes_of(chosen)
+            tie["_alt_lca"] = {hn: self.tree.lca_of_nodes(nodes_of(hn)) for hn in tied}
         if subjob is not None:
             tie["subgroup"] = subjob.uid.split("/")[-1] if subjob.uid != subjob.job.key else None
         return chosen, tie
@@ -573,7 +587,9 @@ class Allocator:
             if not results:
                 continue
             scores = self.subjob_scores(sj, list(results))
-            best, tie = self.best_hypernode(scores, sj)
+            best, tie = self.best_hypernode(
+                scores, sj, lambda hn, results=results: [op.node for op in results[hn][0]]
+            )
             ops, copy = results[best]
             final = Statement(self)
             for op in ops:

@@ -42,6 +42,7 @@ import gc
 import itertools
 import random
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -731,7 +732,7 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
             leaf = p["leaf"] or VIRTUAL_ROOT
             leaves[leaf] = leaves.get(leaf, 0) + 1
         result["leaves"] = dict(sorted(leaves.items(), key=lambda kv: natural_key(kv[0])))
-        ties = list(alloc.hn_ties.get(job.key, []))
+        ties = [_hypernode_tie(tree, t, nodes) for t in alloc.hn_ties.get(job.key, [])]
         ties.extend(
             {k: v for k, v in t.tie.items() if not k.startswith("_")}
             for t in job.tasks
@@ -752,6 +753,21 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
     else:
         result["reasons"] = [skip] if skip else job_reasons(alloc, job, alloc.attempts.get(job.key))
     return result
+
+
+def _hypernode_tie(tree: Tree, tie: Mapping[str, Any], nodes: Sequence[int]) -> dict[str, Any]:
+    """A HyperNode-level tie as reported: adds ``job_hypernodes``, the job's lowest common
+    HyperNode had each tied candidate been chosen (the rest of the placement as predicted)."""
+    out = {k: v for k, v in tie.items() if not k.startswith("_")}
+    alt = tie.get("_alt_lca")
+    if alt is not None:
+        rest = Counter(nodes)
+        rest.subtract(tie.get("_chosen_nodes") or [])
+        base = tree.lca_of_nodes(list(rest.elements()))
+        out["job_hypernodes"] = sorted(
+            {hn for hn in (tree.lca(base, a) for a in alt.values()) if hn}, key=natural_key
+        )
+    return out
 
 
 def _pd_warnings(
