@@ -8,20 +8,48 @@
 from __future__ import annotations
 
 FIXES: list[str] = [
-    "**Unreported random task order** (scenario a050, fixed in `placement: report the random order of "
+    "**Unreported random task order** (scenario a050; fixed in `placement: report the random order of "
     "equal-index pods of different tasks as a task-order tie`). Volcano orders pods of different tasks "
     "with the same index (`prefill-0`, `decode-0`) by creation time, which has whole-second resolution, "
-    "then by UID: at random (`CompareTask` in `pkg/controllers/job/helpers`; the priority plugin's task "
-    "order only compares pod priorities). The engine took them in task order and reported no tie. In "
-    "a050 (prefill 3 x 2 GPUs with minAvailable 1, decode 3 x 4 GPUs, gang of 4) the engine's order "
-    "fills the gang only with the sixth pod, so all six land in one leaf; vc-scheduler (log at -v=5) "
-    "took decode first, the gang was ready after five pods, and the sixth was placed alone in a second "
-    "round where the subjob HyperNode binpack score adds the used GPUs of the leaf and the requests of "
-    "all six pods: the first leaf overflowed (16 + 18 > 20 GPUs) and the sixth pod went to the other "
-    "leaf. The engine now replays the session with the reverse order and two seeded shuffles and, "
-    "where the outcome changes, reports a `task-order` tie with the outcomes; the HyperNode check "
-    "accepts its HyperNodes and the per-leaf check is skipped when leaf counts differ between them. "
-    "Unit tests: `tests/placement/test_task_order.py`.",
+    "then by UID, i.e. at random (`CompareTask` in `pkg/controllers/job/helpers`; the priority plugin "
+    "only compares pod priorities). The engine took them in task order and reported nothing. a050 has "
+    "prefill 3 x 2 GPUs (minAvailable 1) and decode 3 x 4 GPUs in one job (gang of 4) on two 20-GPU "
+    "leaves: in task order all six pods fit one leaf; vc-scheduler's log at -v=5 shows decode-0 before "
+    "prefill-0 and decode-1 before prefill-1, after which the leaf had no 4-GPU hole left for decode-2, "
+    "and the job ended under the spine with 5 + 1 pods (in both runs of a050). With decode first for "
+    "every index the gang is ready after five pods and the sixth, placed alone in a second round, "
+    "also goes to the other leaf: the subjob HyperNode binpack score adds the leaf's used GPUs to the "
+    "requests of all six pods (16 + 18 > 20: overflow, score 0). The engine now replays the session "
+    "with the reverse order and two seeded shuffles and, where a job's outcome changes, reports a "
+    "`task-order` tie listing the outcomes; the HyperNode check accepts their HyperNodes and the "
+    "per-leaf check is skipped when their leaf counts differ. Unit tests: "
+    "`tests/placement/test_task_order.py`.",
+    "**Too few task orders tried** (scenario a106; fixed in `placement: task-order ties try every order "
+    "...`). The first fix replayed only the reverse order and two shuffles. In a106 (no topology, 4 "
+    "prefill + 3 decode, gang of 5) the outcome vc-scheduler produced (5 + 2 pods over two leaves "
+    "instead of 6 + 1) needs decode-2 before prefill-2 but prefill-0 before decode-0, which neither "
+    "was. The engine now replays every order of the equal-index pods when there are at most 64 "
+    "(else the reverse and 63 seeded shuffles; 8 in all over 4,096 nodes).",
+    "**Only one scheduling session simulated** (scenario a115; fixed in `placement: simulate the "
+    "following scheduling sessions ...`). In a115 the job (2 prefill + 3 partitions of 2 decode pods, "
+    "2 partitions required, each within one leaf) fills its first leaf with the gang; the third "
+    "partition fails in that leaf during the dry run and is dropped from the job's worksheet "
+    "(`allocateForJob` does not push a failed subjob back), so the first session leaves it pending. "
+    "vc-scheduler's log shows it bound one session (one second) later in another leaf, with the "
+    "job's allocated HyperNode kept in memory. The engine stopped after one session; it now opens "
+    "further sessions (pipelined pods pending again, `removeInvalidAllocatedHyperNode` and "
+    "`recoverAllocatedHyperNode` for empty values, fresh HyperNode idle resources) until one places "
+    "nothing. Unit tests: `tests/placement/test_sessions.py`.",
+    "**HyperNode ties did not say which job HyperNode they lead to** (scenario a098; fixed in "
+    "`placement: HyperNode-level ties report the job's HyperNode under each candidate`). In a098 the "
+    "gang filled one leaf and the extra replica (replicas > minAvailable) was placed alone in a later "
+    "round where five leaves tied; vc-scheduler picked a leaf under the other spine (at random: leaf5 "
+    "in one run, leaf4 in the next), so the job's lowest common HyperNode was the cluster root. The "
+    "engine reported the tie, but its candidates are the round's leaves, not the job's resulting "
+    "HyperNode, so the HyperNode check failed. A HyperNode-level tie now carries `job_hypernodes` "
+    "(the job's lowest common HyperNode had each candidate been chosen), and `compare` checks the "
+    "actual one against those (stricter than the candidates themselves). Unit tests: "
+    "`tests/placement/test_hypernode_tie_lca.py`.",
 ]
 
 EXPLANATIONS: dict[str, str] = {}
