@@ -101,18 +101,37 @@ def _node_member_matches(selector: Mapping[str, Any], name: str, labels: Mapping
 def leaf_members(
     hypernodes: Iterable[Mapping[str, Any]], nodes: Mapping[str, Mapping[str, str]]
 ) -> dict[str, list[str]]:
-    """HyperNode name -> the Nodes its ``type: Node`` members select (``nodes``: name -> labels)."""
+    """HyperNode name -> the Nodes its ``type: Node`` members select (``nodes``: name -> labels).
+
+    ``exactMatch`` is a lookup and a ``labelMatch`` with only ``matchLabels`` an
+    intersection over a (key, value) -> nodes index, so thousands of nodes and
+    hundreds of leaves stay fast; other selectors scan the nodes.
+    """
+    index: dict[tuple[str, str], set[str]] = {}
+    for n, labels in nodes.items():
+        for kv in labels.items():
+            index.setdefault((str(kv[0]), str(kv[1])), set()).add(n)
     out: dict[str, list[str]] = {}
     for hn in hypernodes:
         node_members = [m for m in _members(hn) if m.get("type") == "Node"]
         if not node_members:
             continue
-        selected = [
-            n
-            for n, labels in nodes.items()
-            if any(_node_member_matches(m.get("selector") or {}, n, labels) for m in node_members)
-        ]
-        out[_name(hn, "HyperNode")] = selected
+        selected: set[str] = set()
+        for m in node_members:
+            selector = m.get("selector") or {}
+            label_match = selector.get("labelMatch") if "labelMatch" in selector else None
+            if "exactMatch" in selector:
+                name = (selector.get("exactMatch") or {}).get("name")
+                if name in nodes:
+                    selected.add(name)
+            elif label_match is not None and not label_match.get("matchExpressions"):
+                pairs = [(str(k), str(v)) for k, v in (label_match.get("matchLabels") or {}).items()]
+                if pairs:  # an empty selector matches nothing
+                    sets = sorted((index.get(p, set()) for p in pairs), key=len)
+                    selected |= set.intersection(*sets)
+            else:
+                selected |= {n for n, labels in nodes.items() if _node_member_matches(selector, n, labels)}
+        out[_name(hn, "HyperNode")] = sorted(selected)
     return out
 
 
