@@ -27,9 +27,10 @@ from typing import Any
 
 from hypertopo.placement.conf import SchedulerConf
 from hypertopo.placement.index import natural_key
-from hypertopo.placement.model import ALLOCATED, PENDING, PIPELINED, Job, SubJob, Task
+from hypertopo.placement.model import ALLOCATED, PENDING, PIPELINED, RUNNING, Job, SubJob, Task
 from hypertopo.placement.objects import Node, Resources
 from hypertopo.placement.predicates import Predicates, fits
+from hypertopo.placement.quantity import format_resource
 from hypertopo.placement.scores import Scorer, same_score
 from hypertopo.placement.state import Cluster, hostname_only
 from hypertopo.placement.tree import Tree
@@ -171,6 +172,8 @@ class Allocator:
         self._dry_cache: dict[tuple[Any, ...], DryRun] = {}
         self._job_cache: dict[tuple[Any, ...], Any] = {}
         self._specs_memo: dict[tuple[int, int], list[Any]] = {}
+        #: job key -> why the enqueue action keeps its PodGroup Pending (latest session)
+        self.unadmitted: dict[str, str] = {}
 
     def new_session(self) -> None:
         """Forget what one session memoised (the cluster changed since)."""
@@ -268,13 +271,87 @@ class Allocator:
                     allocated[key] = allocated.get(key, 0) + val
         return max((val / total[key] for key, val in allocated.items() if total.get(key)), default=0.0)
 
+    def enqueue(self, jobs: Sequence[Job]) -> None:
+        """The ``enqueue`` action: PodGroups still Pending are admitted in job order while the
+        proportion plugin's ``JobEnqueueable`` holds for their queue: minResources + allocated +
+        inqueue - elastic <= the cluster's total allocatable, in the dimensions minResources
+        asks for (queues without capability or guarantee). Without the enqueue action every
+        PodGroup is admitted."""
+        self.unadmitted.clear()
+        pending = [job for job in jobs if not job.admitted and job.inp.scheduled_by_volcano]
+        if not pending:
+            return
+        if "enqueue" not in self.conf.actions or not self.conf.proportion_enqueue:
+            for job in pending:
+                job.admitted = True
+            return
+        total = self.cluster.hn_alloc[self.tree.root]
+        allocated: dict[str, Resources] = {}
+        inqueue: dict[str, Resources] = {}
+        elastic: dict[str, Resources] = {}
+        for job in jobs:
+            queue = job.inp.queue
+            used: Resources = {}
+            for task in job.tasks:
+                if task.status in (ALLOCATED, RUNNING):
+                    for key, val in task.resreq.items():
+                        used[key] = used.get(key, 0) + val
+            acc = allocated.setdefault(queue, {})
+            for key, val in used.items():
+                acc[key] = acc.get(key, 0) + val
+            if job.admitted:  # Inqueue, or Running (minResources not yet allocated count)
+                acc = inqueue.setdefault(queue, {})
+                for key, val in job.min_resources.items():
+                    if val > used.get(key, 0):
+                        acc[key] = acc.get(key, 0) + val - used.get(key, 0)
+            acc = elastic.setdefault(queue, {})
+            for key, val in used.items():
+                over = val - job.min_resources.get(key, 0)
+                if over > 0:
+                    acc[key] = acc.get(key, 0) + over
+        for job in sorted(pending, key=self.job_key):
+            queue = job.inp.queue
+            want = job.min_resources
+            short = []
+            for key, val in want.items():
+                if val <= 0:
+                    continue
+                held = (
+                    allocated.get(queue, {}).get(key, 0)
+                    + inqueue.get(queue, {}).get(key, 0)
+                    - elastic.get(queue, {}).get(key, 0)
+                )
+                have = total.get(key, 0)
+                if val + held > have:
+                    short.append(
+                        f"{key} (needs {format_resource(key, val)}; the queue's jobs hold or reserve "
+                        f"{format_resource(key, held)} of the cluster's {format_resource(key, have)})"
+                    )
+            if short:
+                self.unadmitted[job.key] = (
+                    "queue resource quota insufficient: insufficient "
+                    + ", ".join(sorted(s.split(" ")[0] for s in short))
+                    + f" - the enqueue action keeps the PodGroup Pending in queue {queue} (proportion "
+                    "plugin: minResources plus what the queue's running and admitted jobs hold or reserve "
+                    "must fit the cluster's allocatable; a Volcano Job gets no pods until then): "
+                    + "; ".join(short)
+                )
+                continue
+            job.admitted = True
+            acc = inqueue.setdefault(queue, {})
+            for key, val in want.items():
+                acc[key] = acc.get(key, 0) + val
+
     def run(self, jobs: Sequence[Job], skip: dict[str, str]) -> None:
         """One scheduling session over ``jobs`` (``skip``: job key -> reason, filled in)."""
         queue: list[Job] = []
         sheets: dict[str, JobSheet] = {}
+        self.enqueue(jobs)
         for job in jobs:
             if not job.inp.scheduled_by_volcano:
                 skip[job.key] = "not scheduled by Volcano (schedulerName is not volcano)"
+                continue
+            if not job.admitted:
                 continue
             reason = job.job_valid()
             if reason:
@@ -880,7 +957,7 @@ class Allocator:
         """``backfill``: best-effort pods of valid jobs, over all nodes, without topology."""
         top = self.tree.root
         for job in sorted(jobs, key=self.job_key):
-            if job.key in skip:
+            if job.key in skip or not job.admitted:
                 continue
             for task in sorted(
                 (t for t in job.tasks if t.status == PENDING and t.best_effort), key=lambda t: t.order

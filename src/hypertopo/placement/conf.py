@@ -65,6 +65,8 @@ class SchedulerConf:
     gang: bool
     gang_subjob_order: bool
     warnings: list[str]
+    #: the proportion plugin's JobEnqueueable check (``enableJobEnqueued``) takes part in ``enqueue``
+    proportion_enqueue: bool = False
 
     @property
     def subjob_order_plugins(self) -> list[str]:
@@ -163,6 +165,7 @@ def parse_scheduler_conf(conf: Mapping[str, Any] | None) -> SchedulerConf:
     order: list[str] = []
     priority = {"task": False, "job": False, "subjob": False}
     gang = gang_subjob = False
+    proportion_enqueue = False
     for t, tier in enumerate(tiers):
         if not isinstance(tier, Mapping):
             raise PlacementInputError(f"scheduler conf: tiers[{t}]: must be a mapping with plugins")
@@ -238,6 +241,8 @@ def parse_scheduler_conf(conf: Mapping[str, Any] | None) -> SchedulerConf:
             elif name == "gang":
                 gang = _flag(plugin, "enableJobReady")
                 gang_subjob = _flag(plugin, "enabledSubJobOrder")
+            elif name == "proportion":
+                proportion_enqueue = _flag(plugin, "enableJobEnqueued")
     if "allocate" not in actions and conf:
         warnings.append("scheduler conf: the allocate action is not configured; Volcano would place nothing")
     if not gang and conf:
@@ -257,4 +262,5 @@ def parse_scheduler_conf(conf: Mapping[str, Any] | None) -> SchedulerConf:
         gang=gang,
         gang_subjob_order=gang_subjob,
         warnings=warnings,
+        proportion_enqueue=proportion_enqueue,
     )

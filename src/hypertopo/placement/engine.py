@@ -13,9 +13,13 @@ pending again), until a session places nothing (at most ``MAX_SESSIONS``).
 
 Known deviations from Volcano v1.15.1:
 
-* one admitted and unbounded queue: ``enqueue``, proportion/capacity
-  and queue order are not simulated; jobs are ordered by the priority, gang and drf
-  job-order plugins, then by the given order (Volcano: creation time, then UID);
+* queues: the ``enqueue`` action is simulated with the proportion plugin's check for
+  queues without capability or guarantee (a new job is admitted while its
+  minResources plus what the queue's jobs hold or reserve fit the cluster's
+  allocatable); queue capability/guarantee, the capacity/overcommit plugins and the
+  queue order are not; jobs are ordered by the priority, gang and drf job-order
+  plugins, then by the given order (Volcano: creation time, then UID); a job counts as
+  admitted when some pod is bound, a Volcano Job when its pods exist;
 * where Volcano is random the engine is deterministic and reports it: equal scores
   go to the first HyperNode/node in natural name order (``ties``); equal-index pods
   of different tasks are taken in task order (Volcano: creation time, then UID), and
@@ -337,6 +341,7 @@ def run_session(
             min_resources=inp.min_resources,
             topology=topology,
             gang=conf.gang,
+            admitted=_admitted(inp),
         )
         for policy in inp.subgroups:
             job.min_subjobs[f"{key}/{policy.name}"] = policy.min_groups
@@ -433,6 +438,20 @@ def _open_next_session(jobs: Sequence[Job], tree: Tree, cluster: Cluster, alloc:
     alloc.new_session()
 
 
+def _admitted(inp: JobIn) -> bool:
+    """Whether the job's PodGroup has already left phase Pending: some pod is bound, a Volcano
+    Job has pods (its controller creates them once the PodGroup is Inqueue), or a PodGroup
+    says so in ``status.phase``. New jobs go through the enqueue action first."""
+    if any(p.existing is not None and p.existing.node_name for p in inp.pods):
+        return True
+    if inp.kind == "Job":
+        return any(p.existing is not None for p in inp.pods)
+    if inp.kind == "PodGroup":
+        status = inp.raw.get("status")
+        return isinstance(status, Mapping) and status.get("phase") in ("Inqueue", "Running", "Unknown")
+    return False
+
+
 def _recover_allocated(jobs: Sequence[Job], tree: Tree, *, only_empty: bool = False) -> None:
     """``recoverAllocatedHyperNode``: for running subjobs, the lowest-tier HyperNode holding all their
     pods; the job's is the LCA of its subjobs'. ``only_empty``: keep the values already known (a
@@ -524,7 +543,7 @@ def task_orders(job_ins: Sequence[JobIn], limit: int) -> list[dict[tuple[int, in
 def _outcome(session: Session, job: Job) -> dict[str, Any]:
     """Feasibility, lowest common HyperNode and pods per leaf of ``job`` after ``session``."""
     tree = session.world.tree
-    feasible = job.key not in session.skip and job.job_ready()
+    feasible = job.key not in session.skip and job.admitted and job.job_ready()
     nodes = [t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING, RELEASING)]
     if not feasible:
         return {"feasible": False, "hypernode": None, "tier": None, "leaves": {}}
@@ -692,7 +711,7 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
     alloc = session.alloc
     tree = session.world.tree
     placed, pending, pipelined = _placements(session, job)
-    skip = session.skip.get(job.key)
+    skip = session.skip.get(job.key) or alloc.unadmitted.get(job.key)
     feasible = skip is None and job.job_ready()
     result: dict[str, Any] = {
         "kind": job.inp.kind,

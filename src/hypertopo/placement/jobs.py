@@ -105,6 +105,7 @@ class JobIn:
     raw: Mapping[str, Any]
     warnings: list[str] = field(default_factory=list)
     scheduled_by_volcano: bool = True
+    queue: str = "default"
 
 
 def _topology(value: Any, where: str, path: str) -> NetworkTopology | None:
@@ -258,6 +259,7 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
         raw=obj,
         warnings=warnings,
         scheduled_by_volcano=not foreign_scheduler,
+        queue=queue,
     )
 
 
@@ -388,6 +390,7 @@ def workload(obj: Mapping[str, Any], index: int, kind: str, pods: Sequence[PodOb
         raw=obj,
         warnings=warnings,
         scheduled_by_volcano=pspec.scheduler_name == VOLCANO,
+        queue=annotations.get(ANN_QUEUE) or "default",
     )
 
 
@@ -450,6 +453,7 @@ def podgroup(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> JobI
         where=where,
         raw=obj,
         warnings=warnings,
+        queue=as_str(spec.get("queue"), where, "spec.queue", default="default") or "default",
     )
 
 

@@ -137,6 +137,8 @@ class Job:
     fit_errors: dict[str, str] = field(default_factory=dict)  # task key -> subjob uid
     failed_roles: dict[str, set[str]] = field(default_factory=dict)  # subjob uid -> roles
     priority: int = 0
+    #: the PodGroup has left phase Pending (the enqueue action admitted it)
+    admitted: bool = True
 
     # ------------------------------------------------------------------ bookkeeping
 
