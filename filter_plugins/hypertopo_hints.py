@@ -94,11 +94,13 @@ try:
     from hypertopo.placement import PlacementInputError, predict, preflight
     from hypertopo.placement.engine import coerce_scheduler_conf
     from hypertopo.placement.preflight import blockers
+    from hypertopo.plain import plain_args
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.placement import PlacementInputError, predict, preflight
     from hypertopo.placement.engine import coerce_scheduler_conf
     from hypertopo.placement.preflight import blockers
+    from hypertopo.plain import plain_args
 
 
 def topology_hints(
@@ -144,7 +146,10 @@ class FilterModule:
 
     def filters(self) -> dict[str, Any]:
         return {
-            "topology_hints": topology_hints,
-            "topology_hints_table": topology_hints_table,
-            "topology_hints_blockers": topology_hints_blockers,
+            name: plain_args(func)
+            for name, func in {
+                "topology_hints": topology_hints,
+                "topology_hints_table": topology_hints_table,
+                "topology_hints_blockers": topology_hints_blockers,
+            }.items()
         }

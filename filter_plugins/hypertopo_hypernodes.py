@@ -88,9 +88,11 @@ _value:
 
 try:
     from hypertopo.hypernodes import OWNER_LABELS, HyperNodePlanError, overlay_node_labels, plan_hypernodes
+    from hypertopo.plain import plain_args
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.hypernodes import OWNER_LABELS, HyperNodePlanError, overlay_node_labels, plan_hypernodes
+    from hypertopo.plain import plain_args
 
 
 def hypernodes_plan(
@@ -124,4 +126,4 @@ class FilterModule:
     """hypertopo HyperNode filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"hypernodes_plan": hypernodes_plan}
+        return {name: plain_args(func) for name, func in {"hypernodes_plan": hypernodes_plan}.items()}

@@ -64,9 +64,11 @@ _value:
 
 try:
     from hypertopo import schedconf
+    from hypertopo.plain import plain_args
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo import schedconf
+    from hypertopo.plain import plain_args
 
 
 def hypertopo_scheduler_conf(
@@ -105,4 +107,7 @@ class FilterModule:
     """hypertopo scheduler-configuration filter."""
 
     def filters(self) -> dict[str, Any]:
-        return {"hypertopo_scheduler_conf": hypertopo_scheduler_conf}
+        return {
+            name: plain_args(func)
+            for name, func in {"hypertopo_scheduler_conf": hypertopo_scheduler_conf}.items()
+        }

@@ -65,9 +65,11 @@ _value:
 
 try:
     from hypertopo import workloads
+    from hypertopo.plain import plain_args
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo import workloads
+    from hypertopo.plain import plain_args
 
 
 def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:
@@ -140,14 +142,17 @@ class FilterModule:
 
     def filters(self) -> dict[str, Any]:
         return {
-            "pd_binding_status": pd_binding_status,
-            "pd_owned_by": pd_owned_by,
-            "pd_delete_objects": pd_delete_objects,
-            "pd_scheduling_report": pd_scheduling_report,
-            "pd_with_labels": pd_with_labels,
-            "pd_overlay_nodes": pd_overlay_nodes,
-            "pd_stale_workloads": pd_stale_workloads,
-            "pd_other_pods": pd_other_pods,
-            "pd_foreign_clashes": pd_foreign_clashes,
-            "pd_placement_summary": pd_placement_summary,
+            name: plain_args(func)
+            for name, func in {
+                "pd_binding_status": pd_binding_status,
+                "pd_owned_by": pd_owned_by,
+                "pd_delete_objects": pd_delete_objects,
+                "pd_scheduling_report": pd_scheduling_report,
+                "pd_with_labels": pd_with_labels,
+                "pd_overlay_nodes": pd_overlay_nodes,
+                "pd_stale_workloads": pd_stale_workloads,
+                "pd_other_pods": pd_other_pods,
+                "pd_foreign_clashes": pd_foreign_clashes,
+                "pd_placement_summary": pd_placement_summary,
+            }.items()
         }
