@@ -40,16 +40,30 @@ FIXES: list[str] = [
     "further sessions (pipelined pods pending again, `removeInvalidAllocatedHyperNode` and "
     "`recoverAllocatedHyperNode` for empty values, fresh HyperNode idle resources) until one places "
     "nothing. Unit tests: `tests/placement/test_sessions.py`.",
-    "**HyperNode ties did not say which job HyperNode they lead to** (scenario a098; fixed in "
-    "`placement: HyperNode-level ties report the job's HyperNode under each candidate`). In a098 the "
-    "gang filled one leaf and the extra replica (replicas > minAvailable) was placed alone in a later "
-    "round where five leaves tied; vc-scheduler picked a leaf under the other spine (at random: leaf5 "
-    "in one run, leaf4 in the next), so the job's lowest common HyperNode was the cluster root. The "
-    "engine reported the tie, but its candidates are the round's leaves, not the job's resulting "
-    "HyperNode, so the HyperNode check failed. A HyperNode-level tie now carries `job_hypernodes` "
-    "(the job's lowest common HyperNode had each candidate been chosen), and `compare` checks the "
-    "actual one against those (stricter than the candidates themselves). Unit tests: "
-    "`tests/placement/test_hypernode_tie_lca.py`.",
+    "**Other choices at HyperNode-level ties not followed** (scenarios a098, a206, a222; fixed in "
+    "`placement: follow the other choices of HyperNode-level ties by replaying the session`). The "
+    "engine reported HyperNode-level ties with their candidates, but the HyperNode check needs the "
+    "job's lowest common HyperNode under the other choices, and a different early choice moves later "
+    "pods with it. In a098 the gang filled one leaf and the extra replica (replicas > minAvailable) "
+    "was placed alone in a later round where five leaves tied: vc-scheduler picked a leaf under the "
+    "other spine (leaf5 in one run, leaf4 in the next), so the job spanned the cluster root. In a206 "
+    "(partitions with hard tier 1, no job topology) the first partition's leaf was a tie and the "
+    "other choice pulled all the later partitions under another spine; in a222 the gang's leaf and "
+    "both extra replicas were ties. The engine now replays the session with each tie decision forced "
+    "to one candidate per other job HyperNode it can lead to (breadth first, later decisions of "
+    "every replay too, at most 64 replays and a budget that skips them on very large inputs) and "
+    "reports a `choices` tie with the distinct outcomes; `compare` then accepts only those "
+    "HyperNodes (stricter than the earlier rule, which accepted any tied candidate). Unit tests: "
+    "`tests/placement/test_hypernode_choices.py`.",
+    "**The enqueue action was not simulated** (scenario a180; fixed in `placement: simulate the "
+    "enqueue action`). The first job (40 GPUs on a 40-GPU cluster with 6 GPUs held by other pods) "
+    "was admitted by the enqueue action but could never be placed, and its PodGroup, Inqueue, kept "
+    "reserving its minResources: the second job's minResources plus that reservation exceeded the "
+    "cluster's allocatable, so the proportion plugin never admitted it and the job controller created "
+    "no pods. The engine predicted the second job feasible. It now runs the enqueue action with the "
+    "proportion plugin's check each session (pods bound by other schedulers do not count, as in "
+    "Volcano) and reports `queue resource quota insufficient: insufficient <resource>` with the "
+    "numbers. Unit tests: `tests/placement/test_enqueue.py`.",
 ]
 
 EXPLANATIONS: dict[str, str] = {}

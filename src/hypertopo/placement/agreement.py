@@ -6,8 +6,9 @@ issue's three criteria:
 
 * feasibility: predicted feasible == all of the gang's pods bound;
 * HyperNode: the lowest-tier HyperNode holding the bound pods equals the predicted
-  one, or is the job's HyperNode under another choice of a reported tie (a
-  HyperNode-level tie's ``job_hypernodes``, a task-order tie's ``candidates``);
+  one, or is the job's HyperNode in another outcome the prediction reports (``task-order``
+  and ``choices`` ties; for a prediction made without following the choices of
+  HyperNode-level ties, any candidate of such a tie);
 * leaves: per-leaf pod counts are equal, unless a tie that spans leaves was reported.
 
 Pods are matched to jobs by name (``<job>-<task>-<index>`` for Volcano Jobs) or by the
@@ -70,11 +71,14 @@ def compare(prediction: Mapping[str, Any], pods: Any, nodes: Any, hypernodes: An
         indices = [index.by_name[n] for n in bound.values() if n in index.by_name]
         if job["feasible"] and indices:
             actual_hn = tree.lca_of_nodes(indices)
+            followed = job.get("choice_replays") or {}
+            explored = bool(followed.get("complete") or followed.get("replays"))
             tied = {
                 c
                 for t in job["ties"]
-                if t.get("level") in ("hypernode", "task-order")
-                for c in (t["job_hypernodes"] if "job_hypernodes" in t else t["candidates"])
+                if t.get("level") in ("task-order", "choices")
+                or (t.get("level") == "hypernode" and not explored)
+                for c in t["candidates"]
             }
             checks["hypernode"] = actual_hn == job["hypernode"] or actual_hn in tied
             if not checks["hypernode"]:

@@ -21,7 +21,7 @@ instead (used for expected values over ties).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +174,13 @@ class Allocator:
         self._specs_memo: dict[tuple[int, int], list[Any]] = {}
         #: job key -> why the enqueue action keeps its PodGroup Pending (latest session)
         self.unadmitted: dict[str, str] = {}
+        #: HyperNode-level tie decisions: forced choices by decision number, and per decision met
+        #: the candidates leading to other job HyperNodes (see ``best_hypernode``)
+        self.hn_script: Mapping[int, str] = {}
+        self.hn_decisions: list[list[str]] = []
+        #: nodes of every HyperNode a job was dry-run in, plus the nodes of every flat-path run: a
+        #: measure of a session's cost that depends neither on the machine nor on the memos
+        self.work = 0
 
     def new_session(self) -> None:
         """Forget what one session memoised (the cluster changed since)."""
@@ -384,6 +391,7 @@ class Allocator:
             else:
                 sj = job.default_subjob()
                 tasks = sheet.sheets.get(sj.uid)
+                self.work += len(self.tree.hypernodes[top].nodes)
                 if tasks is not None:
                     stmt = self.allocate_tasks(sj, tasks, top)
                     if stmt is not None and job.job_ready() and not tasks.empty():
@@ -458,6 +466,7 @@ class Allocator:
         for gradient in grads:
             results: dict[str, tuple[Any, JobSheet, float, dict[str, str | None], list[dict[str, Any]]]] = {}
             for hn in gradient:
+                self.work += len(self.tree.hypernodes[hn].nodes)
                 memo = self.job_memo(job, sheet, hn)
                 if memo is not None and memo[0] in self._job_cache:
                     self._job_hit(job, sheet, hn, memo, results)
@@ -502,7 +511,7 @@ class Allocator:
                 ops = results[hn][0]
                 return [op.node for op in (ops() if callable(ops) else ops)]
 
-            best, tie = self.best_hypernode({hn: r[2] for hn, r in results.items()}, None, job_nodes)
+            best, tie = self.best_hypernode({hn: r[2] for hn, r in results.items()}, None, job, job_nodes)
             ops, copy, _score, decisions, sub_ties = results[best]
             if callable(ops):
                 ops = ops()
@@ -602,27 +611,38 @@ class Allocator:
         self,
         scores: dict[str, float],
         subjob: SubJob | None,
-        nodes_of: Callable[[str], list[int]] | None = None,
+        job: Job,
+        nodes_of: Callable[[str], list[int]],
     ) -> tuple[str, dict[str, Any] | None]:
-        """``SelectBestHyperNodeAndScore``; a tie records, for every tied candidate, where its
-        dry run put pods (``_alt_lca``: their lowest common HyperNode) and the chosen one's
-        nodes (``_chosen_nodes``), so the job's HyperNode under each choice can be reported."""
+        """``SelectBestHyperNodeAndScore`` (ties: random in Volcano).
+
+        Every tie is a decision point (numbered in the order the session meets them): the
+        choice is taken from :attr:`hn_script` when it names a tied candidate, and the
+        decision records one candidate per other job HyperNode a choice could lead to (the
+        lowest common HyperNode of the job's pods so far and that candidate's dry run), which
+        :func:`hypertopo.placement.engine.hypernode_choices` replays."""
         top = max(scores.values())
         tied = sorted((hn for hn, s in scores.items() if same_score(s, top)), key=natural_key)
-        chosen = self.choose(tied)
         if len(tied) == 1:
-            return chosen, None
+            return tied[0], None
+        forced = self.hn_script.get(len(self.hn_decisions))
+        chosen = forced if forced in tied else self.choose(tied)
+        tree = self.tree
+        before = tree.lca_of_nodes(
+            [t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
+        )
+        by_result: dict[str | None, str] = {}
+        for hn in [chosen, *tied]:
+            by_result.setdefault(tree.lca(before, tree.lca_of_nodes(nodes_of(hn))), hn)
+        self.hn_decisions.append([hn for hn in by_result.values() if hn != chosen])
         tie: dict[str, Any] = {
             "level": "hypernode",
             "pod": None,
             "chosen": chosen,
             "candidates": tied[:MAX_TIE_CANDIDATES],
             "count": len(tied),
-            "tier": self.tree.tier(chosen),
+            "tier": tree.tier(chosen),
         }
-        if nodes_of is not None:
-            tie["_chosen_nodes"] = nodes_of(chosen)
-            tie["_alt_lca"] = {hn: self.tree.lca_of_nodes(nodes_of(hn)) for hn in tied}
         if subjob is not None:
             tie["subgroup"] = subjob.uid.split("/")[-1] if subjob.uid != subjob.job.key else None
         return chosen, tie
@@ -665,7 +685,7 @@ class Allocator:
                 continue
             scores = self.subjob_scores(sj, list(results))
             best, tie = self.best_hypernode(
-                scores, sj, lambda hn, results=results: [op.node for op in results[hn][0]]
+                scores, sj, job, lambda hn, results=results: [op.node for op in results[hn][0]]
             )
             ops, copy = results[best]
             final = Statement(self)

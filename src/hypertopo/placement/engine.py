@@ -24,7 +24,10 @@ Known deviations from Volcano v1.15.1:
   go to the first HyperNode/node in natural name order (``ties``); equal-index pods
   of different tasks are taken in task order (Volcano: creation time, then UID), and
   the session is replayed with other orders: a job whose outcome then changes gets a
-  ``task-order`` tie listing the outcomes;
+  ``task-order`` tie listing the outcomes; likewise the other choices at HyperNode-level
+  ties are followed (``choices`` ties); both within a replay budget that skips them on
+  very large inputs (``choice_replays`` says how far the choices were followed; the two
+  kinds of randomness are not combined);
   ``PredicateNodes`` sampling in HyperNodes of more than 100 nodes is emulated with
   a rotating start over the input order (a warning names where it cut nodes);
 * not simulated: PodTopologySpread (explicit constraints and the default spreading
@@ -46,7 +49,6 @@ import gc
 import itertools
 import random
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,11 +278,17 @@ class Session:
 #: scheduling sessions simulated at most (each later one must place a pod, or the run stops)
 MAX_SESSIONS = 16
 
-#: at most this many other task orders are replayed for :func:`task_order_ties` (all of them when
-#: there are not more; else the reverse order and seeded shuffles); fewer on large inputs
-MAX_TASK_ORDERS = 64
-MAX_TASK_ORDERS_LARGE = 8
-LARGE_INPUT_NODES = 4096
+#: replays of the session that look for other outcomes (:func:`task_order_ties`,
+#: :func:`hypernode_choices`): at most ``MAX_REPLAYS`` each, and at most ``REPLAY_BUDGET``
+#: divided by a replay's cost in nodes + predicate evaluations of the first session (so
+#: every replay is skipped on very large inputs; the results do not depend on the machine)
+MAX_REPLAYS = 64
+REPLAY_BUDGET = 20_000
+CHOICES_REASON = (
+    "Volcano picks at random among HyperNodes with equal scores; other choices at this session's "
+    "HyperNode-level ties give other placements"
+)
+
 TASK_ORDER_REASON = (
     "Volcano orders pods of different tasks with the same index by creation time (whole seconds), "
     "then by UID, i.e. at random; another order gives another placement"
@@ -304,6 +312,7 @@ def run_session(
     job_ins: Sequence[JobIn],
     rng: random.Random | None = None,
     task_order: TaskOrder | None = None,
+    hn_script: Mapping[int, str] | None = None,
 ) -> Session:
     tree = world.tree
     conf = world.conf
@@ -387,6 +396,7 @@ def run_session(
     predicates = Predicates(world.nodes, world.index, tree, cluster, conf.predicates)
     scorer = Scorer(conf, cluster, tree, world.nodes)
     alloc = Allocator(conf, tree, world.nodes, cluster, predicates, scorer, rng)
+    alloc.hn_script = hn_script or {}
     skip: dict[str, str] = {}
     alloc.run(jobs, skip)
     placed = _allocated(jobs)
@@ -491,7 +501,7 @@ def leaf_level_tie(job: Mapping[str, Any]) -> bool:
     for tie in job.get("ties") or []:
         if tie.get("level") == "hypernode" or len(tie.get("leaves") or []) > 1:
             return True
-        if tie.get("level") == "task-order" and tie.get("leaf_counts_differ"):
+        if tie.get("level") in ("task-order", "choices") and tie.get("leaf_counts_differ"):
             return True
     return False
 
@@ -570,12 +580,11 @@ def task_order_ties(
     """Report the random order of equal-index pods of different tasks where it matters.
 
     The session is replayed with other task orders (:func:`task_orders`, at most ``limit``,
-    default :data:`MAX_TASK_ORDERS`, :data:`MAX_TASK_ORDERS_LARGE` over
-    :data:`LARGE_INPUT_NODES` nodes); every job whose feasibility, HyperNode or pods per
-    leaf then differ gets a ``task-order`` tie listing the distinct outcomes (the engine's
-    own first) and their HyperNodes as candidates."""
+    default :func:`replay_limit`); every job whose feasibility, HyperNode or pods per leaf
+    then differ gets a ``task-order`` tie listing the distinct outcomes (the engine's own
+    first) and their HyperNodes as candidates."""
     if limit is None:
-        limit = MAX_TASK_ORDERS if len(world.nodes) <= LARGE_INPUT_NODES else MAX_TASK_ORDERS_LARGE
+        limit = replay_limit(world, session)
     orders = task_orders(job_ins, limit)
     if not orders:
         return
@@ -586,26 +595,94 @@ def task_order_ties(
             outcome = _outcome(alt, job)
             if outcome not in outcomes[i]:
                 outcomes[i].append(outcome)
+    _record_outcomes(results, outcomes, "task-order", TASK_ORDER_REASON)
+
+
+def _record_outcomes(
+    results: list[dict[str, Any]],
+    outcomes: list[list[dict[str, Any]]],
+    level: str,
+    reason: str,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Add a ``level`` tie to every job whose distinct ``outcomes`` (its own first) differ."""
     for seen, result in zip(outcomes, results, strict=True):
         if len(seen) < 2:
             continue
         candidates = sorted({o["hypernode"] for o in seen if o["hypernode"]}, key=natural_key)
         leaf_counts = [o["leaves"] for o in seen if o["feasible"]]
-        differ = len({tuple(sorted(c.items())) for c in leaf_counts}) > 1
         result["ties"].append(
             {
-                "level": "task-order",
+                "level": level,
                 "pod": None,
                 "chosen": seen[0]["hypernode"],
                 "candidates": candidates,
                 "count": len(candidates),
                 "outcomes": seen,
-                "leaf_counts_differ": differ,
+                "leaf_counts_differ": len({tuple(sorted(c.items())) for c in leaf_counts}) > 1,
                 "feasibility_differs": len({o["feasible"] for o in seen}) > 1,
-                "reason": TASK_ORDER_REASON,
+                "reason": reason,
+                **(extra or {}),
             }
         )
         result["leaf_level_tie"] = leaf_level_tie(result)
+
+
+def hypernode_choices(
+    world: World,
+    job_ins: Sequence[JobIn],
+    session: Session,
+    results: list[dict[str, Any]],
+    limit: int | None = None,
+) -> None:
+    """Follow the other choices of the session's HyperNode-level ties (Volcano picks at random).
+
+    Every tie is a decision point; the session is replayed with each decision forced, in
+    turn, to one candidate per other job HyperNode it can lead to, breadth first, later
+    decisions of each replay explored the same way, at most ``limit`` replays (default
+    :func:`replay_limit`). Every job whose feasibility, HyperNode or pods per leaf then
+    differ gets a ``choices`` tie listing the distinct outcomes (its own first); every
+    result gets ``choice_replays``: ``{"replays", "complete"}`` (complete: every decision
+    met was followed)."""
+    if limit is None:
+        limit = replay_limit(world, session)
+    if not session.alloc.hn_decisions:
+        for result in results:
+            result["choice_replays"] = {"replays": 0, "complete": True}
+        return
+    outcomes: list[list[dict[str, Any]]] = [[_outcome(session, job)] for job in session.jobs]
+    frontier: list[tuple[dict[int, str], list[list[str]]]] = [({}, session.alloc.hn_decisions)]
+    replays = 0
+    while frontier and replays < limit:
+        script, decisions = frontier.pop(0)
+        first = max(script) + 1 if script else 0
+        for k in range(first, len(decisions)):
+            for candidate in decisions[k]:
+                if replays >= limit:
+                    break
+                forced = {**script, k: candidate}
+                alt = run_session(world, job_ins, hn_script=forced)
+                replays += 1
+                for i, job in enumerate(alt.jobs):
+                    outcome = _outcome(alt, job)
+                    if outcome not in outcomes[i]:
+                        outcomes[i].append(outcome)
+                frontier.append((forced, alt.alloc.hn_decisions))
+    complete = not frontier or (
+        replays < limit
+        and all(
+            not decisions[k] for script, decisions in frontier for k in range(max(script) + 1, len(decisions))
+        )
+    )
+    for result in results:
+        result["choice_replays"] = {"replays": replays, "complete": complete}
+    _record_outcomes(results, outcomes, "choices", CHOICES_REASON, {"replays": replays})
+
+
+def replay_limit(world: World, session: Session) -> int:
+    """How many replays :data:`REPLAY_BUDGET` affords (at most :data:`MAX_REPLAYS`)."""
+    cost = len(world.nodes) + session.alloc.work
+    return min(MAX_REPLAYS, REPLAY_BUDGET // max(cost, 1))
 
 
 def _job_warnings(session: Session, job: Job) -> list[str]:
@@ -751,7 +828,7 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
             leaf = p["leaf"] or VIRTUAL_ROOT
             leaves[leaf] = leaves.get(leaf, 0) + 1
         result["leaves"] = dict(sorted(leaves.items(), key=lambda kv: natural_key(kv[0])))
-        ties = [_hypernode_tie(tree, t, nodes) for t in alloc.hn_ties.get(job.key, [])]
+        ties = list(alloc.hn_ties.get(job.key, []))
         ties.extend(
             {k: v for k, v in t.tie.items() if not k.startswith("_")}
             for t in job.tasks
@@ -772,21 +849,6 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
     else:
         result["reasons"] = [skip] if skip else job_reasons(alloc, job, alloc.attempts.get(job.key))
     return result
-
-
-def _hypernode_tie(tree: Tree, tie: Mapping[str, Any], nodes: Sequence[int]) -> dict[str, Any]:
-    """A HyperNode-level tie as reported: adds ``job_hypernodes``, the job's lowest common
-    HyperNode had each tied candidate been chosen (the rest of the placement as predicted)."""
-    out = {k: v for k, v in tie.items() if not k.startswith("_")}
-    alt = tie.get("_alt_lca")
-    if alt is not None:
-        rest = Counter(nodes)
-        rest.subtract(tie.get("_chosen_nodes") or [])
-        base = tree.lca_of_nodes(list(rest.elements()))
-        out["job_hypernodes"] = sorted(
-            {hn for hn in (tree.lca(base, a) for a in alt.values()) if hn}, key=natural_key
-        )
-    return out
 
 
 def _pd_warnings(
@@ -982,12 +1044,14 @@ def predict(
     baseline_samples: int | None = None,
     seed: int = 0,
     task_order: bool = True,
+    choices: bool = True,
 ) -> dict[str, Any]:
     """Predict where Volcano v1.15.1 places ``jobs``; see the module docs for the result shape.
 
     ``scheduler_conf`` None means the project's default configuration (network-
     topology-aware enabled with the scheduler_config role's arguments).
-    ``task_order`` False skips the replays that look for ``task-order`` ties.
+    ``task_order`` False skips the replays that look for ``task-order`` ties, ``choices``
+    False those that follow other choices at HyperNode-level ties (``choices`` ties).
     Raises :class:`PlacementInputError` for malformed input.
     """
     was_enabled = gc.isenabled()
@@ -1005,6 +1069,7 @@ def predict(
             baseline_samples,
             seed,
             task_order,
+            choices,
         )
     finally:
         if was_enabled:
@@ -1023,6 +1088,7 @@ def _predict(
     baseline_samples: int | None,
     seed: int,
     task_order: bool = True,
+    choices: bool = True,
 ) -> dict[str, Any]:
     world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
     job_objs = as_objects(jobs, "jobs")
@@ -1031,6 +1097,8 @@ def _predict(
     session = run_session(world, job_ins)
     result = shape(session)
     task_order_ties(world, job_ins, session, result["jobs"], None if task_order else 0)
+    if choices:
+        hypernode_choices(world, job_ins, session, result["jobs"])
     result["ethernet_pod_fraction"] = _ethernet_share(session)
     result["tie_break"] = (
         "deterministic: among equal scores the first HyperNode/node in natural name order (Volcano picks at "
