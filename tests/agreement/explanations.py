@@ -29,7 +29,8 @@ FIXES: list[str] = [
     "prefill + 3 decode, gang of 5) the outcome vc-scheduler produced (5 + 2 pods over two leaves "
     "instead of 6 + 1) needs decode-2 before prefill-2 but prefill-0 before decode-0, which neither "
     "was. The engine now replays every order of the equal-index pods when there are at most 64 "
-    "(else the reverse and 63 seeded shuffles; 8 in all over 4,096 nodes).",
+    "(else the reverse and seeded shuffles), within a replay budget that skips the replays on very "
+    "large inputs. Unit tests: `tests/placement/test_task_order.py`.",
     "**Only one scheduling session simulated** (scenario a115; fixed in `placement: simulate the "
     "following scheduling sessions ...`). In a115 the job (2 prefill + 3 partitions of 2 decode pods, "
     "2 partitions required, each within one leaf) fills its first leaf with the gang; the third "

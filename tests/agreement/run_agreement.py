@@ -323,19 +323,20 @@ def stats(runs: Sequence[ScenarioRun]) -> dict[str, Any]:
         "seconds": round(sum(r.seconds for r in runs), 1),
     }
     s["tie_set_hits"] = s["hypernode_agree"] - s["hypernode_exact"]
-    order = [j for j in jobs if _task_order_tie(j) is not None]
-    s["task_order_ties"] = len(order)
-    s["task_order_listed"] = sum(1 for j in order if _listed_outcome(j))
+    for level in ("task-order", "choices"):
+        with_tie = [j for j in jobs if _outcome_tie(j, level) is not None]
+        s[f"{level}_ties"] = len(with_tie)
+        s[f"{level}_listed"] = sum(1 for j in with_tie if _listed_outcome(j, level))
     return s
 
 
-def _task_order_tie(j: JobRun) -> dict[str, Any] | None:
-    return next((t for t in j.predicted.get("ties") or [] if t.get("level") == "task-order"), None)
+def _outcome_tie(j: JobRun, level: str) -> dict[str, Any] | None:
+    return next((t for t in j.predicted.get("ties") or [] if t.get("level") == level), None)
 
 
-def _listed_outcome(j: JobRun) -> bool:
-    """Whether vc-scheduler's outcome is one of those the task-order tie lists."""
-    tie = _task_order_tie(j)
+def _listed_outcome(j: JobRun, level: str) -> bool:
+    """Whether vc-scheduler's outcome (HyperNode and pods per leaf) is one the tie lists."""
+    tie = _outcome_tie(j, level)
     if tie is None:
         return False
     bound = any(j.observed.values())
@@ -356,6 +357,24 @@ def _fmt_leaves(leaves: Mapping[str, int], sid: str) -> str:
     if not leaves:
         return "-"
     return ", ".join(f"{k.removeprefix(sid + '-')}:{v}" for k, v in leaves.items())
+
+
+def _fmt_ties(ties: Sequence[Mapping[str, Any]], sid: str) -> str:
+    nodes = sum(1 for t in ties if t.get("level") == "node")
+    parts = [f"{nodes} node-level" if nodes else ""]
+    for t in ties:
+        level = t.get("level")
+        if level == "hypernode":
+            parts.append(f"HyperNode-level: {', '.join(_short(c, sid) for c in t['candidates'])}")
+        elif level in ("task-order", "choices"):
+            outs = "; ".join(
+                f"{_short(o['hypernode'], sid)} {_fmt_leaves(o['leaves'], sid)}"
+                if o["feasible"]
+                else "Pending"
+                for o in t["outcomes"]
+            )
+            parts.append(f"{level} outcomes: {outs}")
+    return " / ".join(p for p in parts if p) or "none"
 
 
 def _short(name: str | None, sid: str) -> str:
@@ -394,6 +413,15 @@ def render_report(
         f"pods are bound or no binding happened for {QUIET_S:.0f} s, and compare with",
         "`hypertopo.placement.agreement.compare`. Everything is deleted before the next scenario.",
         "",
+        "The three checks: feasibility (some pod bound vs none) identical; the lowest common HyperNode",
+        "of the bound pods equal to the predicted one or to the HyperNode of another outcome the",
+        "prediction reports where Volcano is random (`task-order`: equal-index pods of different",
+        "tasks, ordered by creation time then UID; `choices`: other picks at HyperNode-level score",
+        "ties, followed by replaying the session); pods per leaf equal unless a reported tie could",
+        "change them (a node tie spanning leaves, a HyperNode-level tie, or outcomes with other leaf",
+        "counts), in which case the job counts as not comparable. The number of bound pods is checked",
+        "too.",
+        "",
         "## Numbers",
         "",
         "| measure | result |",
@@ -411,8 +439,10 @@ def render_report(
         f"| per-leaf pod counts equal (no leaf-level tie reported) | "
         f"{_pct(s['leaves_agree'], s['leaves_checked'])}; {s['leaves_tie_skipped']} jobs not comparable "
         "(a reported tie spans leaves) |",
-        f"| jobs with a task-order tie (vc-scheduler's HyperNode and pods per leaf among the listed "
-        f"outcomes) | {s['task_order_ties']} ({s['task_order_listed']}) |",
+        "| jobs with a `task-order` tie (of which vc-scheduler's HyperNode and pods per leaf are one "
+        f"of the listed outcomes) | {s['task-order_ties']} ({s['task-order_listed']}) |",
+        "| jobs with a `choices` tie (of which vc-scheduler's HyperNode and pods per leaf are one of "
+        f"the listed outcomes) | {s['choices_ties']} ({s['choices_listed']}) |",
         f"| time in scenarios | {s['seconds']:.0f} s |",
         "",
     ]
@@ -439,7 +469,7 @@ def render_report(
             f"- predicted: feasible={j.predicted['feasible']}, "
             f"HyperNode {_short(j.predicted['hypernode'], sid)}"
             f" (tier {j.predicted['tier']}), leaves {_fmt_leaves(j.predicted['leaves'], sid)}, "
-            f"ties {json.dumps(j.predicted.get('ties') or [])}",
+            f"ties {_fmt_ties(j.predicted.get('ties') or [], sid)}",
             f"- vc-scheduler: {sum(1 for n in j.observed.values() if n)}/{len(j.observed)} bound, "
             f"HyperNode {_short(j.actual_hypernode, sid)}, leaves {_fmt_leaves(j.actual_leaves, sid)}, "
             f"PodGroup {j.podgroup}",
@@ -501,6 +531,59 @@ def stop_private_cluster(
     tmp.cleanup()
 
 
+def save_json(
+    path: Path, runs: Sequence[ScenarioRun], *, base_seed: int, wall_s: float, command: str
+) -> None:
+    """The raw outcomes (and how they were produced), enough to render the report again."""
+    data = {
+        "base_seed": base_seed,
+        "wall_s": wall_s,
+        "command": command,
+        "runs": [
+            {
+                "sid": r.scenario.sid,
+                "namespace": r.namespace,
+                "error": r.error,
+                "seconds": r.seconds,
+                "scenario": {
+                    "nodes": r.scenario.nodes,
+                    "hypernodes": r.scenario.hypernodes,
+                    "preoccupied": r.scenario.preoccupied,
+                    "jobs": r.scenario.jobs,
+                },
+                "jobs": [j.__dict__ for j in r.jobs],
+            }
+            for r in runs
+        ],
+    }
+    path.write_text(json.dumps(data, indent=1, default=str))
+
+
+def load_json(path: Path) -> tuple[list[ScenarioRun], int, float, str]:
+    """Outcomes saved by :func:`save_json` (scenarios regenerated from their seed)."""
+    data = json.loads(path.read_text())
+    base_seed = int(data["base_seed"])
+    runs = []
+    for r in data["runs"]:
+        run = ScenarioRun(scenario(int(r["sid"].lstrip("a")), base_seed), r["namespace"])
+        run.error, run.seconds = r["error"], r["seconds"]
+        run.jobs = [JobRun(**j) for j in r["jobs"]]
+        runs.append(run)
+    return runs, base_seed, float(data["wall_s"]), str(data["command"])
+
+
+def write_report(
+    path: Path, runs: Sequence[ScenarioRun], *, base_seed: int, wall_s: float, command: str
+) -> None:
+    from .explanations import EXPLANATIONS, FIXES
+
+    path.write_text(
+        render_report(
+            runs, base_seed=base_seed, wall_s=wall_s, explanations=EXPLANATIONS, fixes=FIXES, command=command
+        )
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=60, help="number of scenarios (default 60)")
@@ -510,11 +593,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--report", type=Path, help="write the Markdown report here")
     ap.add_argument("--json", type=Path, help="write the raw outcomes here")
     ap.add_argument("--keep-logs", type=Path, help="copy the control plane logs here at the end")
+    ap.add_argument(
+        "--from-json", type=Path, help="run nothing: render --report from outcomes saved with --json"
+    )
     args = ap.parse_args(argv)
+    if args.from_json:
+        runs, base_seed, wall, command = load_json(args.from_json)
+        _stderr(json.dumps(stats(runs), indent=1))
+        if args.report:
+            write_report(args.report, runs, base_seed=base_seed, wall_s=wall, command=command)
+        return 0 if all(r.agree for r in runs) else 1
     if args.only:
         indices = [int(s.lstrip("a")) for s in args.only]
     else:
         indices = list(range(args.start, args.start + args.count))
+    command = "python -m tests.agreement.run_agreement " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     # a TERM (e.g. `kill`) unwinds through the finally blocks: the private cluster is stopped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
@@ -531,47 +626,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         stop_private_cluster(cluster, tmp, args.keep_logs)
     wall = time.monotonic() - t0
-    s = stats(runs)
-    _stderr(json.dumps(s, indent=1))
+    _stderr(json.dumps(stats(runs), indent=1))
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                [
-                    {
-                        "sid": r.scenario.sid,
-                        "namespace": r.namespace,
-                        "error": r.error,
-                        "seconds": r.seconds,
-                        "scenario": {
-                            "nodes": r.scenario.nodes,
-                            "hypernodes": r.scenario.hypernodes,
-                            "preoccupied": r.scenario.preoccupied,
-                            "jobs": r.scenario.jobs,
-                        },
-                        "jobs": [j.__dict__ for j in r.jobs],
-                    }
-                    for r in runs
-                ],
-                indent=1,
-                default=str,
-            )
-        )
+        save_json(args.json, runs, base_seed=args.seed, wall_s=wall, command=command)
     if args.report:
-        from .explanations import EXPLANATIONS, FIXES
-
-        command = "python -m tests.agreement.run_agreement " + " ".join(
-            argv if argv is not None else sys.argv[1:]
-        )
-        args.report.write_text(
-            render_report(
-                runs,
-                base_seed=args.seed,
-                wall_s=wall,
-                explanations=EXPLANATIONS,
-                fixes=FIXES,
-                command=command,
-            )
-        )
+        write_report(args.report, runs, base_seed=args.seed, wall_s=wall, command=command)
     return 0 if all(r.agree for r in runs) else 1
 
 
