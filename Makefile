@@ -12,7 +12,7 @@ OUT       ?= out
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv chromium lint unit integration molecule test run render clean
+.PHONY: help venv chromium lint unit integration agreement molecule test run render clean
 
 help:
 	@echo "make run     - build what is missing, start the local control plane, roll out the seed scenario, print the report"
@@ -42,7 +42,12 @@ unit: venv chromium
 	pytest -q -m "not cluster"
 
 integration: venv build-controlplane
-	pytest -q -m cluster
+	pytest -q -m "cluster and not slow"
+
+# The full randomized agreement run against the real vc-scheduler (>= 50 scenarios; writes
+# docs/agreement-report.md). Not part of `make test` because of its length; its subset is.
+agreement: venv build-controlplane
+	pytest -q -m "cluster and slow" tests/agreement
 
 molecule: venv build-controlplane
 	molecule/run-all.sh
