@@ -60,20 +60,14 @@ from hypertopo.cluster.processes import (
     wait_ready,
 )
 from hypertopo.cluster.rest import ApiError, Rest
+from hypertopo.crds import NEEDED_CRDS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONTROLPLANE_DIR = REPO_ROOT / "controlplane"
 VERSIONS_FILE = CONTROLPLANE_DIR / "versions.env"
 
 BINARIES = ("etcd", "kube-apiserver", "vc-scheduler", "vc-controller-manager")
-CRD_FILES = (
-    "batch.volcano.sh_jobs.yaml",
-    "bus.volcano.sh_commands.yaml",
-    "scheduling.volcano.sh_podgroups.yaml",
-    "scheduling.volcano.sh_queues.yaml",
-    "topology.volcano.sh_hypernodes.yaml",
-    "nodeinfo.volcano.sh_numatopologies.yaml",
-)
+CRD_FILES = NEEDED_CRDS  # the six CRDs a minimal Volcano needs (one list: hypertopo.crds)
 VC_CONTROLLERS = "job-controller,pg-controller,queue-controller,gc-controller"
 KUBE_CONTEXT = "hypertopo-local"
 STATE_VERSION = 1
