@@ -22,7 +22,8 @@ Known deviations from Volcano v1.15.1:
   admitted when some pod is bound, a Volcano Job when its pods exist;
 * where Volcano is random the engine is deterministic and reports it: equal scores
   go to the first HyperNode/node in natural name order (``ties``); equal-index pods
-  of different tasks are taken in task order (Volcano: creation time, then UID), and
+  of different tasks are taken in task order (Volcano: creation time, then UID; pods
+  read from the cluster are taken in that exact order and are not replayed), and
   the session is replayed with other orders: a job whose outcome then changes gets a
   ``task-order`` tie listing the outcomes; likewise the other choices at HyperNode-level
   ties are followed (``choices`` ties); both within a replay budget that skips them on
@@ -57,7 +58,7 @@ from hypertopo.placement.allocate import Allocator, Op
 from hypertopo.placement.conf import SchedulerConf, parse_scheduler_conf
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.index import NodeIndex, natural_key
-from hypertopo.placement.jobs import JobIn, NetworkTopology, parse_job, simple_affinity
+from hypertopo.placement.jobs import JobIn, NetworkTopology, PodIn, parse_job, simple_affinity
 from hypertopo.placement.model import (
     ALLOCATED,
     PENDING,
@@ -357,14 +358,21 @@ def run_session(
         sub_tier = topology.tier if topology is not None and topology.tier is not None else top_tier
         default_topo = _effective(inp.topology, tree, sub_tier)
         job.subjobs[key] = SubJob(key, key, job, 1 if inp.subgroups else inp.min_member, 0, default_topo)
+        exact = _exact_slots(inp)
         for pod in inp.pods:
             task = Task(f"{pod.namespace}/{pod.name}", pod, job)
             index = pod_index(pod.name)
             prio = -pod.spec.priority if conf.priority_task_order else 0
+            known = _known_order(pod) if index in exact else None
             task.order = (
                 prio,
                 index if index is not None else 1 << 30,
-                _role_rank(pod.role_position, (position, index if index is not None else -1), task_order),
+                (0, *known)
+                if known is not None
+                else (
+                    1,
+                    _role_rank(pod.role_position, (position, index if index is not None else -1), task_order),
+                ),
                 pod.name,
             )
             sj = subjob_for(job, pod)
@@ -506,18 +514,39 @@ def leaf_level_tie(job: Mapping[str, Any]) -> bool:
     return False
 
 
+def _known_order(pod: PodIn) -> tuple[str, str] | None:
+    """``(creationTimestamp, uid)`` of a pod read from the cluster, which is how Volcano orders
+    pods with the same index (``CompareTask``); None for a pod still to be created."""
+    existing = pod.existing
+    if existing is None or not existing.creation or existing.uid == f"{existing.namespace}/{existing.name}":
+        return None
+    return existing.creation, existing.uid
+
+
+def _exact_slots(job: JobIn) -> set[int | None]:
+    """The pod indices of ``job`` whose pods all exist with a creation time and UID: their order
+    is known (the rest is random in Volcano: creation time and UID are not chosen yet)."""
+    known: dict[int | None, bool] = {}
+    for pod in job.pods:
+        index = pod_index(pod.name)
+        known[index] = known.get(index, True) and _known_order(pod) is not None
+    return {index for index, ok in known.items() if ok}
+
+
 def _order_slots(job_ins: Sequence[JobIn]) -> dict[tuple[int, int], list[int]]:
     """(job position, pod index) -> task positions of the pending pods of a Volcano Job sharing
-    that index, where there are at least two (their relative order is random in Volcano)."""
+    that index, where there are at least two and their order is not known from the cluster
+    (their relative order is random in Volcano)."""
     slots: dict[tuple[int, int], list[int]] = {}
     for position, job in enumerate(job_ins):
         if job.kind != "Job":
             continue
+        exact = _exact_slots(job)
         for pod in job.pods:
             if pod.existing is not None and pod.existing.node_name:
                 continue
             index = pod_index(pod.name)
-            if index is not None:
+            if index is not None and index not in exact:
                 slots.setdefault((position, index), []).append(pod.role_position)
     return {slot: sorted(roles) for slot, roles in slots.items() if len(roles) > 1}
 

@@ -43,7 +43,7 @@ class Task:
     best_effort: bool = field(init=False)
     status: str = PENDING
     node: int | None = None
-    order: tuple[int, int, int, str] = (0, 0, 0, "")
+    order: tuple[int, int, tuple[object, ...], str] = (0, 0, (), "")
     on_node: PodOnNode = field(init=False)
     tie: dict[str, object] | None = None
 
