@@ -135,10 +135,12 @@ class Runner:
         self.run_id = run_id or secrets.token_hex(2)
         self.log = log
         self.conf = yaml.safe_load(cluster.cp.layout.scheduler_conf.read_text())
+        self._runs: dict[str, int] = {}  # scenario id -> times run (a rerun gets a new namespace)
 
     def run(self, sc: Scenario) -> ScenarioRun:
         t0 = time.monotonic()
-        ns = f"agr-{self.run_id}-{sc.sid}"
+        self._runs[sc.sid] = self._runs.get(sc.sid, 0) + 1
+        ns = f"agr-{self.run_id}-{sc.sid}" + (f"-{self._runs[sc.sid]}" if self._runs[sc.sid] > 1 else "")
         out = ScenarioRun(sc, ns)
         try:
             self._create(sc, ns)
