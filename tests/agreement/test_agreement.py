@@ -1,14 +1,22 @@
 """The engine against the real vc-scheduler on generated scenarios (issue 4, item 5).
 
-``test_subset`` (8 scenarios, marked ``cluster``) runs with ``make integration``;
-``test_full`` (the rest of the 60, also ``slow``) runs with ``pytest -m slow``. Both
-use one private control plane per module; scenarios run one after the other in it and
-clean up after themselves. A failure prints both sides of every disagreeing job.
+``test_subset`` (8 scenarios, marked ``cluster``: four plain ones and four that once
+revealed engine bugs) runs with ``make integration``; ``test_full`` (scenarios a000 up to
+``$HYPERTOPO_AGREEMENT_COUNT``, default 60, minus the subset; also ``slow``) runs with
+``pytest -m slow``. Both use one private control plane per module; scenarios run one after
+the other in it and clean up after themselves. A failure prints both sides of every
+disagreeing job. The committed report (``docs/agreement-report.md``) comes from
+``python -m tests.agreement.run_agreement``, which runs the same scenarios.
+
+A job whose feasibility itself depends on Volcano's random task order (the engine reports a
+``task-order`` tie whose outcomes differ in feasibility, and vc-scheduler's outcome is one
+of them) is reported as an expected failure (xfail), not as a pass.
 """
 
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -17,8 +25,8 @@ from .run_agreement import Runner, ScenarioRun
 
 pytestmark = pytest.mark.cluster
 
-SUBSET = list(range(8))
-FULL = list(range(8, 60))
+SUBSET = [0, 1, 2, 3, 115, 180, 206, 222]
+FULL = [i for i in range(int(os.environ.get("HYPERTOPO_AGREEMENT_COUNT", "60"))) if i not in SUBSET]
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +51,25 @@ def _explain(run: ScenarioRun) -> str:
     return "\n".join(lines)
 
 
+def _random_feasibility(run: ScenarioRun) -> bool:
+    """Every disagreement is a feasibility one the prediction reported as random."""
+    bad = [j for j in run.jobs if not j.agree]
+    if run.error or not bad:
+        return False
+    for j in bad:
+        tie = next((t for t in j.predicted["ties"] if t["level"] == "task-order"), None)
+        bound = any(j.observed.values())
+        if tie is None or not tie["feasibility_differs"] or set(j.verdict["checks"]) != {"feasibility"}:
+            return False
+        if not any(o["feasible"] == bound for o in tie["outcomes"]):
+            return False
+    return True
+
+
 def _check(runner: Runner, index: int) -> None:
     run = runner.run(scenario(index))
+    if _random_feasibility(run):
+        pytest.xfail("feasibility decided by Volcano's random task order (reported):\n" + _explain(run))
     assert run.agree, _explain(run)
 
 
