@@ -8,7 +8,7 @@
 # Each scenario brings the local control plane up if it is not running (its
 # `create` step) and stops it again only if it started it (`destroy`). The
 # molecule cluster has its own state directory (HYPERTOPO_MOLECULE_CLUSTER_DIR,
-# default ~/.cache/hypertopo/molecule-cluster), see molecule/README.md.
+# default ~/.cache/hypertopo/molecule-<hash of the checkout path>), see molecule/README.md.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
