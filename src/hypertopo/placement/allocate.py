@@ -178,6 +178,9 @@ class Allocator:
         #: the candidates leading to other job HyperNodes (see ``best_hypernode``)
         self.hn_script: Mapping[int, str] = {}
         self.hn_decisions: list[list[str]] = []
+        #: whether HyperNode-level tie decisions are recorded for replays (off when none can follow)
+        self.record_decisions = True
+        self.hn_tie_count = 0
         #: nodes of every HyperNode a job was dry-run in, plus the nodes of every flat-path run: a
         #: measure of a session's cost that depends neither on the machine nor on the memos
         self.work = 0
@@ -628,13 +631,18 @@ class Allocator:
         forced = self.hn_script.get(len(self.hn_decisions))
         chosen = forced if forced in tied else self.choose(tied)
         tree = self.tree
-        before = tree.lca_of_nodes(
-            [t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
-        )
-        by_result: dict[str | None, str] = {}
-        for hn in [chosen, *tied]:
-            by_result.setdefault(tree.lca(before, tree.lca_of_nodes(nodes_of(hn))), hn)
-        self.hn_decisions.append([hn for hn in by_result.values() if hn != chosen])
+        self.hn_tie_count += 1
+        if self.record_decisions:
+            before = tree.lca_of_nodes(
+                [t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
+            )
+            by_result: dict[str | None, str] = {}
+            for hn in [chosen, *tied]:
+                info = tree.hypernodes[hn]
+                # a dry run in a leaf HyperNode puts its pods in that leaf
+                where = hn if not info.children and hn != tree.root else tree.lca_of_nodes(nodes_of(hn))
+                by_result.setdefault(tree.lca(before, where), hn)
+            self.hn_decisions.append([hn for hn in by_result.values() if hn != chosen])
         tie: dict[str, Any] = {
             "level": "hypernode",
             "pod": None,

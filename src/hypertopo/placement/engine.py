@@ -405,6 +405,7 @@ def run_session(
     scorer = Scorer(conf, cluster, tree, world.nodes)
     alloc = Allocator(conf, tree, world.nodes, cluster, predicates, scorer, rng)
     alloc.hn_script = hn_script or {}
+    alloc.record_decisions = len(world.nodes) < REPLAY_BUDGET  # else no replay is affordable
     skip: dict[str, str] = {}
     alloc.run(jobs, skip)
     placed = _allocated(jobs)
@@ -676,8 +677,9 @@ def hypernode_choices(
     if limit is None:
         limit = replay_limit(world, session)
     if not session.alloc.hn_decisions:
+        # no tie at all, or (on inputs too large for any replay) ties that were not recorded
         for result in results:
-            result["choice_replays"] = {"replays": 0, "complete": True}
+            result["choice_replays"] = {"replays": 0, "complete": not session.alloc.hn_tie_count}
         return
     outcomes: list[list[dict[str, Any]]] = [[_outcome(session, job)] for job in session.jobs]
     frontier: list[tuple[dict[int, str], list[list[str]]]] = [({}, session.alloc.hn_decisions)]
@@ -709,8 +711,13 @@ def hypernode_choices(
 
 
 def replay_limit(world: World, session: Session) -> int:
-    """How many replays :data:`REPLAY_BUDGET` affords (at most :data:`MAX_REPLAYS`)."""
-    cost = len(world.nodes) + session.alloc.work
+    """How many replays :data:`REPLAY_BUDGET` affords (at most :data:`MAX_REPLAYS`): a replay
+    costs about the nodes times the pods to place (in sixteens) plus the nodes of every
+    HyperNode dry-run in the first session."""
+    pods = sum(1 for job in session.jobs for t in job.tasks if t.status != RUNNING and t.node is None) + sum(
+        job.counts.get(ALLOCATED, 0) for job in session.jobs
+    )
+    cost = len(world.nodes) * max(1, -(-pods // 16)) + session.alloc.work
     return min(MAX_REPLAYS, REPLAY_BUDGET // max(cost, 1))
 
 
