@@ -65,6 +65,18 @@ FIXES: list[str] = [
     "proportion plugin's check each session (pods bound by other schedulers do not count, as in "
     "Volcano) and reports `queue resource quota insufficient: insufficient <resource>` with the "
     "numbers. Unit tests: `tests/placement/test_enqueue.py`.",
+    "**Pods that already exist were not taken in Volcano's order** (scenario a324, found in an "
+    "exploration run over a260-a359; fixed in `placement: pods read from the cluster are ordered like "
+    "Volcano's CompareTask`). a324's first job (3 prefill on RTX 4090 only + 3 decode on A100 or "
+    "RTX 4090) is feasible in task order, but in the order vc-scheduler drew (decode first) the decode "
+    "pods took the RTX 4090 GPUs the prefill pods needed, and the gang failed; the engine had "
+    "reported this as a `task-order` tie whose outcomes differ in feasibility. Since the same pods "
+    "keep the same creation time and UID, the job stays Pending in every later session, but for the "
+    "second job the engine again assumed task order, placed the first job, and predicted 5 of the "
+    "second job's 7 pods instead of 7. Pods read from the cluster carry `creationTimestamp` and "
+    "`uid`; the engine now orders equal-index pods by them, as `CompareTask` does, and replays only "
+    "orders that are not known yet. Unit tests: `tests/placement/test_known_order.py`. (The first "
+    "job's own feasibility remains random before its pods exist: see the mismatches below, if any.)",
 ]
 
 EXPLANATIONS: dict[str, str] = {}
