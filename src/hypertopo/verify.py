@@ -11,6 +11,11 @@ inventory model, and returns a plain, JSON-serialisable verdict:
   node affinity or nodeSelector, or when it is listed in ``ib_required_roles``);
 * ``differences`` — what differs from the prediction without breaking a rule (another node of a
   tie, another HyperNode, other per-leaf counts);
+* per job ``outcome``: ``"predicted"`` when the actual HyperNode and pods per leaf are the
+  predicted ones, ``"tie"`` when they are those of another outcome the engine reported (Volcano
+  picks at random among equal-score HyperNodes, ``SelectBestHyperNodeAndScore``, and among
+  equal-index pods; the engine replays those choices as ``choices`` / ``task-order`` ties),
+  ``"other"`` when neither, ``None`` when nothing is bound;
 * per job: each pod's predicted and actual node and leaf, the HyperNode (the lowest switch
   holding all bound pods) and its tier, pods per leaf, predicted and actual;
 * ``network``: the pair classes achieved (prefill-internal, decode-internal, prefill-decode)
@@ -254,8 +259,39 @@ def _verify_job(
         "pods": rows,
         "bound": len(bound),
     }
+    result["outcome"] = _outcome(job, result)
     _compare_job(result, ties, differences)
     return result
+
+
+def predicted_outcomes(job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The feasible placements the engine reported for ``job``: its own, then each outcome of its
+    ``choices`` and ``task-order`` ties (``{"hypernode", "leaves"}``)."""
+    out = []
+    if job.get("feasible", True):
+        out.append({"hypernode": job.get("hypernode"), "leaves": job.get("leaves")})
+    for tie in job.get("ties") or []:
+        if not isinstance(tie, Mapping) or tie.get("level") not in ("choices", "task-order"):
+            continue
+        out += [
+            {"hypernode": o.get("hypernode"), "leaves": o.get("leaves")}
+            for o in tie.get("outcomes") or []
+            if o.get("feasible")
+        ]
+    return out
+
+
+def _outcome(job: Mapping[str, Any], result: Mapping[str, Any]) -> str | None:
+    if not result["bound"]:
+        return None
+    pred, act = result["predicted"], result["actual"]
+    if (pred["hypernode"], pred["pods_per_leaf"]) == (act["hypernode"], act["pods_per_leaf"]):
+        return "predicted"
+    for alt in predicted_outcomes(job)[1:]:
+        leaves = alt["leaves"]
+        if alt["hypernode"] == act["hypernode"] and (leaves is None or dict(leaves) == act["pods_per_leaf"]):
+            return "tie"
+    return "other"
 
 
 def _check_pod(
@@ -302,6 +338,11 @@ def _compare_job(result: Mapping[str, Any], ties: Any, differences: list[str]) -
         differences.append(
             f"job {name}: pods per leaf predicted {_fmt_counts(pred['pods_per_leaf'])}, "
             f"actual {_fmt_counts(act['pods_per_leaf'])}"
+        )
+    if result["outcome"] == "tie":
+        differences.append(
+            f"job {name}: the actual placement is another outcome the prediction reported "
+            "(Volcano picks at random among equal-score HyperNodes)"
         )
     if result["feasible"] is False and result["bound"]:
         differences.append(f"job {name}: predicted infeasible, but {result['bound']} pod(s) were bound")

@@ -260,3 +260,43 @@ def test_requires_ib_reads_affinity_and_node_selector():
 def test_decode_nodes_fixture_is_the_articles(seed_model):
     assert {seed_model["hosts"][n]["gpu_model"] for n in DECODE_NODES} == {"rtx4090"}
     assert {seed_model["hosts"][n]["gpu_model"] for n in PREFILL_NODES} == {"h100"}
+
+
+def _leaf_tie_prediction(predicted: dict) -> dict:
+    """Prefill predicted on ib-switch0 alone; the engine reports ib-switch1 as another outcome."""
+    job = predicted["jobs"][0]
+    ib0 = [f"node{i}" for i in (0, 1, 5, 10, 15, 20)] * 2
+    job["placements"] = [dict(p, node=ib0[i]) for i, p in enumerate(job["placements"])]
+    job["hypernode"], job["tier"], job["leaves"] = "ib-switch0", 1, {"ib-switch0": 12}
+    job["ties"] = [
+        {
+            "level": "choices",
+            "pod": None,
+            "chosen": "ib-switch0",
+            "candidates": ["ib-switch0", "ib-switch1"],
+            "count": 2,
+            "outcomes": [
+                {"feasible": True, "hypernode": "ib-switch0", "tier": 1, "leaves": {"ib-switch0": 12}},
+                {"feasible": True, "hypernode": "ib-switch1", "tier": 1, "leaves": {"ib-switch1": 12}},
+            ],
+        }
+    ]
+    return predicted
+
+
+def test_outcome_predicted_tie_and_other(seed_model, predicted, pods):
+    assert {j["outcome"] for j in verify(predicted, pods, seed_model)["jobs"]} == {"predicted"}
+    predicted = _leaf_tie_prediction(predicted)
+    ib1 = [f"node{i}" for i in (64, 65, 70, 75, 80, 85)] * 2
+    for i in range(12):
+        pods = move(pods, f"pd-prefill-service-prefill-worker-{i}", ib1[i])
+    result = verify(predicted, pods, seed_model)
+    prefill = result["jobs"][0]
+    assert result["ok"] and prefill["outcome"] == "tie"
+    assert prefill["actual"]["hypernode"] == "ib-switch1"
+    assert any("another outcome the prediction reported" in d for d in result["differences"])
+    # half on each leaf is no outcome the engine reported
+    for i in range(6):
+        pods = move(pods, f"pd-prefill-service-prefill-worker-{i}", f"node{(0, 1, 5, 10, 15, 20)[i]}")
+    prefill = verify(predicted, pods, seed_model)["jobs"][0]
+    assert prefill["outcome"] == "other" and prefill["actual"]["hypernode"] == "ib-switch4"

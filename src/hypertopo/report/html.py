@@ -148,7 +148,10 @@ Italic: the seed article's own table, for reference.</p>
 <td>{% if job.constraint %}{{ job.constraint.mode }}, tier ≤ {{ job.constraint.highest_tier_allowed }}
 {% elif job.mode %}{{ job.mode }}{% else %}-{% endif %}</td>
 <td>{{ job.predicted | hypernode }}</td>
-<td>{% if ctx.verified %}{{ job.actual | hypernode }}{% else %}-{% endif %}</td>
+<td>{% if ctx.verified %}{{ job.actual | hypernode }}
+{% if job.outcome == "tie" %}<br><span class="note">another reported tie outcome</span>
+{% elif job.outcome == "other" %}<br><span class="no">not predicted</span>{% endif %}
+{% else %}-{% endif %}</td>
 <td>{{ job.predicted.pods_per_leaf | counts }}</td>
 <td>{% if ctx.verified %}{{ job.actual.pods_per_leaf | counts }}{% else %}-{% endif %}</td>
 <td>{% for kind, title in pair_titles.items() if job.network[kind].pairs %}

@@ -14,6 +14,9 @@ from hypertopo.report.context import (
 )
 from hypertopo.report.network import TIMES
 
+#: ``verify``'s per-job outcome in the predicted-vs-actual table
+OUTCOME_WORDS = {"predicted": "yes", "tie": "tie outcome", "other": "NO"}
+
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Left-aligned columns separated by two spaces, a dashed rule under the header."""
@@ -76,11 +79,7 @@ def _jobs(ctx: Mapping[str, Any]) -> str:
         rows = []
         for job in ctx["jobs"]:
             pred, act = job["predicted"], job["actual"]
-            same = (
-                "yes"
-                if (pred["hypernode"], pred["pods_per_leaf"]) == (act["hypernode"], act["pods_per_leaf"])
-                else "NO"
-            )
+            same = OUTCOME_WORDS.get(job.get("outcome"), "-")
             rows.append(
                 [
                     job["name"],
@@ -97,7 +96,7 @@ def _jobs(ctx: Mapping[str, Any]) -> str:
             "HYPERNODE actual",
             "PER LEAF predicted",
             "PER LEAF actual",
-            "EQUAL",
+            "AS PREDICTED",
         ]
         out += f"\n\nPredicted vs actual\n{table(head, rows)}"
     return out
