@@ -456,7 +456,7 @@ def render_report(
     bad = [(r, j) for r in runs for j in r.jobs if not j.agree]
     errors = [r for r in runs if r.error]
     if not bad and not errors:
-        lines.append("None: every job agrees on every check.")
+        lines += ["None: every job agrees on every check.", ""]
     for r in errors:
         lines += [f"### {r.scenario.sid}: scenario error", "", f"`{r.error}`", ""]
     for r, j in bad:
