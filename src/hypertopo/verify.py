@@ -287,9 +287,15 @@ def _outcome(job: Mapping[str, Any], result: Mapping[str, Any]) -> str | None:
     pred, act = result["predicted"], result["actual"]
     if (pred["hypernode"], pred["pods_per_leaf"]) == (act["hypernode"], act["pods_per_leaf"]):
         return "predicted"
-    for alt in predicted_outcomes(job)[1:]:
-        leaves = alt["leaves"]
-        if alt["hypernode"] == act["hypernode"] and (leaves is None or dict(leaves) == act["pods_per_leaf"]):
+    # a node-level tie whose candidates sit under several leaves makes per-leaf counts random
+    spans_leaves = any(
+        isinstance(t, Mapping) and t.get("level") == "node" and len(t.get("leaves") or []) > 1
+        for t in job.get("ties") or []
+    )
+    for alt in predicted_outcomes(job):
+        if alt["hypernode"] == act["hypernode"] and (
+            spans_leaves or dict(alt["leaves"] or {}) == act["pods_per_leaf"]
+        ):
             return "tie"
     return "other"
 

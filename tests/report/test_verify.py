@@ -300,3 +300,25 @@ def test_outcome_predicted_tie_and_other(seed_model, predicted, pods):
         pods = move(pods, f"pd-prefill-service-prefill-worker-{i}", f"node{(0, 1, 5, 10, 15, 20)[i]}")
     prefill = verify(predicted, pods, seed_model)["jobs"][0]
     assert prefill["outcome"] == "other" and prefill["actual"]["hypernode"] == "ib-switch4"
+
+
+def test_outcome_node_tie_across_leaves(seed_model, predicted, pods):
+    # the engine reported pod 0's node as a tie between a node of ib-switch0 and one of ib-switch1
+    predicted = _leaf_tie_prediction(predicted)
+    predicted["jobs"][0]["ties"] = [
+        {
+            "level": "node",
+            "pod": PREFILL_0,
+            "chosen": "node0",
+            "candidates": ["node0", "node64"],
+            "count": 2,
+            "leaves": ["ib-switch0", "ib-switch1"],
+        }
+    ]
+    pods = pods_from(predicted)
+    prefill = verify(predicted, move(pods, PREFILL_0, "node64"), seed_model)["jobs"][0]
+    assert prefill["actual"]["hypernode"] == "ib-switch4"
+    assert prefill["outcome"] == "other"  # the predicted HyperNode was ib-switch0: not this one
+    predicted["jobs"][0]["hypernode"], predicted["jobs"][0]["tier"] = "ib-switch4", 2
+    prefill = verify(predicted, move(pods, PREFILL_0, "node64"), seed_model)["jobs"][0]
+    assert prefill["outcome"] == "tie"
