@@ -94,13 +94,13 @@ try:
     from hypertopo.placement import PlacementInputError, predict, preflight
     from hypertopo.placement.engine import coerce_scheduler_conf
     from hypertopo.placement.preflight import blockers
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.placement import PlacementInputError, predict, preflight
     from hypertopo.placement.engine import coerce_scheduler_conf
     from hypertopo.placement.preflight import blockers
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 
 
 def topology_hints(
@@ -145,11 +145,10 @@ class FilterModule:
     """hypertopo placement filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {
-            name: plain_args(func)
-            for name, func in {
+        return plain_filters(
+            {
                 "topology_hints": topology_hints,
                 "topology_hints_table": topology_hints_table,
                 "topology_hints_blockers": topology_hints_blockers,
-            }.items()
-        }
+            }
+        )

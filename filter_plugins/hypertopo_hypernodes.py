@@ -88,11 +88,11 @@ _value:
 
 try:
     from hypertopo.hypernodes import OWNER_LABELS, HyperNodePlanError, overlay_node_labels, plan_hypernodes
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.hypernodes import OWNER_LABELS, HyperNodePlanError, overlay_node_labels, plan_hypernodes
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 
 
 def hypernodes_plan(
@@ -126,4 +126,4 @@ class FilterModule:
     """hypertopo HyperNode filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {name: plain_args(func) for name, func in {"hypernodes_plan": hypernodes_plan}.items()}
+        return plain_filters({"hypernodes_plan": hypernodes_plan})

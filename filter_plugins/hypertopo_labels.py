@@ -91,12 +91,12 @@ _value:
 
 try:
     from hypertopo.labels import LabelPlanError, patch_failures, plan_node_labels
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
     from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.labels import LabelPlanError, patch_failures, plan_node_labels
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
     from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
 
 
@@ -131,10 +131,9 @@ class FilterModule:
     """hypertopo node-label filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {
-            name: plain_args(func)
-            for name, func in {
+        return plain_filters(
+            {
                 "node_labels_plan": node_labels_plan,
                 "node_labels_failures": node_labels_failures,
-            }.items()
-        }
+            }
+        )

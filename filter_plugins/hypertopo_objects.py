@@ -48,11 +48,11 @@ _value:
 
 try:
     from hypertopo.objdiff import pending_writes
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.objdiff import pending_writes
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 
 
 def hypertopo_pending_writes(desired: list[dict[str, Any]], existing: list[dict[str, Any]]) -> dict[str, Any]:
@@ -67,4 +67,4 @@ class FilterModule:
     """hypertopo object-comparison filter."""
 
     def filters(self) -> dict[str, Any]:
-        return {"hypertopo_pending_writes": plain_args(hypertopo_pending_writes)}
+        return plain_filters({"hypertopo_pending_writes": hypertopo_pending_writes})

@@ -103,12 +103,12 @@ _value:
 """
 
 try:
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
     from hypertopo.report import render_reports
     from hypertopo.verify import pod_list, verify
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
     from hypertopo.report import render_reports
     from hypertopo.verify import pod_list, verify
 
@@ -164,11 +164,10 @@ class FilterModule:
     """hypertopo verify/report filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {
-            name: plain_args(func)
-            for name, func in {
+        return plain_filters(
+            {
                 "topology_verify": topology_verify,
                 "topology_report": topology_report,
                 "topology_report_text": topology_report_text,
-            }.items()
-        }
+            }
+        )

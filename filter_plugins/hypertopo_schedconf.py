@@ -64,11 +64,11 @@ _value:
 
 try:
     from hypertopo import schedconf
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo import schedconf
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 
 
 def hypertopo_scheduler_conf(
@@ -107,7 +107,4 @@ class FilterModule:
     """hypertopo scheduler-configuration filter."""
 
     def filters(self) -> dict[str, Any]:
-        return {
-            name: plain_args(func)
-            for name, func in {"hypertopo_scheduler_conf": hypertopo_scheduler_conf}.items()
-        }
+        return plain_filters({"hypertopo_scheduler_conf": hypertopo_scheduler_conf})

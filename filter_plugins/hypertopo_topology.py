@@ -46,12 +46,12 @@ _value:
 """
 
 try:
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
     from hypertopo.topology import TopologyError, load_topology
     from hypertopo.topology.model import node_objects
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
     from hypertopo.topology import TopologyError, load_topology
     from hypertopo.topology.model import node_objects
 
@@ -74,10 +74,9 @@ class FilterModule:
     """hypertopo topology filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {
-            name: plain_args(func)
-            for name, func in {
+        return plain_filters(
+            {
                 "topology_model": topology_model,
                 "topology_node_objects": topology_node_objects,
-            }.items()
-        }
+            }
+        )

@@ -65,11 +65,11 @@ _value:
 
 try:
     from hypertopo import workloads
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo import workloads
-    from hypertopo.plain import plain_args
+    from hypertopo.plain import plain_filters
 
 
 def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:
@@ -141,9 +141,8 @@ class FilterModule:
     """hypertopo workload filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {
-            name: plain_args(func)
-            for name, func in {
+        return plain_filters(
+            {
                 "pd_binding_status": pd_binding_status,
                 "pd_owned_by": pd_owned_by,
                 "pd_delete_objects": pd_delete_objects,
@@ -154,5 +153,5 @@ class FilterModule:
                 "pd_other_pods": pd_other_pods,
                 "pd_foreign_clashes": pd_foreign_clashes,
                 "pd_placement_summary": pd_placement_summary,
-            }.items()
-        }
+            }
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -27,3 +27,8 @@ def plain_args(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(*(plain(a) for a in args), **{k: plain(v) for k, v in kwargs.items()})
 
     return wrapper
+
+
+def plain_filters(funcs: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """A filter plugin's ``filters()`` mapping, every filter wrapped with :func:`plain_args`."""
+    return {name: plain_args(func) for name, func in funcs.items()}

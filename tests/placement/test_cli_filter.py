@@ -3,7 +3,6 @@
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -236,10 +235,6 @@ def test_filter_accepts_k8s_info_results_and_raises_filter_errors():
     assert module.DOCUMENTATION and module.EXAMPLES and module.RETURN
 
 
-@pytest.mark.skipif(
-    shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) is None,
-    reason="ansible-core not installed",
-)
 def test_filter_in_a_playbook(tmp_path):
     nodes = [node("a0"), node("a1")]
     hns = [leaf("la", ["a0"]), leaf("lb", ["a1"])]

@@ -618,14 +618,23 @@ def task_order_ties(
     orders = task_orders(job_ins, limit)
     if not orders:
         return
-    outcomes: list[list[dict[str, Any]]] = [[_outcome(session, job)] for job in session.jobs]
+    outcomes = _own_outcomes(session)
     for order in orders:
-        alt = run_session(world, job_ins, task_order=order)
-        for i, job in enumerate(alt.jobs):
-            outcome = _outcome(alt, job)
-            if outcome not in outcomes[i]:
-                outcomes[i].append(outcome)
+        _add_outcomes(outcomes, run_session(world, job_ins, task_order=order))
     _record_outcomes(results, outcomes, "task-order", TASK_ORDER_REASON)
+
+
+def _own_outcomes(session: Session) -> list[list[dict[str, Any]]]:
+    """Per job of ``session``, the list of its distinct outcomes, starting with its own."""
+    return [[_outcome(session, job)] for job in session.jobs]
+
+
+def _add_outcomes(outcomes: list[list[dict[str, Any]]], replay: Session) -> None:
+    """Add each job's outcome in ``replay`` to its list when it is a new one."""
+    for seen, job in zip(outcomes, replay.jobs, strict=True):
+        outcome = _outcome(replay, job)
+        if outcome not in seen:
+            seen.append(outcome)
 
 
 def _record_outcomes(
@@ -681,7 +690,7 @@ def hypernode_choices(
         for result in results:
             result["choice_replays"] = {"replays": 0, "complete": not session.alloc.hn_tie_count}
         return
-    outcomes: list[list[dict[str, Any]]] = [[_outcome(session, job)] for job in session.jobs]
+    outcomes = _own_outcomes(session)
     frontier: list[tuple[dict[int, str], list[list[str]]]] = [({}, session.alloc.hn_decisions)]
     replays = 0
     while frontier and replays < limit:
@@ -694,10 +703,7 @@ def hypernode_choices(
                 forced = {**script, k: candidate}
                 alt = run_session(world, job_ins, hn_script=forced)
                 replays += 1
-                for i, job in enumerate(alt.jobs):
-                    outcome = _outcome(alt, job)
-                    if outcome not in outcomes[i]:
-                        outcomes[i].append(outcome)
+                _add_outcomes(outcomes, alt)
                 frontier.append((forced, alt.alloc.hn_decisions))
     complete = not frontier or (
         replays < limit
