@@ -33,8 +33,8 @@ chromium:
 	@scripts/install-chromium.sh
 
 lint: venv
-	ruff check src tests bench filter_plugins
-	ruff format --check src tests bench filter_plugins
+	ruff check src tests bench filter_plugins action_plugins
+	ruff format --check src tests bench filter_plugins action_plugins
 	yamllint -s .
 	ansible-lint --offline --profile production
 

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hypertopo.batches import per_definition_results
 from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -148,15 +149,9 @@ def patch_failures(result: Mapping[str, Any], patches: Iterable[Mapping[str, Any
     are returned here as ``{node, reason}`` so the role can fail with their names.
     """
     names = [p["metadata"]["name"] for p in patches]
-    inner = result.get("result")
-    if isinstance(inner, Mapping) and isinstance(inner.get("results"), list):
-        results = list(inner["results"])
-    else:  # a single definition: the module returns that one result at the top level
-        results = [result]
+    results = per_definition_results(result, len(names))
     failures: list[dict[str, str]] = []
     for name, res in zip(names, results, strict=False):
-        if not isinstance(res, Mapping):
-            continue
         error = res.get("error")
         if error:
             msg = error.get("msg") if isinstance(error, Mapping) else str(error)

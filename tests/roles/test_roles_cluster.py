@@ -265,3 +265,25 @@ def test_a_node_deleted_between_listing_and_patching_fails_clearly_and_a_rerun_c
     env.ok("onboard.yml")
     assert env.labels("node9")["topology.kubernetes.io/switch"] == "ib-switch0"
     assert changed_count(env.ok("onboard.yml")) == 0
+
+
+def test_a_node_deleted_while_four_batches_patch_is_named_and_the_other_batches_land(env: Env):
+    """All 256 nodes need a patch; the list goes out in four concurrent module runs and one
+    node of the last batch vanishes after the listing: only that node fails, by name."""
+    env.ok("onboard.yml")
+    names = [h.name for h in hosts_from_inventory(SEED)]
+    for node in names:
+        env.patch_labels(node, dict.fromkeys(OURS))
+    proc = env.play("labels_race.yml", "-e", "race_node=node250", "-e", "node_labels_patch_batches=4")
+    text = " ".join(proc.stdout.split())
+    assert proc.returncode != 0
+    assert "Patched 255 of 256 node(s) in 4 concurrent kubernetes.core.k8s run(s)" in text
+    assert "1 of 256 node patch(es) did not land" in text
+    assert "'node': 'node250'" in text and "no longer exists" in text
+    unlabelled = [n for n in names if n != "node250" and "topology.kubernetes.io/switch" not in env.labels(n)]
+    assert unlabelled == [], "every other batch's patches must land"
+
+    env.add_seed_nodes()
+    env.ok("onboard.yml")
+    assert "topology.kubernetes.io/switch" in env.labels("node250")
+    assert changed_count(env.ok("onboard.yml")) == 0
