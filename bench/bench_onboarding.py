@@ -306,11 +306,12 @@ def report(results: list[dict[str, Any]], naive_max: int) -> str:
         "Volcano 1.15.1) on the same machine, one private cluster per size.",
         "",
         "*Onboarding* = `bench/playbooks/onboard.yml`: the `topology` role (inventory validation), "
-        "`node_labels` (one Node listing, a pure diff, ONE `kubernetes.core.k8s` run with the list of "
-        "patches) and `hypernodes`. "
+        "`node_labels` (one Node listing, a pure diff, the list of patches sent by "
+        "`kubernetes.core.k8s` in 4 concurrent module runs) and `hypernodes`. "
         "*Naive* = `bench/playbooks/naive.yml`: one `kubernetes.core.k8s` module run per host "
         "(the seed's `kubectl label` loop in Ansible form). Writes = persisted write requests from the "
-        "Kubernetes Python client in the kube-apiserver audit log (no dry-run, no Volcano components).",
+        "Kubernetes Python client in the kube-apiserver audit log (no dry-run, no Volcano components). "
+        "Every timed run starts once the control plane is idle again (see `Bench.settle`).",
         "",
         "| nodes | onboarding first run | writes (nodes changed) | rerun | rerun writes | naive loop"
         " | naive writes | speed-up |",
@@ -349,7 +350,7 @@ def report(results: list[dict[str, Any]], naive_max: int) -> str:
         "",
         "## Where the first run's time goes",
         "",
-        "| nodes | first run | of which the one `kubernetes.core.k8s` patch run | per changed node | rest "
+        "| nodes | first run | of which the `kubernetes.core.k8s` patch step | per changed node | rest "
         "(listing, model, plans, HyperNodes, Ansible start-up) | load average at start |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
