@@ -45,6 +45,7 @@ options:
         (O(state), O(kubeconfig), O(context), O(continue_on_error), O(hidden_fields), ...).
     type: raw
 notes:
+  - O(kubeconfig) is passed to the module as given (no lookup in a role's C(files/)).
   - Supports check mode and diff mode exactly as C(kubernetes.core.k8s) does (each run gets them).
 author: hypertopo contributors
 """
@@ -113,9 +114,12 @@ class ActionModule(ActionBase):
             return {**result, "changed": False, "result": {"results": []}, "batches": [], "flagged": []}
 
         def run_part(part: list[Any]) -> dict[str, Any]:
-            return self._execute_module(
-                module_name=MODULE, module_args={**args, "definition": part}, task_vars=task_vars
-            )
+            try:
+                return self._execute_module(
+                    module_name=MODULE, module_args={**args, "definition": part}, task_vars=task_vars
+                )
+            except AnsibleError as exc:  # e.g. the interpreter could not start: fail this batch only
+                return {"failed": True, "msg": str(exc)}
 
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             outputs = list(pool.map(run_part, parts))

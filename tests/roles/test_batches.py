@@ -102,3 +102,33 @@ def test_flagged_lists_the_results_with_an_error_or_warnings():
     merged = merge_batch_results([_run({"changed": True}, vanished), _run({"changed": True}, failed)], [2, 2])
     assert merged["flagged"] == [1, 3]
     assert merge_batch_results([_run({"changed": True}, {"changed": False})], [2])["flagged"] == []
+
+
+def _plugin():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "action_plugins" / "hypertopo_k8s_batches.py"
+    spec = importlib.util.spec_from_file_location("hypertopo_k8s_batches", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ActionModule
+
+
+@pytest.mark.parametrize(
+    "batches, definition, extra, message",
+    [
+        (0, [], {}, "batches must be an integer from 1 to 32, got 0"),
+        (True, [], {}, "batches must be an integer from 1 to 32, got True"),
+        ("x", [], {}, "batches must be an integer from 1 to 32, got 'x'"),
+        (2, {"kind": "Node"}, {}, "definition must be a list of objects"),
+        (2, [], {"src": "nodes.yml"}, "src not supported; pass the objects in definition"),
+    ],
+)
+def test_the_action_plugin_refuses_bad_arguments_with_one_message(batches, definition, extra, message):
+    assert _plugin()._check(batches, definition, extra) == f"hypertopo_k8s_batches: {message}"
+
+
+def test_the_action_plugin_accepts_a_templated_count():
+    assert _plugin()._check("4", [], {}) is None
