@@ -9,10 +9,9 @@ import yaml
 from ansible import constants as C
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
 from ansible.vars.manager import VariableManager
 
-from hypertopo.topology.inventory import inventory_host_vars
+from hypertopo.topology.inventory import init_ansible_plugins, inventory_host_vars
 
 ROOT = Path(__file__).resolve().parents[2]
 # Variables get_vars adds that no inventory defines (magic variables).
@@ -48,7 +47,7 @@ FILES = {
 
 @pytest.fixture(scope="module", autouse=True)
 def _plugins() -> None:
-    init_plugin_loader()
+    init_ansible_plugins()
 
 
 def _write(root: Path) -> Path:

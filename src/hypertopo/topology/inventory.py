@@ -59,14 +59,16 @@ def _display(path: Path | str) -> str:
 _PLUGINS_READY: list[bool] = []
 
 
-def _init_plugins(init: Any) -> None:
+def init_ansible_plugins() -> None:
     """Initialise Ansible's plugin loader once per process (a no-op inside ansible-playbook)."""
     if not _PLUGINS_READY:
         import warnings
 
+        from ansible.plugins.loader import init_plugin_loader
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            init()
+            init_plugin_loader()
         _PLUGINS_READY.append(True)
 
 
@@ -75,10 +77,9 @@ def load_raw_inventory(*sources: str) -> RawInventory:
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
-    from ansible.plugins.loader import init_plugin_loader
     from ansible.vars.plugins import get_vars_from_inventory_sources
 
-    _init_plugins(init_plugin_loader)
+    init_ansible_plugins()
     abs_sources = [os.path.abspath(s) for s in sources]
     label = ", ".join(_display(s) for s in abs_sources)
     raw = RawInventory(source=label)
