@@ -1,6 +1,6 @@
 # Copyright: hypertopo contributors
 # Apache-2.0
-"""Run ``kubernetes.core.k8s`` over a definition list in concurrent batches (over ``hypertopo.batches``)."""
+"""Run ``kubernetes.core.k8s`` over a definition list in concurrent batches (``hypertopo.rollout.batches``)."""
 
 from __future__ import annotations
 
@@ -82,10 +82,10 @@ batches:
 """
 
 try:
-    from hypertopo.batches import merge_batch_results, split_batches
+    from hypertopo.rollout.batches import merge_batch_results, split_batches
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.batches import merge_batch_results, split_batches
+    from hypertopo.rollout.batches import merge_batch_results, split_batches
 
 MODULE = "kubernetes.core.k8s"
 MAX_BATCHES = 32

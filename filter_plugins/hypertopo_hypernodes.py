@@ -1,6 +1,6 @@
 # Copyright: hypertopo contributors
 # Apache-2.0
-"""Ansible filters for the hypernodes role (thin adapters over ``hypertopo.hypernodes``)."""
+"""Ansible filters for the hypernodes role (thin adapters over ``hypertopo.rollout.hypernodes``)."""
 
 from __future__ import annotations
 
@@ -87,12 +87,22 @@ _value:
 """
 
 try:
-    from hypertopo.hypernodes import OWNER_LABELS, HyperNodePlanError, overlay_node_labels, plan_hypernodes
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout.hypernodes import (
+        OWNER_LABELS,
+        HyperNodePlanError,
+        overlay_node_labels,
+        plan_hypernodes,
+    )
+    from hypertopo.rollout.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.hypernodes import OWNER_LABELS, HyperNodePlanError, overlay_node_labels, plan_hypernodes
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout.hypernodes import (
+        OWNER_LABELS,
+        HyperNodePlanError,
+        overlay_node_labels,
+        plan_hypernodes,
+    )
+    from hypertopo.rollout.plain import plain_filters
 
 
 def hypernodes_plan(

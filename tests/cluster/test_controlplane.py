@@ -104,7 +104,7 @@ def test_status_and_idempotent_up(cluster) -> None:
 
 
 def test_scheduler_gets_exactly_the_role_configuration(cluster) -> None:
-    from hypertopo import schedconf
+    from hypertopo.rollout import scheduler_config as schedconf
 
     conf = cluster.cp.layout.scheduler_conf.read_text()
     assert conf == schedconf.dump_conf(schedconf.default_conf_from_role())

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from hypertopo.cluster.nodes import apply_nodes, hosts_from_inventory
+from hypertopo.report.verify import predicted_outcomes
 from hypertopo.topology import load_topology
-from hypertopo.verify import predicted_outcomes
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_INVENTORY = ROOT / "inventory" / "seed"

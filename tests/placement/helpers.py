@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypertopo.placement import predict
-from hypertopo.schedconf import merge_conf
+from hypertopo.rollout.scheduler_config import merge_conf
 
 GPU = "nvidia.com/gpu"
 DEFAULT_TIERS = [

@@ -208,7 +208,7 @@ def test_bin_script_runs(files):
 
 def load_filter():
     spec = importlib.util.spec_from_file_location(
-        "hypertopo_hints", ROOT / "filter_plugins" / "hypertopo_hints.py"
+        "hypertopo_hints", ROOT / "filter_plugins" / "hypertopo_topology_hints.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from hypertopo.crds import schema_for
+from hypertopo.cluster.crds import schema_for
 
 from ..topology.invgen import good_tree, write_inventory
 

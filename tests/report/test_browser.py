@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from hypertopo.report import write_report
-from hypertopo.verify import verify
+from hypertopo.report.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -15,7 +15,7 @@ from .conftest import ROOT, pods_from
 
 def load_filters():
     spec = importlib.util.spec_from_file_location(
-        "hypertopo_report_filters", ROOT / "filter_plugins/hypertopo_report.py"
+        "hypertopo_report_filters", ROOT / "filter_plugins/hypertopo_placement_report.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

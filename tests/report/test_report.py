@@ -12,7 +12,7 @@ import pytest
 
 from hypertopo.report import render_reports, write_report
 from hypertopo.report.svg import Mark, gpu_codes, render_svg
-from hypertopo.verify import verify
+from hypertopo.report.verify import verify
 
 from .conftest import make_pod, pods_from
 

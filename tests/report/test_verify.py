@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from hypertopo.verify import requires_ib, verify
+from hypertopo.report.verify import requires_ib, verify
 
 from .conftest import DECODE_NODES, PREFILL_NODES, make_pod, pods_from
 

@@ -11,7 +11,7 @@ Components (all bound to 127.0.0.1, started in this order, stopped in reverse):
    downloaded (cached next to the binaries), waited on until Established;
 4. ``vc-controller-manager`` (job, pg, queue and gc controllers) and
    ``vc-scheduler`` with the configuration the ``scheduler_config`` role
-   renders (:func:`hypertopo.schedconf.default_conf_from_role`), both with
+   renders (:func:`hypertopo.rollout.scheduler_config.default_conf_from_role`), both with
    leader election, healthz and metrics off;
 5. readiness: queue ``default`` exists and is ``Open``.
 
@@ -44,8 +44,8 @@ from typing import Any
 
 import yaml
 
-from hypertopo import schedconf
 from hypertopo.cluster import pki as pki_mod
+from hypertopo.cluster.crds import NEEDED_CRDS
 from hypertopo.cluster.processes import (
     LOOPBACK,
     ClusterError,
@@ -60,14 +60,14 @@ from hypertopo.cluster.processes import (
     wait_ready,
 )
 from hypertopo.cluster.rest import ApiError, Rest
-from hypertopo.crds import NEEDED_CRDS
+from hypertopo.rollout import scheduler_config as schedconf
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONTROLPLANE_DIR = REPO_ROOT / "controlplane"
 VERSIONS_FILE = CONTROLPLANE_DIR / "versions.env"
 
 BINARIES = ("etcd", "kube-apiserver", "vc-scheduler", "vc-controller-manager")
-CRD_FILES = NEEDED_CRDS  # the six CRDs a minimal Volcano needs (one list: hypertopo.crds)
+CRD_FILES = NEEDED_CRDS  # the six CRDs a minimal Volcano needs (one list: hypertopo.cluster.crds)
 VC_CONTROLLERS = "job-controller,pg-controller,queue-controller,gc-controller"
 KUBE_CONTEXT = "hypertopo-local"
 STATE_VERSION = 1
@@ -133,10 +133,10 @@ def ensure_crds(crd_dir: Path | None = None, *, log: Logger = _stderr) -> Path:
     """Copy the six CRDs from the ``volcano.sh/volcano`` module into ``crd_dir``.
 
     The module is the one the build downloaded (located with the ``go`` client
-    by :func:`hypertopo.crds.crd_dir`). Done once per version key; later calls
+    by :func:`hypertopo.cluster.crds.crd_dir`). Done once per version key; later calls
     need neither ``go`` nor the network.
     """
-    from hypertopo import crds
+    from hypertopo.cluster import crds
 
     crd_dir = crd_dir or default_crd_dir()
     if all((crd_dir / f).is_file() for f in CRD_FILES):

@@ -85,7 +85,7 @@ class Cluster:
         against it at the same time; prefer a private cluster
         (``cluster_factory``) for that.
         """
-        from hypertopo import schedconf
+        from hypertopo.rollout import scheduler_config as schedconf
 
         state = self.cp.load_state()
         previous = True if state is None else state.nta

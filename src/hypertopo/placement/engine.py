@@ -148,7 +148,7 @@ def _check_kind(objs: Sequence[Any], kind: str, what: str) -> None:
 
 def coerce_scheduler_conf(value: Any) -> dict[str, Any] | None:
     """A scheduler conf from a mapping, YAML text, ConfigMap or ``k8s_info`` result (None: the default)."""
-    from hypertopo.schedconf import SchedulerConfError, parse_conf
+    from hypertopo.rollout.scheduler_config import SchedulerConfError, parse_conf
 
     if value is None or value == "" or value == {}:
         return None
@@ -190,7 +190,7 @@ class World:
 
 def default_scheduler_conf() -> dict[str, Any]:
     """The project's scheduler configuration (the scheduler_config role's defaults)."""
-    from hypertopo.schedconf import default_conf_from_role
+    from hypertopo.rollout.scheduler_config import default_conf_from_role
 
     return default_conf_from_role()
 

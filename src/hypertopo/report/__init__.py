@@ -10,7 +10,7 @@ Entry points:
 
 The inputs are the inventory model (``Topology.as_dict()``), the placement engine's output
 (``predict(...)``, with its ``baseline``) and, after a rollout, the result of
-:func:`hypertopo.verify.verify`. Without a verification the report shows the prediction alone.
+:func:`hypertopo.report.verify.verify`. Without a verification the report shows the prediction alone.
 """
 
 from __future__ import annotations

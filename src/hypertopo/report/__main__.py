@@ -22,8 +22,8 @@ from typing import Any
 import yaml
 
 from hypertopo.report import FILES, write_report
+from hypertopo.report.verify import pod_list, verify
 from hypertopo.topology import TopologyError, load_topology
-from hypertopo.verify import pod_list, verify
 
 
 def _load(path: str) -> Any:

@@ -1,7 +1,7 @@
 """The network cost of a placement, from the placement engine's cost model.
 
 This module is the one seam between the report/verify code and ``hypertopo.placement.netcost``:
-everything else in :mod:`hypertopo.report` and :mod:`hypertopo.verify` calls :class:`Costs`
+everything else in :mod:`hypertopo.report` and :mod:`hypertopo.report.verify` calls :class:`Costs`
 (and the small helpers here), so a change in the engine's API changes this file alone.
 
 A pair summary (one of ``prefill-internal``, ``decode-internal``, ``prefill-decode``) is the

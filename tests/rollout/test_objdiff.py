@@ -1,4 +1,4 @@
-"""Unit tests of hypertopo.objdiff (which rendered objects need a write): pure, no cluster."""
+"""Unit tests of hypertopo.rollout.objdiff (which rendered objects need a write): pure, no cluster."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hypertopo.objdiff import LAST_APPLIED, contained, pending_writes, quantity
+from hypertopo.rollout.objdiff import LAST_APPLIED, contained, pending_writes, quantity
 
 
 def hn(members: list, **meta) -> dict:

@@ -1,10 +1,10 @@
-"""Unit tests of the node-label planner (hypertopo.labels): pure, no cluster."""
+"""Unit tests of the node-label planner (hypertopo.rollout.node_labels): pure, no cluster."""
 
 from __future__ import annotations
 
 import pytest
 
-from hypertopo.labels import VANISHED, LabelPlanError, patch_failures, plan_node_labels
+from hypertopo.rollout.node_labels import VANISHED, LabelPlanError, patch_failures, plan_node_labels
 
 SW, ST, GPU, MARK = (
     "topology.kubernetes.io/switch",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hypertopo.batches import merge_batch_results, per_definition_results, split_batches
-from hypertopo.labels import VANISHED, patch_failures
+from hypertopo.rollout.batches import merge_batch_results, per_definition_results, split_batches
+from hypertopo.rollout.node_labels import VANISHED, patch_failures
 
 
 def test_split_keeps_order_and_sizes_differ_by_at_most_one():

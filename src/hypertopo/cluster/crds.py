@@ -12,12 +12,12 @@ import shutil
 import subprocess
 import tempfile
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-VOLCANO_MODULE_DIR = Path(__file__).resolve().parents[2] / "controlplane" / "go" / "volcano"
 NEEDED_CRDS = (
     "batch.volcano.sh_jobs.yaml",
     "bus.volcano.sh_commands.yaml",
@@ -33,7 +33,7 @@ class CrdError(RuntimeError):
 
 
 def _volcano_version() -> str:
-    env = (VOLCANO_MODULE_DIR.parents[1] / "versions.env").read_text()
+    env = resources.files("hypertopo.data").joinpath("versions.env").read_text()
     for line in env.splitlines():
         if line.startswith("VOLCANO_VERSION="):
             return line.split("=", 1)[1].strip()

@@ -1,10 +1,10 @@
-"""Unit tests of the HyperNode planner (hypertopo.hypernodes): pure, no cluster."""
+"""Unit tests of the HyperNode planner (hypertopo.rollout.hypernodes): pure, no cluster."""
 
 from __future__ import annotations
 
 import pytest
 
-from hypertopo.hypernodes import (
+from hypertopo.rollout.hypernodes import (
     HyperNodePlanError,
     check_hypernode_set,
     match_label_selector,

@@ -5,7 +5,7 @@ once per batch, the batches at the same time (the module itself sends one reques
 after the other, and ``kubernetes.core`` refuses ``async``). This module holds the
 pure part: where the list is cut, and how the per-batch module results become one
 result shaped like a single module run over the whole list, so that callers
-(e.g. :func:`hypertopo.labels.patch_failures`) cannot tell the difference.
+(e.g. :func:`hypertopo.rollout.node_labels.patch_failures`) cannot tell the difference.
 """
 
 from __future__ import annotations

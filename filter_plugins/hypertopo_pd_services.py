@@ -1,6 +1,6 @@
 # Copyright: hypertopo contributors
 # Apache-2.0
-"""Ansible filters for the pd_services role (thin adapters over ``hypertopo.workloads``)."""
+"""Ansible filters for the pd_services role (thin adapters over ``hypertopo.rollout.pd_services``)."""
 
 from __future__ import annotations
 
@@ -64,12 +64,12 @@ _value:
 """
 
 try:
-    from hypertopo import workloads
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout import pd_services as workloads
+    from hypertopo.rollout.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo import workloads
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout import pd_services as workloads
+    from hypertopo.rollout.plain import plain_filters
 
 
 def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:

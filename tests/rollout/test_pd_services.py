@@ -1,8 +1,8 @@
-"""Unit tests of hypertopo.workloads (pd_services helpers): pure, no cluster."""
+"""Unit tests of hypertopo.rollout.pd_services (pd_services helpers): pure, no cluster."""
 
 from __future__ import annotations
 
-from hypertopo.workloads import (
+from hypertopo.rollout.pd_services import (
     binding_status,
     delete_objects,
     foreign_clashes,

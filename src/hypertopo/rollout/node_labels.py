@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hypertopo.batches import per_definition_results
+from hypertopo.rollout.batches import per_definition_results
 from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
 
 GPU_RESOURCE = "nvidia.com/gpu"

@@ -2,7 +2,7 @@
 # Apache-2.0
 """Ansible filters: verify the actual placement against the hints, and render the reports.
 
-Thin adapters over :func:`hypertopo.verify.verify` and :func:`hypertopo.report.render_reports`.
+Thin adapters over :func:`hypertopo.report.verify.verify` and :func:`hypertopo.report.render_reports`.
 The report filter returns the text, JSON and HTML as strings, so a playbook writes them with
 ``ansible.builtin.copy`` (idempotent, honours check mode and ``--diff``; the reports carry no
 timestamps, so an unchanged placement gives unchanged files). For use outside Ansible the same
@@ -103,14 +103,14 @@ _value:
 """
 
 try:
-    from hypertopo.plain import plain_filters
     from hypertopo.report import render_reports
-    from hypertopo.verify import pod_list, verify
+    from hypertopo.report.verify import pod_list, verify
+    from hypertopo.rollout.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.plain import plain_filters
     from hypertopo.report import render_reports
-    from hypertopo.verify import pod_list, verify
+    from hypertopo.report.verify import pod_list, verify
+    from hypertopo.rollout.plain import plain_filters
 
 
 def topology_verify(

@@ -1,21 +1,23 @@
 """Volcano scheduler configuration: render and merge.
 
 One source of truth: the ``scheduler_config`` role's defaults
-(``roles/scheduler_config/defaults/main.yml``) feed both the role (through the
-``hypertopo_scheduler_conf`` filter) and the local control plane
-(:func:`default_conf_from_role`).
+(``roles/scheduler_config/defaults/main.yml``) feed the role (through the
+``hypertopo_scheduler_conf`` filter), the predictor's default configuration and the local
+control plane (:func:`default_conf_from_role`). The package reads them as package data
+(``hypertopo/data/scheduler_config_defaults.yml``, a symbolic link to the role's file in the
+repository that the wheel build turns into a copy), so an installed package needs no checkout.
 """
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import yaml
 
 NTA_PLUGIN = "network-topology-aware"
-ROLE_DEFAULTS = Path(__file__).resolve().parents[2] / "roles" / "scheduler_config" / "defaults" / "main.yml"
+ROLE_DEFAULTS = "scheduler_config_defaults.yml"  # package data: hypertopo/data/
 
 
 class SchedulerConfError(ValueError):
@@ -106,9 +108,9 @@ def nta_arguments(conf: dict[str, Any] | None) -> dict[str, Any]:
     return {}
 
 
-def role_defaults(path: Path = ROLE_DEFAULTS) -> dict[str, Any]:
+def role_defaults() -> dict[str, Any]:
     """The scheduler_config role's defaults (the single source of truth)."""
-    return yaml.safe_load(path.read_text())
+    return yaml.safe_load(resources.files("hypertopo.data").joinpath(ROLE_DEFAULTS).read_text())
 
 
 def default_conf_from_role(*, nta_enabled_override: bool | None = None) -> dict[str, Any]:

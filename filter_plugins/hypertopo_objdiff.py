@@ -1,6 +1,6 @@
 # Copyright: hypertopo contributors
 # Apache-2.0
-"""Ansible filter: which rendered objects need a write (thin adapter over ``hypertopo.objdiff``)."""
+"""Ansible filter: which rendered objects need a write (thin adapter over ``hypertopo.rollout.objdiff``)."""
 
 from __future__ import annotations
 
@@ -47,12 +47,12 @@ _value:
 """
 
 try:
-    from hypertopo.objdiff import pending_writes
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout.objdiff import pending_writes
+    from hypertopo.rollout.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.objdiff import pending_writes
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout.objdiff import pending_writes
+    from hypertopo.rollout.plain import plain_filters
 
 
 def hypertopo_pending_writes(desired: list[dict[str, Any]], existing: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 # Copyright: hypertopo contributors
 # Apache-2.0
-"""Ansible filters for the node_labels role (thin adapters over ``hypertopo.labels``)."""
+"""Ansible filters for the node_labels role (thin adapters over ``hypertopo.rollout.node_labels``)."""
 
 from __future__ import annotations
 
@@ -90,13 +90,13 @@ _value:
 """
 
 try:
-    from hypertopo.labels import LabelPlanError, patch_failures, plan_node_labels
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
+    from hypertopo.rollout.plain import plain_filters
     from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.labels import LabelPlanError, patch_failures, plan_node_labels
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
+    from hypertopo.rollout.plain import plain_filters
     from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
 
 

@@ -1,6 +1,6 @@
 # Copyright: hypertopo contributors
 # Apache-2.0
-"""Ansible filter for the scheduler_config role (thin adapter over ``hypertopo.schedconf``)."""
+"""Ansible filter for the scheduler_config role (thin adapter over ``hypertopo.rollout.scheduler_config``)."""
 
 from __future__ import annotations
 
@@ -63,12 +63,12 @@ _value:
 """
 
 try:
-    from hypertopo import schedconf
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout import scheduler_config as schedconf
+    from hypertopo.rollout.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo import schedconf
-    from hypertopo.plain import plain_filters
+    from hypertopo.rollout import scheduler_config as schedconf
+    from hypertopo.rollout.plain import plain_filters
 
 
 def hypertopo_scheduler_conf(
