@@ -1,6 +1,6 @@
 # Copyright: hypertopo contributors
 # Apache-2.0
-"""Run ``kubernetes.core.k8s`` over a definition list in concurrent batches (``hypertopo.rollout.batches``)."""
+"""Run ``kubernetes.core.k8s`` in concurrent batches (``hypertopo.rollout.batches``)."""
 
 from __future__ import annotations
 
