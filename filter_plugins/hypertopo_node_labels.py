@@ -92,12 +92,12 @@ _value:
 try:
     from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
     from hypertopo.rollout.plain import plain_filters
-    from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
+    from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
     from hypertopo.rollout.plain import plain_filters
-    from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
+    from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
 
 
 def node_labels_plan(

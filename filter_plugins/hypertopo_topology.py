@@ -48,12 +48,12 @@ _value:
 try:
     from hypertopo.rollout.plain import plain_filters
     from hypertopo.topology import TopologyError, load_topology
-    from hypertopo.topology.model import node_objects
+    from hypertopo.topology.objects import model_node_objects as node_objects
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from hypertopo.rollout.plain import plain_filters
     from hypertopo.topology import TopologyError, load_topology
-    from hypertopo.topology.model import node_objects
+    from hypertopo.topology.objects import model_node_objects as node_objects
 
 
 def topology_model(sources: list[str] | str) -> dict[str, Any]:

@@ -145,6 +145,7 @@ def test_html_escapes_every_name(seed_model, predicted, pods):
     model["source"] = evil
     host = model["hosts"].pop("node0")
     model["hosts"][evil] = host
+    model["node_labels"][evil] = model["node_labels"].pop("node0")
     for sw in model["switches"]:
         sw["hosts"] = [evil if h == "node0" else h for h in sw["hosts"]]
     predicted["jobs"][0]["placements"][0]["node"] = evil

@@ -32,7 +32,7 @@ from hypertopo.placement.netcost import (
 )
 from hypertopo.placement.objects import parse_hypernode, parse_node
 from hypertopo.placement.tree import Tree
-from hypertopo.topology.model import LABEL_GPU_TYPE, LABEL_SWITCH, LABEL_SWITCH_TYPE
+from hypertopo.topology.objects import model_hypernode_objects, model_node_objects
 
 ROLE_PAIRS = (
     ("prefill-internal", "prefill", "prefill"),
@@ -66,26 +66,6 @@ def placements(job: Mapping[str, Any]) -> list[dict[str, str]]:
     return [p for p in job.get("placements") or [] if p.get("node")]
 
 
-def node_objects(model: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Nodes with the labels the cost model reads (switch, switch type, GPU type) for the model's hosts."""
-    types = {s["name"]: s["type"] for s in model["switches"]}
-    gpu_labels = {name: spec.get("label", name) for name, spec in (model.get("gpu_models") or {}).items()}
-    return [
-        {
-            "kind": "Node",
-            "metadata": {
-                "name": name,
-                "labels": {
-                    LABEL_SWITCH: host["leaf"],
-                    LABEL_SWITCH_TYPE: types[host["leaf"]],
-                    LABEL_GPU_TYPE: gpu_labels.get(host["gpu_model"], host["gpu_model"]),
-                },
-            },
-        }
-        for name, host in model["hosts"].items()
-    ]
-
-
 def engine_constraint(job: Mapping[str, Any]) -> dict[str, Any] | None:
     """The hard tier limit the engine applied to a job (``hard`` + ``mode`` of its output), if any.
 
@@ -97,33 +77,13 @@ def engine_constraint(job: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"mode": "hard", "highest_tier_allowed": int(found.group(1))} if found else None
 
 
-def hypernode_objects(model: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """HyperNodes for the model's switches, as the hypernodes role renders them (one per switch)."""
-    out = []
-    for sw in model["switches"]:
-        if sw["leaf"]:
-            labels = {LABEL_SWITCH: sw["name"], LABEL_SWITCH_TYPE: sw["type"]}
-            members = [{"type": "Node", "selector": {"labelMatch": {"matchLabels": labels}}}]
-        else:
-            members = [{"type": "HyperNode", "selector": {"exactMatch": {"name": c}}} for c in sw["children"]]
-        out.append(
-            {
-                "apiVersion": "topology.volcano.sh/v1alpha1",
-                "kind": "HyperNode",
-                "metadata": {"name": sw["name"]},
-                "spec": {"tier": int(sw["tier"]), "members": members},
-            }
-        )
-    return out
-
-
 class Costs:
     """The engine's pair classifier over the inventory model (build once, summarise often)."""
 
     def __init__(self, model: Mapping[str, Any], *, kv_model: Mapping[str, Any] | None = None) -> None:
-        nodes = [parse_node(obj, i) for i, obj in enumerate(node_objects(model))]
+        nodes = [parse_node(obj, i) for i, obj in enumerate(model_node_objects(model))]
         index = NodeIndex(nodes)
-        hns = [parse_hypernode(obj, i) for i, obj in enumerate(hypernode_objects(model))]
+        hns = [parse_hypernode(obj, i) for i, obj in enumerate(model_hypernode_objects(model))]
         self.network: NetworkModel = network_model_from(model.get("network") or None, kv_model)
         self.classifier = PairClassifier(Tree(hns, nodes, index), nodes, self.network)
         self.index = index.by_name

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hypertopo.rollout.batches import per_definition_results
-from hypertopo.topology.model import LABEL_MANAGED, MANAGED_LABEL_KEYS
+from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
 
 GPU_RESOURCE = "nvidia.com/gpu"
 VANISHED = "the Node no longer exists (deleted after the listing)"

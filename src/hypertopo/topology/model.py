@@ -6,15 +6,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypertopo.topology.gpus import GpuModel
+from hypertopo.topology.labels import (
+    LABEL_GPU_TYPE,
+    LABEL_MANAGED,
+    LABEL_SWITCH,
+    LABEL_SWITCH_TYPE,
+    label_keys,
+    natural_key,
+)
+from hypertopo.topology.objects import model_node_objects
 
-LABEL_SWITCH = "topology.kubernetes.io/switch"
-LABEL_SWITCH_TYPE = "topology.kubernetes.io/switch-type"
-LABEL_GPU_TYPE = "gpu-type"
-# Marks the nodes whose topology labels this project manages, so pruning only ever
-# touches nodes it labelled itself (a hand-set gpu-type on a node outside the
-# inventory is left alone).
-LABEL_MANAGED = "hypertopo.io/managed"
-MANAGED_LABEL_KEYS = (LABEL_SWITCH, LABEL_SWITCH_TYPE, LABEL_GPU_TYPE, LABEL_MANAGED)
+SWITCH_TYPES = ("ib", "ethernet")
+
 SWITCH_TYPES = ("ib", "ethernet")
 
 
@@ -76,7 +79,7 @@ class Topology:
     def node_labels(self) -> dict[str, dict[str, str]]:
         """Node name -> the labels this project owns and applies."""
         out: dict[str, dict[str, str]] = {}
-        for host in sorted(self.hosts.values(), key=_natural_key):
+        for host in sorted(self.hosts.values(), key=_host_order):
             leaf = self.switches[host.leaf]
             out[host.name] = {
                 LABEL_SWITCH: leaf.name,
@@ -88,11 +91,11 @@ class Topology:
 
     def node_objects(self, *, with_topology_labels: bool = True) -> list[dict[str, Any]]:
         """Kubernetes Node objects as this inventory describes them (for planning and simulation)."""
-        return node_objects(self.as_dict(), with_topology_labels=with_topology_labels)
+        return model_node_objects(self.as_dict(), with_topology_labels=with_topology_labels)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-data view for templates (switches ordered by tier, then name)."""
-        switches = sorted(self.switches.values(), key=lambda s: (s.tier, _natural_key(s)))
+        switches = sorted(self.switches.values(), key=lambda s: (s.tier, natural_key(s.name)))
         return {
             "source": self.source,
             "root": self.root,
@@ -117,7 +120,7 @@ class Topology:
                     "memory": h.memory,
                     "pods": h.pods,
                 }
-                for h in sorted(self.hosts.values(), key=_natural_key)
+                for h in sorted(self.hosts.values(), key=_host_order)
             },
             "gpu_models": {
                 m.name: {"label": m.label, "gpudirect_rdma": m.gpudirect_rdma}
@@ -126,37 +129,9 @@ class Topology:
             "node_labels": self.node_labels(),
             "network": self.network,
             "warnings": list(self.warnings),
+            "label_keys": label_keys(),
         }
 
 
-def node_objects(model: dict[str, Any], *, with_topology_labels: bool = True) -> list[dict[str, Any]]:
-    """Node objects (labels + allocatable) from the plain model of :meth:`Topology.as_dict`."""
-    nodes = []
-    for name, host in model["hosts"].items():
-        resources = {
-            "cpu": host["cpu"],
-            "memory": host["memory"],
-            "pods": str(host["pods"]),
-            "nvidia.com/gpu": str(host["gpu_count"]),
-        }
-        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
-        if with_topology_labels:
-            labels.update(model["node_labels"][name])
-        nodes.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Node",
-                "metadata": {"name": name, "labels": labels},
-                "status": {"capacity": dict(resources), "allocatable": dict(resources)},
-            }
-        )
-    return nodes
-
-
-def _natural_key(item: Switch | Host) -> tuple[str, int]:
-    """node2 before node10."""
-    name = item.name
-    digits = len(name) - len(name.rstrip("0123456789"))
-    if digits:
-        return (name[:-digits], int(name[-digits:]))
-    return (name, -1)
+def _host_order(host: Host) -> tuple[tuple[int, int | str], ...]:
+    return natural_key(host.name)
