@@ -19,6 +19,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hypertopo.cluster import LocalCluster, NodeSpec, Task
@@ -27,6 +28,22 @@ from hypertopo.cluster.nodes import NodeLike
 from hypertopo.cluster.rest import ApiError
 
 WORKSPACE_LABEL = "hypertopo.test/workspace"
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """PIDs whose command line mentions ``text`` (a check only: nothing is signalled by name)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmd and state != "Z":
+            out.append(int(d.name))
+    return out
 
 
 def _dns_label(text: str, limit: int) -> str:

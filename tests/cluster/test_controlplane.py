@@ -19,6 +19,8 @@ from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes, hosts_f
 from hypertopo.cluster.processes import ClusterError, Proc, is_alive, spawn, start_ticks, stop
 from hypertopo.topology.labels import kubelet_labels
 
+from ..cluster_helpers import processes_mentioning
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SH = REPO / "controlplane" / "build.sh"
 
@@ -34,22 +36,6 @@ def cli(*args: str, state_dir: Path, env: dict[str, str] | None = None, timeout:
         timeout=timeout,
         check=False,
     )
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """PIDs whose command line mentions ``text`` (a check only: nothing is signalled by name)."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if text in cmd and state != "Z":
-            out.append(int(d.name))
-    return out
 
 
 # ---------------------------------------------------------------- the shared cluster

@@ -312,7 +312,7 @@ class ControlPlane:
         ``conf`` is a mapping or a file's path; ``None`` is the ``scheduler_config`` role's
         default, with the network-topology-aware plugin forced out/in by ``nta=False``/``True``.
         Raises :class:`ClusterError` if vc-scheduler rejects it (it then keeps the previous
-        one). Returns the configuration as a mapping.
+        one, and so does the file). Returns the configuration as a mapping.
         """
         new = SchedulerConf.resolve(conf, nta=nta)
         with self.locked():
@@ -323,8 +323,14 @@ class ControlPlane:
             if sched is None or not is_alive(sched):
                 raise ClusterError("vc-scheduler is not running")
             offset = log_size(sched.log)
+            running = self.scheduler_conf_text()
             new.write(self.layout)
-            new.wait_loaded(sched, since=offset, timeout=timeout)
+            try:
+                new.wait_loaded(sched, since=offset, timeout=timeout)
+            except ClusterError:
+                # vc-scheduler keeps what it ran: so does the file
+                SchedulerConf(running, {}).write(self.layout)
+                raise
             state.nta = new.nta
             self._save_state(state)
             self.log(
