@@ -185,7 +185,7 @@ class Runner:
             placement,
             actual_leaves,
             actual_hn,
-            self._podgroup_summary(ns, name),
+            self.cluster.podgroup_summary(ns, name, brief=True),
             seconds,
         )
         status = "agree" if run.agree else "MISMATCH " + "; ".join(run.verdict["details"])
@@ -218,18 +218,6 @@ class Runner:
             if nxt != placement:
                 changed = time.monotonic()
             placement = nxt
-
-    def _podgroup_summary(self, ns: str, job: str) -> str:
-        pg = self.cluster.podgroup(ns, job)
-        if pg is None:
-            return "no PodGroup"
-        st = pg.get("status") or {}
-        conds = [
-            f"{c.get('type')}={c.get('status')}({c.get('reason')})"
-            for c in st.get("conditions") or []
-            if c.get("status") == "True"
-        ]
-        return f"{st.get('phase')} {' '.join(conds)}".strip()
 
     def _cleanup(self, sc: Scenario, ns: str) -> None:
         c = self.cluster

@@ -277,16 +277,23 @@ class LocalCluster:
                 return pg
         return None
 
-    def podgroup_summary(self, namespace: str, job: str) -> str:
+    def podgroup_summary(self, namespace: str, job: str, *, brief: bool = False) -> str:
+        """The phase and conditions of the Job's PodGroup, for messages: all conditions with
+        their messages, or (``brief``) the phase and the true conditions with their reasons."""
         pg = self.podgroup(namespace, job)
         if pg is None:
-            return "none"
+            return "no PodGroup"
         st = pg.get("status") or {}
-        conds = [
-            f"{c.get('type')}={c.get('status')} ({c.get('reason')}: {c.get('message')})"
-            for c in st.get("conditions") or []
-        ]
-        return f"phase={st.get('phase')} conditions={conds}"
+        conds = st.get("conditions") or []
+        if brief:
+            true = [
+                f"{c.get('type')}={c.get('status')}({c.get('reason')})"
+                for c in conds
+                if c.get("status") == "True"
+            ]
+            return f"{st.get('phase')} {' '.join(true)}".strip()
+        full = [f"{c.get('type')}={c.get('status')} ({c.get('reason')}: {c.get('message')})" for c in conds]
+        return f"phase={st.get('phase')} conditions={full}"
 
     def delete_jobs(self, namespace: str) -> None:
         """Delete a namespace's Jobs, their pods (grace 0) and PodGroups."""
