@@ -1,1 +1,1 @@
-pytest_plugins = ["hypertopo.cluster.pytest_plugin"]
+pytest_plugins = ["tests.cluster_plugin"]

@@ -4,8 +4,9 @@ Usage (from the repository root)::
 
     .venv/bin/python -m tests.agreement.run_agreement --count 60 --report docs/agreement-report.md
 
-A private local control plane is started in a temporary directory (Volcano v1.15.1
-with the ``scheduler_config`` role's configuration), every scenario is created in it,
+A private local control plane is started in a temporary directory
+(:func:`hypertopo.cluster.local_cluster`: Volcano v1.15.1 with the ``scheduler_config``
+role's configuration, stopped however the run ends), every scenario is created in it,
 vc-scheduler places the jobs one after the other, and each job's outcome is compared
 with :func:`hypertopo.placement.predict` fed with the very objects read back from the
 API server just before the job was created (nodes, HyperNodes, bound pods, earlier
@@ -22,24 +23,19 @@ import argparse
 import json
 import platform
 import secrets
-import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes
-from hypertopo.cluster.rest import ApiError, Rest
-from hypertopo.cluster.testing import HYPERNODES, JOBS, PODGROUPS, Cluster
+from hypertopo.cluster import ApiError, LocalCluster, NodeSpec, local_cluster
+from hypertopo.cluster.local import HYPERNODES, JOBS
 from hypertopo.placement import predict
 from hypertopo.placement.agreement import compare
 
-from .generator import DEFAULT_SEED, GPU, Scenario, scenario
+from .generator import DEFAULT_SEED, Scenario, scenario
 
 #: no new binding for this long (about 8 scheduling periods of 1 s) = the job has settled
 QUIET_S = 8.0
@@ -90,22 +86,6 @@ class ScenarioRun:
 # --------------------------------------------------------------------------- running one scenario
 
 
-def _items(rest: Rest, path: str) -> list[dict[str, Any]]:
-    return list(rest.get(path)["items"])
-
-
-def _node_spec(node: Mapping[str, Any]) -> NodeSpec:
-    alloc = node["status"]["allocatable"]
-    return NodeSpec(
-        node["metadata"]["name"],
-        cpu=str(alloc["cpu"]),
-        memory=str(alloc["memory"]),
-        gpu=int(alloc[GPU]),
-        pods=int(alloc.get("pods", 110)),
-        labels=dict(node["metadata"]["labels"]),
-    )
-
-
 def _lca_and_leaves(
     nodes: Sequence[Mapping[str, Any]], hypernodes: Sequence[Mapping[str, Any]], bound: Iterable[str]
 ) -> tuple[str | None, dict[str, int]]:
@@ -129,12 +109,11 @@ def _lca_and_leaves(
 class Runner:
     """Runs scenarios one after the other in one (private) cluster."""
 
-    def __init__(self, cluster: Cluster, *, run_id: str | None = None, log: Log = _stderr) -> None:
+    def __init__(self, cluster: LocalCluster, *, run_id: str | None = None, log: Log = _stderr) -> None:
         self.cluster = cluster
-        self.rest = cluster.rest
         self.run_id = run_id or secrets.token_hex(2)
         self.log = log
-        self.conf = yaml.safe_load(cluster.cp.layout.scheduler_conf.read_text())
+        self.conf = cluster.scheduler_conf()
         self._runs: dict[str, int] = {}  # scenario id -> times run (a rerun gets a new namespace)
 
     def run(self, sc: Scenario) -> ScenarioRun:
@@ -148,7 +127,7 @@ class Runner:
             for body in sc.jobs:
                 job = {**body, "metadata": {**body["metadata"], "namespace": ns}}
                 out.jobs.append(self._run_job(sc, ns, job, earlier))
-                earlier.append(self.rest.get(f"{JOBS}/namespaces/{ns}/jobs/{job['metadata']['name']}"))
+                earlier.append(self.cluster.get(f"{JOBS}/namespaces/{ns}/jobs/{job['metadata']['name']}"))
         except (ApiError, OSError, AssertionError, ValueError) as exc:
             out.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -162,24 +141,20 @@ class Runner:
     # ---- steps
 
     def _create(self, sc: Scenario, ns: str) -> None:
-        self.rest.post(
-            "/api/v1/namespaces",
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
-        )
-        apply_nodes(self.rest, [_node_spec(n) for n in sc.nodes])
+        c = self.cluster
+        c.create_namespace(ns)
+        c.create_nodes(NodeSpec.of(n) for n in sc.nodes)
         for hn in sc.hypernodes:
-            self.rest.post(HYPERNODES, hn)
+            c.create(hn)
         for pod in sc.preoccupied:
-            self.rest.post(
-                f"/api/v1/namespaces/{ns}/pods", {**pod, "metadata": {**pod["metadata"], "namespace": ns}}
-            )
+            c.create(pod, namespace=ns)
         time.sleep(CACHE_SYNC_S)
 
     def _snapshot(self, sc: Scenario, ns: str) -> tuple[list[Any], list[Any], list[Any]]:
         prefix = f"{sc.sid}-"
-        nodes = [n for n in _items(self.rest, "/api/v1/nodes") if n["metadata"]["name"].startswith(prefix)]
-        hns = [h for h in _items(self.rest, HYPERNODES) if h["metadata"]["name"].startswith(prefix)]
-        pods = _items(self.rest, f"/api/v1/namespaces/{ns}/pods")
+        nodes = [n for n in self.cluster.list("/api/v1/nodes") if n["metadata"]["name"].startswith(prefix)]
+        hns = [h for h in self.cluster.list(HYPERNODES) if h["metadata"]["name"].startswith(prefix)]
+        pods = self.cluster.pods(ns)
         return nodes, hns, pods
 
     def _run_job(self, sc: Scenario, ns: str, job: dict[str, Any], earlier: list[dict[str, Any]]) -> JobRun:
@@ -194,11 +169,11 @@ class Runner:
             baseline=False,
         )
         t0 = time.monotonic()
-        self.rest.post(f"{JOBS}/namespaces/{ns}/jobs", job)
+        self.cluster.create_job(job)
         replicas = sum(int(t["replicas"]) for t in job["spec"]["tasks"])
         placement = self._settle(ns, name, replicas)
         seconds = time.monotonic() - t0
-        after = _items(self.rest, f"/api/v1/namespaces/{ns}/pods")
+        after = self.cluster.pods(ns)
         verdicts = {v["job"]: v for v in compare(prediction, after, nodes, hns)}
         predicted = next(j for j in prediction["jobs"] if j["name"] == name)
         actual_hn, actual_leaves = _lca_and_leaves(nodes, hns, [n for n in placement.values() if n])
@@ -210,7 +185,7 @@ class Runner:
             placement,
             actual_leaves,
             actual_hn,
-            self._podgroup_summary(ns, name),
+            self.cluster.podgroup_summary(ns, name, brief=True),
             seconds,
         )
         status = "agree" if run.agree else "MISMATCH " + "; ".join(run.verdict["details"])
@@ -221,10 +196,6 @@ class Runner:
         )
         return run
 
-    def _placement(self, ns: str, job: str) -> dict[str, str | None]:
-        pods = _items(self.rest, f"/api/v1/namespaces/{ns}/pods?labelSelector=volcano.sh/job-name={job}")
-        return {p["metadata"]["name"]: p["spec"].get("nodeName") for p in pods}
-
     def _settle(self, ns: str, job: str, replicas: int, *, timeout: float = 120.0) -> dict[str, str | None]:
         """Wait until all pods are bound, or nothing changed for :data:`QUIET_S` seconds.
 
@@ -233,7 +204,7 @@ class Runner:
         cannot admit has no pods at all and settles as Pending.
         """
         start = changed = time.monotonic()
-        placement = self._placement(ns, job)
+        placement = self.cluster.placement(ns, job)
         while True:
             if len(placement) >= replicas and all(placement.values()):
                 return placement
@@ -243,51 +214,25 @@ class Runner:
             if now - start > timeout:
                 raise AssertionError(f"{ns}/{job}: still changing after {timeout:.0f} s: {placement}")
             time.sleep(POLL_S)
-            nxt = self._placement(ns, job)
+            nxt = self.cluster.placement(ns, job)
             if nxt != placement:
                 changed = time.monotonic()
             placement = nxt
 
-    def _podgroup_summary(self, ns: str, job: str) -> str:
-        for pg in _items(self.rest, f"{PODGROUPS}/namespaces/{ns}/podgroups"):
-            owners = pg["metadata"].get("ownerReferences") or []
-            if any(o.get("kind") == "Job" and o.get("name") == job for o in owners):
-                st = pg.get("status") or {}
-                conds = [
-                    f"{c.get('type')}={c.get('status')}({c.get('reason')})"
-                    for c in st.get("conditions") or []
-                    if c.get("status") == "True"
-                ]
-                return f"{st.get('phase')} {' '.join(conds)}".strip()
-        return "no PodGroup"
-
     def _cleanup(self, sc: Scenario, ns: str) -> None:
-        rest = self.rest
-        rest.request("DELETE", f"{JOBS}/namespaces/{ns}/jobs", ok=(200, 404))
+        c = self.cluster
         deadline = time.monotonic() + 30
         while True:
-            pods = _items(rest, f"/api/v1/namespaces/{ns}/pods")
-            for p in pods:
-                try:
-                    rest.delete(
-                        f"/api/v1/namespaces/{ns}/pods/{p['metadata']['name']}", grace_period_seconds=0
-                    )
-                except ApiError as exc:
-                    if exc.status != 404:
-                        raise
-            rest.request("DELETE", f"{PODGROUPS}/namespaces/{ns}/podgroups", ok=(200, 404))
-            if not pods and not _items(rest, f"{JOBS}/namespaces/{ns}/jobs"):
+            pods = c.pods(ns)
+            c.delete_jobs(ns)
+            if not pods and not c.list(f"{JOBS}/namespaces/{ns}/jobs"):
                 break
             if time.monotonic() > deadline:
                 raise AssertionError(f"{ns}: pods or jobs left after 30 s")
             time.sleep(0.5)
         for hn in reversed(sc.hypernodes):
-            try:
-                rest.delete(f"{HYPERNODES}/{hn['metadata']['name']}")
-            except ApiError as exc:
-                if exc.status != 404:
-                    raise
-        delete_nodes(rest, [n["metadata"]["name"] for n in sc.nodes])
+            c.delete(hn, grace_period_seconds=None)
+        c.delete_nodes(n["metadata"]["name"] for n in sc.nodes)
         time.sleep(1.0)  # let vc-scheduler's cache drop them before the next scenario
 
 
@@ -507,32 +452,6 @@ def render_report(
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- private cluster
-
-
-def start_private_cluster(log: Log = _stderr) -> tuple[Cluster, tempfile.TemporaryDirectory[str]]:
-    from hypertopo.cluster.controlplane import ControlPlane
-
-    tmp = tempfile.TemporaryDirectory(prefix="hypertopo-agreement-")
-    cp = ControlPlane(Path(tmp.name) / "state", log=log)
-    cp.up(owner="agreement")
-    return Cluster(cp, started_here=True), tmp
-
-
-def stop_private_cluster(
-    cluster: Cluster, tmp: tempfile.TemporaryDirectory[str], keep_logs: Path | None
-) -> None:
-    cluster.close()
-    cluster.cp.down()
-    if keep_logs is not None:
-        import shutil
-
-        keep_logs.mkdir(parents=True, exist_ok=True)
-        for f in cluster.cp.layout.logs.glob("*.log"):
-            shutil.copy(f, keep_logs / f.name)
-    tmp.cleanup()
-
-
 def save_json(
     path: Path, runs: Sequence[ScenarioRun], *, base_seed: int, wall_s: float, command: str
 ) -> None:
@@ -612,12 +531,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m tests.agreement.run_agreement " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
-    # a TERM (e.g. `kill`) unwinds through the finally blocks: the private cluster is stopped
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
-    cluster, tmp = start_private_cluster()
     runs: list[ScenarioRun] = []
-    try:
+    # a private control plane, stopped however the run ends (also on Ctrl-C or `kill`)
+    with local_cluster(keep_logs=args.keep_logs) as cluster:
         runner = Runner(cluster)
         for i in indices:
             sc = scenario(i, args.seed)
@@ -625,8 +542,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs.append(runner.run(sc))
             if runs[-1].error:
                 _stderr(f"  {sc.sid}: ERROR {runs[-1].error}")
-    finally:
-        stop_private_cluster(cluster, tmp, args.keep_logs)
     wall = time.monotonic() - t0
     _stderr(json.dumps(stats(runs), indent=1))
     if args.json:

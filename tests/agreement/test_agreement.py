@@ -3,8 +3,9 @@
 ``test_subset`` (8 scenarios, marked ``cluster``: four plain ones and four that once
 revealed engine bugs) runs with ``make integration``; ``test_full`` (scenarios a000 up to
 ``$HYPERTOPO_AGREEMENT_COUNT``, default 60, minus the subset; also ``slow``) runs with
-``pytest -m slow``. Both use one private control plane per module; scenarios run one after
-the other in it and clean up after themselves. A failure prints both sides of every
+``pytest -m slow``. Both use one private control plane per module (the ``runner`` fixture,
+:func:`hypertopo.cluster.local_cluster`); scenarios run one after the other in it and clean up
+after themselves. A failure prints both sides of every
 disagreeing job. The committed report (``docs/agreement-report.md``) comes from
 ``python -m tests.agreement.run_agreement``, which runs the same scenarios.
 
@@ -21,17 +22,12 @@ import os
 import pytest
 
 from .generator import scenario
-from .run_agreement import Runner, ScenarioRun
+from .run_agreement import Runner, ScenarioRun  # runner: tests/agreement/conftest.py
 
 pytestmark = pytest.mark.cluster
 
 SUBSET = [0, 1, 2, 3, 115, 180, 206, 222]
 FULL = [i for i in range(int(os.environ.get("HYPERTOPO_AGREEMENT_COUNT", "60"))) if i not in SUBSET]
-
-
-@pytest.fixture(scope="module")
-def runner(cluster_factory) -> Runner:
-    return Runner(cluster_factory(), log=lambda _msg: None)
 
 
 def _explain(run: ScenarioRun) -> str:

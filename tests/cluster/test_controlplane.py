@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from hypertopo.cluster import controlplane as cpmod
+from hypertopo.cluster import paths
 from hypertopo.cluster.controlplane import ControlPlane
-from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes, fresh_labels, hosts_from_inventory
+from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes, hosts_from_inventory
 from hypertopo.cluster.processes import ClusterError, Proc, is_alive, spawn, start_ticks, stop
+from hypertopo.topology.labels import kubelet_labels
+
+from ..cluster_helpers import processes_mentioning
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SH = REPO / "controlplane" / "build.sh"
@@ -33,22 +36,6 @@ def cli(*args: str, state_dir: Path, env: dict[str, str] | None = None, timeout:
         timeout=timeout,
         check=False,
     )
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """PIDs whose command line mentions ``text`` (a check only: nothing is signalled by name)."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if text in cmd and state != "Z":
-            out.append(int(d.name))
-    return out
 
 
 # ---------------------------------------------------------------- the shared cluster
@@ -86,8 +73,8 @@ def test_kubeconfig_works_with_the_python_kubernetes_client(cluster, cluster_ws)
 
 
 def test_status_and_idempotent_up(cluster) -> None:
-    state_dir = cluster.cp.state_dir
-    before = cluster.cp.load_state()
+    state_dir = cluster.control_plane.state_dir
+    before = cluster.control_plane.load_state()
     r = cli("status", state_dir=state_dir)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "up, healthy" in r.stdout
@@ -99,14 +86,14 @@ def test_status_and_idempotent_up(cluster) -> None:
     assert r.stdout.strip().splitlines()[-1] == f"KUBECONFIG={cluster.kubeconfig}"
     assert "already up" in r.stderr
     assert time.monotonic() - t0 < 15
-    after = cluster.cp.load_state()
+    after = cluster.control_plane.load_state()
     assert [p.pid for p in after.procs] == [p.pid for p in before.procs]
 
 
 def test_scheduler_gets_exactly_the_role_configuration(cluster) -> None:
     from hypertopo.rollout import scheduler_config as schedconf
 
-    conf = cluster.cp.layout.scheduler_conf.read_text()
+    conf = cluster.control_plane.layout.scheduler_conf.read_text()
     assert conf == schedconf.dump_conf(schedconf.default_conf_from_role())
     args = schedconf.nta_arguments(schedconf.parse_conf(conf))
     assert args.get("hypernode.binpack.resources") == "nvidia.com/gpu"
@@ -125,7 +112,7 @@ def test_nodes_have_resources_and_only_fresh_cluster_labels(cluster, cluster_ws)
         assert again.updated == 3 and again.created == 0
         for spec in (specs[0], specs[-1]):
             node = rest.get(f"/api/v1/nodes/{spec.name}")
-            assert node["metadata"]["labels"] == fresh_labels(spec.name)
+            assert node["metadata"]["labels"] == kubelet_labels(spec.name)
             alloc = node["status"]["allocatable"]
             assert alloc == node["status"]["capacity"]
             assert alloc["nvidia.com/gpu"] == str(spec.gpu)
@@ -275,7 +262,7 @@ def test_versions_key_matches_build_sh() -> None:
         check=True,
         env={k: v for k, v in os.environ.items() if k != "HYPERTOPO_CP_BIN"},
     )
-    assert Path(r.stdout.strip()) == cpmod.cache_root() / cpmod.build_key() / "bin"
+    assert Path(r.stdout.strip()) == paths.cache_root() / paths.build_key() / "bin"
 
 
 def test_readiness_only_trusts_ports_our_process_listens_on(tmp_path) -> None:

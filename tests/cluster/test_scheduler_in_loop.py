@@ -13,8 +13,9 @@ import time
 
 import pytest
 
-from hypertopo.cluster.nodes import NodeSpec
-from hypertopo.cluster.testing import Task, Workspace
+from hypertopo.cluster import NodeSpec, Task
+
+from ..cluster_helpers import Workspace
 
 pytestmark = pytest.mark.cluster
 
@@ -104,9 +105,9 @@ def cluster_without_nta(cluster_factory):
 
 def test_d_without_the_nta_plugin_the_tier1_limit_is_not_enforced(cluster_without_nta) -> None:
     c = cluster_without_nta
-    conf = c.cp.layout.scheduler_conf.read_text()
+    conf = c.control_plane.scheduler_conf_text()
     assert "network-topology-aware" not in conf
-    ws = c.workspace("d-no-nta")
+    ws = Workspace.create(c, "d-no-nta")
     try:
         layout = ws.two_leaf_topology(nodes_per_leaf=2, gpus=8)
         # the very job of test (b) that stays Pending with the plugin
@@ -121,8 +122,8 @@ def test_d_switching_the_plugin_back_on_enforces_the_limit_again(cluster_without
     """The hot switch (`hypertopo-cluster conf --nta`): same binary, same cluster,
     only the configuration file differs."""
     c = cluster_without_nta
-    with c.scheduler_conf(nta=True):
-        ws = c.workspace("d-nta-again")
+    with c.using_scheduler_conf(nta=True):
+        ws = Workspace.create(c, "d-nta-again")
         try:
             ws.two_leaf_topology(nodes_per_leaf=2, gpus=8)
             ws.create_job("spans", [Task("worker", 3, gpus=8)], network_topology=HARD_TIER1)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hypertopo.cluster.nodes import apply_nodes, hosts_from_inventory
+from hypertopo.cluster.nodes import hosts_from_inventory
 from hypertopo.report.verify import predicted_outcomes
 from hypertopo.topology import load_topology
 
@@ -40,7 +40,7 @@ def run_playbook(kubeconfig: Path, playbook: str, *extra: str) -> subprocess.Com
 @pytest.fixture(scope="module")
 def seed_rollout(cluster, tmp_path_factory):
     """site.yml with the seed layout in a fresh namespace; torn down afterwards."""
-    apply_nodes(cluster.rest, hosts_from_inventory(SEED_INVENTORY))
+    cluster.create_nodes(hosts_from_inventory(SEED_INVENTORY))
     namespace = f"e2e-seed-{uuid.uuid4().hex[:6]}"
     report_dir = tmp_path_factory.mktemp("report")
     proc = run_playbook(

@@ -4,10 +4,12 @@
     hypertopo-cluster down                                stop what `up` started, remove its state
     hypertopo-cluster status                              exit 0 when up and healthy
     hypertopo-cluster nodes --inventory DIR               create/update simulated nodes
-    hypertopo-cluster conf --nta | --no-nta | --default   switch vc-scheduler's configuration
+    hypertopo-cluster conf --nta | --no-nta | --default | --file F   switch vc-scheduler's configuration
 
 The state directory is ``$HYPERTOPO_CLUSTER_DIR`` (default
-``~/.cache/hypertopo/cluster``); ``--state-dir`` overrides it.
+``~/.cache/hypertopo/cluster``); ``--state-dir`` overrides it. ``up`` without ``--inventory``
+uses ``$HYPERTOPO_INVENTORY``, else ``inventory/seed`` in the current directory (the
+repository's ``bin/hypertopo-cluster`` and ``make cluster-up`` pass the seed inventory).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hypertopo.cluster.controlplane import REPO_ROOT, ControlPlane
+from hypertopo.cluster.controlplane import ControlPlane
 from hypertopo.cluster.processes import ClusterError
 
-DEFAULT_INVENTORY = REPO_ROOT / "inventory" / "seed"
+
+def default_inventory() -> Path:
+    """``$HYPERTOPO_INVENTORY``, else ``inventory/seed`` relative to the current directory."""
+    return Path(os.environ.get("HYPERTOPO_INVENTORY") or Path("inventory") / "seed")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         "--inventory",
         type=Path,
         default=None,
-        help=f"one simulated node per host of this inventory (default: {DEFAULT_INVENTORY})",
+        help="one simulated node per host of this inventory (default: $HYPERTOPO_INVENTORY, inventory/seed)",
     )
     g.add_argument("--no-nodes", action="store_true", help="do not create nodes")
 
@@ -74,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         const=None,
         help="exactly the scheduler_config role's default configuration",
     )
+    cg.add_argument("--file", type=Path, help="this volcano-scheduler.conf file")
     return p
 
 
@@ -90,9 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     cp = ControlPlane(args.state_dir)
     try:
         if args.cmd == "up":
+            inventory = None if args.no_nodes else (args.inventory or default_inventory())
+            if inventory is not None and not inventory.exists():
+                raise ClusterError(f"inventory {inventory} not found; give --inventory DIR or --no-nodes")
             cp.up(owner="cli")
-            if not args.no_nodes:
-                _apply_inventory(cp, args.inventory or DEFAULT_INVENTORY)
+            if inventory is not None:
+                _apply_inventory(cp, inventory)
             print(f"KUBECONFIG={cp.kubeconfig}", flush=True)
             return 0
         if args.cmd == "down":
@@ -108,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _apply_inventory(cp, args.inventory, args.workers)
             return 0
         if args.cmd == "conf":
-            cp.set_scheduler_conf(nta=args.nta)
+            cp.set_scheduler_conf(args.file, nta=None if args.file else args.nta)
             return 0
     except ClusterError as exc:
         print(f"hypertopo-cluster {args.cmd}: error: {exc}", file=sys.stderr)

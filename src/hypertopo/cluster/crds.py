@@ -1,7 +1,9 @@
 """Volcano's CRDs, taken from the ``volcano.sh/volcano`` Go module (the one the control plane is built from).
 
-The module is fetched with the ordinary ``go`` client (``go mod download``), so a user's clone
-needs nothing but Go and the module proxy; nothing is vendored into the repository.
+The module is looked up in the Go module cache first (``$GOMODCACHE``, else
+``$GOPATH/pkg/mod``, else ``~/go/pkg/mod``), which needs neither ``go`` nor the network; only
+when it is not there is it fetched with the ordinary ``go`` client (``go mod download``).
+Nothing is vendored into the repository, and the module cache is only ever read.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import shutil
 import subprocess
 import tempfile
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from hypertopo.cluster.paths import versions
+
+VOLCANO_MODULE = "volcano.sh/volcano"
+CRD_SUBDIR = Path("config") / "crd" / "volcano" / "bases"
 NEEDED_CRDS = (
     "batch.volcano.sh_jobs.yaml",
     "bus.volcano.sh_commands.yaml",
@@ -29,29 +34,47 @@ NEEDED_CRDS = (
 
 
 class CrdError(RuntimeError):
-    """The CRDs could not be located (no Go toolchain, or the module proxy is unreachable)."""
+    """The CRDs could not be located (not in the module cache, and no Go toolchain or module proxy)."""
+
+
+def module_cache() -> Path:
+    """The Go module cache the ``go`` client would use, from the environment alone.
+
+    ``$GOMODCACHE``; else ``<first entry of $GOPATH>/pkg/mod``; else ``~/go/pkg/mod``.
+    """
+    if os.environ.get("GOMODCACHE"):
+        return Path(os.environ["GOMODCACHE"])
+    gopath = [p for p in os.environ.get("GOPATH", "").split(os.pathsep) if p]
+    return Path(gopath[0] if gopath else Path.home() / "go") / "pkg" / "mod"
+
+
+def escape_module_path(path: str) -> str:
+    """Go's case encoding of module paths in the cache (``A`` -> ``!a``)."""
+    return "".join(f"!{c.lower()}" if c.isupper() else c for c in path)
 
 
 def _volcano_version() -> str:
-    env = resources.files("hypertopo.data").joinpath("versions.env").read_text()
-    for line in env.splitlines():
-        if line.startswith("VOLCANO_VERSION="):
-            return line.split("=", 1)[1].strip()
-    raise CrdError("controlplane/versions.env has no VOLCANO_VERSION")
+    version = versions().get("VOLCANO_VERSION")
+    if not version:
+        raise CrdError("controlplane/versions.env has no VOLCANO_VERSION")
+    return version
 
 
-@lru_cache(maxsize=1)
-def crd_dir() -> Path:
-    """``config/crd/volcano/bases`` of the pinned ``volcano.sh/volcano`` module (downloaded if needed)."""
+def _complete(path: Path) -> bool:
+    return all((path / f).is_file() for f in NEEDED_CRDS)
+
+
+def _download(version: str) -> Path:
     go = shutil.which("go")
     if go is None:
-        raise CrdError("the Go toolchain ('go') is not on PATH; it is needed to fetch Volcano's CRDs")
-    version = _volcano_version()
-    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"}
+        raise CrdError(
+            f"{VOLCANO_MODULE}@{version} is not in the Go module cache ({module_cache()}) and the Go "
+            "toolchain ('go') is not on PATH to fetch it"
+        )
     proc = subprocess.run(
-        [go, "mod", "download", "-json", f"volcano.sh/volcano@{version}"],
+        [go, "mod", "download", "-json", f"{VOLCANO_MODULE}@{version}"],
         cwd=tempfile.gettempdir(),  # outside any module: a plain module download
-        env=env,
+        env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"},
         capture_output=True,
         text=True,
         check=False,
@@ -62,10 +85,23 @@ def crd_dir() -> Path:
         info = {}
     if proc.returncode != 0 or "Dir" not in info:
         detail = info.get("Error") or proc.stderr.strip() or "unknown error"
-        raise CrdError(f"go mod download volcano.sh/volcano@{version} failed: {detail}")
-    path = Path(info["Dir"]) / "config" / "crd" / "volcano" / "bases"
-    if not path.is_dir():
-        raise CrdError(f"{path} does not exist in the downloaded module")
+        raise CrdError(f"go mod download {VOLCANO_MODULE}@{version} failed: {detail}")
+    return Path(info["Dir"])
+
+
+@lru_cache(maxsize=1)
+def crd_dir() -> Path:
+    """``config/crd/volcano/bases`` of the pinned ``volcano.sh/volcano`` module (read-only).
+
+    Taken from the module cache when it holds the module; downloaded with ``go`` otherwise.
+    """
+    version = _volcano_version()
+    cached = module_cache() / f"{escape_module_path(VOLCANO_MODULE)}@{version}" / CRD_SUBDIR
+    if _complete(cached):
+        return cached
+    path = _download(version) / CRD_SUBDIR
+    if not _complete(path):
+        raise CrdError(f"{path} does not hold the CRDs {', '.join(NEEDED_CRDS)}")
     return path
 
 

@@ -260,11 +260,12 @@ def wait_ready(
     what: str,
     watch: Sequence[Proc] = (),
     interval: float = 0.2,
+    fatal: type[Exception] | tuple[type[Exception], ...] = (),
 ) -> float:
     """Poll ``check`` until True; fail early if ``proc`` (or any of ``watch``) dies.
 
     Returns the seconds waited. Exceptions raised by ``check`` count as "not
-    ready yet".
+    ready yet", except those of the ``fatal`` types, which propagate.
     """
     t0 = time.monotonic()
     deadline = t0 + timeout
@@ -278,6 +279,8 @@ def wait_ready(
         try:
             if check():
                 return time.monotonic() - t0
+        except fatal:
+            raise
         except Exception as exc:  # not ready yet
             last_exc = exc
         if time.monotonic() > deadline:

@@ -1,0 +1,178 @@
+"""One test's sandbox on a local control plane shared by many tests.
+
+:class:`Workspace` is a unique namespace plus the cluster-scoped objects (Nodes, HyperNodes) the
+test created, all named with a unique prefix and removed at the end. Pods are force-deleted
+(grace 0: no kubelet will ever confirm a graceful delete); the namespace itself is left behind,
+because without kube-controller-manager a Namespace never finishes deleting.
+
+Isolation between tests sharing one cluster: every Workspace node carries the label
+``hypertopo.test/workspace=<name>`` and every Job the helpers build pins its pods to it with a
+``nodeSelector``; HyperNodes select only the Workspace's own nodes (``exactMatch``/``regexMatch``
+on its unique prefix).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypertopo.cluster import LocalCluster, NodeSpec, Task
+from hypertopo.cluster.local import HYPERNODES
+from hypertopo.cluster.nodes import NodeLike
+from hypertopo.cluster.rest import ApiError
+
+WORKSPACE_LABEL = "hypertopo.test/workspace"
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """PIDs whose command line mentions ``text`` (a check only: nothing is signalled by name)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmd and state != "Z":
+            out.append(int(d.name))
+    return out
+
+
+def _dns_label(text: str, limit: int) -> str:
+    s = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    return s[:limit].strip("-") or "t"
+
+
+@dataclass
+class Workspace:
+    """One test's sandbox on a shared cluster (see module docstring)."""
+
+    cluster: LocalCluster
+    namespace: str
+    prefix: str
+    nodes: list[str] = field(default_factory=list)
+    hypernodes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, cluster: LocalCluster, test_name: str) -> Workspace:
+        suffix = secrets.token_hex(3)
+        ns = f"ht-{_dns_label(test_name, 40)}-{suffix}"
+        cluster.create_namespace(ns, labels={WORKSPACE_LABEL: ns})
+        return cls(cluster=cluster, namespace=ns, prefix=f"ht{suffix}")
+
+    @property
+    def pin(self) -> dict[str, str]:
+        """The node label (and Job nodeSelector) that keeps this test's pods on its own nodes."""
+        return {WORKSPACE_LABEL: self.namespace}
+
+    def name(self, short: str) -> str:
+        """A cluster-unique object name for ``short`` (e.g. a node or HyperNode)."""
+        return f"{self.prefix}-{short}"
+
+    # ---- nodes and hypernodes
+
+    def create_nodes(
+        self, specs: Iterable[NodeLike], *, labels: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Create nodes named ``<prefix>-<name>``, labelled with :attr:`pin` (+ ``labels``)."""
+        out = []
+        for s in specs:
+            spec = NodeSpec.of(s)
+            out.append(
+                dataclasses.replace(
+                    spec, name=self.name(spec.name), labels={**spec.labels, **self.pin, **(labels or {})}
+                )
+            )
+        self.nodes.extend(n.name for n in out)
+        self.cluster.create_nodes(out)
+        return [n.name for n in out]
+
+    def create_hypernode(
+        self,
+        short: str,
+        tier: int,
+        *,
+        nodes: Sequence[str] = (),
+        node_regex: str | None = None,
+        children: Sequence[str] = (),
+    ) -> str:
+        """A HyperNode ``<prefix>-<short>`` whose members are exact node names,
+        a node-name regex, or child HyperNodes (full names)."""
+        name = self.name(short)
+        self.cluster.create_hypernode(
+            name, tier, nodes=nodes, node_regex=node_regex, children=children, labels=self.pin
+        )
+        self.hypernodes.append(name)
+        return name
+
+    def two_leaf_topology(self, *, nodes_per_leaf: int = 2, gpus: int = 8) -> dict[str, list[str]]:
+        """leaf-a and leaf-b (tier 1, ``nodes_per_leaf`` nodes each) under agg (tier 2).
+        Returns ``{leaf HyperNode name: [node names]}``."""
+        layout: dict[str, list[str]] = {}
+        leaves = []
+        for leaf in ("a", "b"):
+            names = self.create_nodes(
+                [NodeSpec(f"{leaf}{i}", cpu="64", memory="512Gi", gpu=gpus) for i in range(nodes_per_leaf)]
+            )
+            hn = self.create_hypernode(f"leaf-{leaf}", 1, nodes=names)
+            layout[hn] = names
+            leaves.append(hn)
+        self.create_hypernode("agg", 2, children=leaves)
+        return layout
+
+    # ---- jobs and pods
+
+    def create_job(
+        self, name: str, tasks: Sequence[Task], *, pinned: bool = True, **options: Any
+    ) -> dict[str, Any]:
+        """A Volcano Job in this namespace (options as :func:`hypertopo.cluster.vcjob`), pinned to
+        this workspace's nodes unless ``pinned=False``."""
+        if pinned:
+            options["node_selector"] = {**(options.get("node_selector") or {}), **self.pin}
+        return self.cluster.create_vcjob(name, self.namespace, tasks, **options)
+
+    def placement(self, job: str) -> dict[str, str | None]:
+        return self.cluster.placement(self.namespace, job)
+
+    def wait_pods_created(self, job: str, count: int, *, timeout: float = 30.0) -> list[dict[str, Any]]:
+        return self.cluster.wait_pods_created(self.namespace, job, count, timeout=timeout)
+
+    def wait_bound(self, job: str, count: int, *, timeout: float = 30.0) -> dict[str, str]:
+        return self.cluster.wait_bound(self.namespace, job, count, timeout=timeout)
+
+    def podgroup(self, job: str) -> dict[str, Any] | None:
+        return self.cluster.podgroup(self.namespace, job)
+
+    def podgroup_summary(self, job: str) -> str:
+        return self.cluster.podgroup_summary(self.namespace, job)
+
+    # ---- clean-up
+
+    def cleanup(self) -> None:
+        errors: list[str] = []
+        steps = (
+            lambda: self.cluster.delete_jobs(self.namespace),
+            lambda: [
+                self.cluster.delete(f"{HYPERNODES}/{h}", grace_period_seconds=None)
+                for h in reversed(self.hypernodes)
+            ],
+            lambda: self.cluster.delete_nodes(self.nodes),
+        )
+        for step in steps:
+            try:
+                step()
+            except (ApiError, OSError) as exc:
+                errors.append(str(exc))
+        # pods the job controller re-created while we were deleting
+        with contextlib.suppress(ApiError, OSError):
+            self.cluster.force_delete_pods(self.namespace)
+        if errors:
+            raise AssertionError(f"clean-up of {self.namespace} failed: {errors}")

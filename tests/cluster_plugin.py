@@ -1,0 +1,110 @@
+"""pytest fixtures for the local control plane (registered by ``tests/conftest.py``).
+
+``cluster`` (session)
+    A :class:`~hypertopo.cluster.LocalCluster` on the shared control plane of the state
+    directory (``$HYPERTOPO_CLUSTER_DIR``, default ``~/.cache/hypertopo/cluster``): reused when
+    it is up and healthy, otherwise started. A control plane started by pytest is stopped by the
+    last pytest session using it; one started by ``make cluster-up`` is never stopped by tests.
+    If it cannot start, every test using it FAILS with the reason (in CI and locally alike):
+    nothing is skipped silently.
+
+``cluster_ws`` (function)
+    A :class:`tests.cluster_helpers.Workspace`: a unique namespace and name prefix; its Jobs,
+    pods (force-deleted), PodGroups, Nodes and HyperNodes are removed at the end of the test.
+
+``cluster_ns`` (function)
+    Just the unique namespace name of ``cluster_ws``.
+
+``cluster_factory`` (session)
+    ``cluster_factory(nta=None, scheduler_conf=None) -> LocalCluster``: a *private* control
+    plane (:func:`hypertopo.cluster.local_cluster`), e.g. with another scheduler configuration,
+    so as not to change the shared one under other tests. All of them are stopped at the end of
+    the session; their logs are kept in pytest's temporary directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+import pytest
+
+from hypertopo.cluster import ClusterError, ControlPlane, LocalCluster, local_cluster
+
+from .cluster_helpers import Workspace
+
+
+def _hint(exc: BaseException) -> str:
+    text = str(exc)
+    if "binaries missing" in text:
+        return text + "\n(run `make build-controlplane`, or `make integration` which builds first)"
+    return text
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    cp = ControlPlane()
+    cp.state_dir.mkdir(parents=True, exist_ok=True)
+    users: IO[str] = (cp.state_dir / "users.lock").open("a")
+    # held shared while this session uses the cluster; a session stopping a
+    # pytest-owned cluster takes it exclusively (so it never pulls the rug)
+    fcntl.flock(users, fcntl.LOCK_SH)
+    handle: LocalCluster | None = None
+    try:
+        try:
+            cp.up(owner="pytest")
+            handle = LocalCluster(cp)
+        except ClusterError as exc:
+            pytest.fail(f"the local control plane could not start:\n{_hint(exc)}", pytrace=False)
+        yield handle
+    finally:
+        if handle is not None:
+            handle.close()
+        fcntl.flock(users, fcntl.LOCK_UN)
+        try:
+            st = cp.load_state()
+            if st is not None and st.owner == "pytest":
+                try:
+                    fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    pass  # another pytest session still uses it: the last one out stops it
+                else:
+                    cp.down()
+        finally:
+            users.close()
+
+
+@pytest.fixture
+def cluster_ws(cluster: LocalCluster, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    ws = Workspace.create(cluster, request.node.name)
+    try:
+        yield ws
+    finally:
+        ws.cleanup()
+
+
+@pytest.fixture
+def cluster_ns(cluster_ws: Workspace) -> str:
+    return cluster_ws.namespace
+
+
+@pytest.fixture(scope="session")
+def cluster_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LocalCluster]]:
+    with contextlib.ExitStack() as started:
+
+        def make(*, nta: bool | None = None, scheduler_conf: Any = None) -> LocalCluster:
+            try:
+                return started.enter_context(
+                    local_cluster(
+                        nta=nta,
+                        scheduler_conf=scheduler_conf,
+                        workdir=tmp_path_factory.mktemp("cluster"),
+                        keep_logs=tmp_path_factory.mktemp("cluster-logs"),
+                    )
+                )
+            except ClusterError as exc:
+                pytest.fail(f"a private control plane could not start:\n{_hint(exc)}", pytrace=False)
+
+        yield make
