@@ -71,11 +71,17 @@ grep -q "sigs.k8s.io/kwok ${KWOK_VERSION}\b" "$HERE/go/kwok/go.mod" \
 CHILD=
 HOLDING=
 cleanup() {
-  if [[ -n "$CHILD" ]]; then kill "$CHILD" 2>/dev/null || true; fi
+  # the whole process group: `go build` leaves its compile/link children running when it is killed
+  if [[ -n "$CHILD" ]]; then kill -- "-$CHILD" 2>/dev/null || kill "$CHILD" 2>/dev/null || true; fi
   if [[ -n "$HOLDING" ]]; then : >"$LOCK" 2>/dev/null || true; fi
   return 0
 }
 trap cleanup EXIT
+# a plain SIGTERM/SIGINT would end bash without the EXIT trap (leaving `go build` running and
+# holding the lock): turn them into an exit
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 mkdir -p "$CACHE_ROOT"
 if command -v flock >/dev/null 2>&1; then
@@ -83,9 +89,11 @@ if command -v flock >/dev/null 2>&1; then
   if ! flock -n "$LOCK_FD"; then
     holder="$(cat "$LOCK" 2>/dev/null || true)"
     say "another build holds $LOCK (${holder:-holder unknown}); waiting for it to finish ..."
-    t_wait=$SECONDS
-    until flock -w 30 "$LOCK_FD"; do
-      say "still waiting for the other build ... $((SECONDS - t_wait)) s"
+    t_wait=$SECONDS t_said=$SECONDS
+    until flock -w 5 "$LOCK_FD"; do  # short waits: a signal is acted on within 5 s
+      if (( SECONDS - t_said >= 30 )); then
+        say "still waiting for the other build ... $((SECONDS - t_wait)) s"; t_said=$SECONDS
+      fi
     done
     say "the other build finished after $((SECONDS - t_wait)) s; checking what is still missing"
   fi
@@ -106,6 +114,9 @@ say "a first build of all seven: ~1 GB of modules, ~9 CPU-minutes of compiling f
 say "(about 8 min on 2 cores) plus a few minutes for the other three (controlplane/BUILD-NOTES.md);"
 say "progress is printed every 30 s"
 mkdir -p "$BIN"
+
+SETSID=()
+if command -v setsid >/dev/null 2>&1; then SETSID=(setsid -w); fi
 
 check_proxy() {  # $1 = module directory
   local name log
@@ -135,8 +146,9 @@ build() {  # $1 = module dir, $2 = output name, $3 = package, rest = extra args
   [[ -x "$BIN/$out" ]] && { say "$out: present"; return; }
   say "$out: compiling $pkg ..."
   local t0=$SECONDS vlog="$BIN/../build-$out.log" pid n=0
-  # one log per binary, truncated here: the heartbeat counts only this binary's packages
-  (cd "$dir" && exec go build -v "$@" -o "$BIN/$out.tmp" "$pkg") >"$vlog" 2>&1 &
+  # one log per binary, truncated here: the heartbeat counts only this binary's packages.
+  # setsid: own process group, so that cleanup can stop go's compile/link children too
+  (cd "$dir" && exec ${SETSID[@]+"${SETSID[@]}"} go build -v "$@" -o "$BIN/$out.tmp" "$pkg") >"$vlog" 2>&1 &
   pid=$!
   CHILD=$pid
   while kill -0 "$pid" 2>/dev/null; do
