@@ -110,9 +110,9 @@ if [[ ${#missing[@]} -eq 0 ]]; then
 fi
 
 say "building ${missing[*]} into $BIN"
-say "a first build of all seven: ~1 GB of modules, ~9 CPU-minutes of compiling for the first four"
-say "(about 8 min on 2 cores) plus a few minutes for the other three (controlplane/BUILD-NOTES.md);"
-say "progress is printed every 30 s"
+say "a first build of all seven: ~1.1 GB of modules; about 8 min on 2 cores for etcd, kube-apiserver,"
+say "vc-scheduler and vc-controller-manager plus about 5 min for the other three (longer on slower"
+say "machines or proxies; controlplane/BUILD-NOTES.md); progress is printed every 30 s"
 mkdir -p "$BIN"
 
 SETSID=()
