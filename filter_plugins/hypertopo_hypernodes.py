@@ -4,11 +4,17 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+from hypertopo.rollout.hypernodes import (
+    OWNER_LABELS,
+    HyperNodePlanError,
+    overlay_node_labels,
+    plan_hypernodes,
+)
+from hypertopo.rollout.plain import plain_filters
 
 DOCUMENTATION = r"""
 name: hypernodes_plan
@@ -85,24 +91,6 @@ _value:
     (messages naming the offenders), C(resulting) (names of the HyperNodes after the run).
   type: dict
 """
-
-try:
-    from hypertopo.rollout.hypernodes import (
-        OWNER_LABELS,
-        HyperNodePlanError,
-        overlay_node_labels,
-        plan_hypernodes,
-    )
-    from hypertopo.rollout.plain import plain_filters
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.rollout.hypernodes import (
-        OWNER_LABELS,
-        HyperNodePlanError,
-        overlay_node_labels,
-        plan_hypernodes,
-    )
-    from hypertopo.rollout.plain import plain_filters
 
 
 def hypernodes_plan(

@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
+from hypertopo.rollout.plain import plain_filters
+from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
 
 DOCUMENTATION = r"""
 name: node_labels_plan
@@ -88,16 +90,6 @@ _value:
       C(pruned) (nodes that lose our keys), C(unchanged) (count), C(nodes_total).
   type: dict
 """
-
-try:
-    from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
-    from hypertopo.rollout.plain import plain_filters
-    from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
-    from hypertopo.rollout.plain import plain_filters
-    from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
 
 
 def node_labels_plan(

@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
+
+from hypertopo.rollout import pd_services as workloads
+from hypertopo.rollout.plain import plain_filters
 
 DOCUMENTATION = r"""
 name: pd_binding_status
@@ -62,14 +63,6 @@ _value:
   description: See the description of each filter.
   type: raw
 """
-
-try:
-    from hypertopo.rollout import pd_services as workloads
-    from hypertopo.rollout.plain import plain_filters
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.rollout import pd_services as workloads
-    from hypertopo.rollout.plain import plain_filters
 
 
 def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:

@@ -11,11 +11,13 @@ files come from ``python -m hypertopo.report`` (see ``hypertopo/report/__main__.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+from hypertopo.report import render_reports
+from hypertopo.report.verify import pod_list, verify
+from hypertopo.rollout.plain import plain_filters
 
 DOCUMENTATION = r"""
 name: topology_verify
@@ -101,16 +103,6 @@ _value:
     - topology_report_text - the terminal report as one string.
   type: dict
 """
-
-try:
-    from hypertopo.report import render_reports
-    from hypertopo.report.verify import pod_list, verify
-    from hypertopo.rollout.plain import plain_filters
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.report import render_reports
-    from hypertopo.report.verify import pod_list, verify
-    from hypertopo.rollout.plain import plain_filters
 
 
 def topology_verify(

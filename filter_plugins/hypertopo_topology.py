@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+from hypertopo.rollout.plain import plain_filters
+from hypertopo.topology import TopologyError, load_topology
+from hypertopo.topology.objects import model_node_objects as node_objects
 
 DOCUMENTATION = r"""
 name: topology_model
@@ -44,16 +46,6 @@ _value:
     C(gpu_models), C(network) (cost-model overrides), C(warnings).
   type: dict
 """
-
-try:
-    from hypertopo.rollout.plain import plain_filters
-    from hypertopo.topology import TopologyError, load_topology
-    from hypertopo.topology.objects import model_node_objects as node_objects
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.rollout.plain import plain_filters
-    from hypertopo.topology import TopologyError, load_topology
-    from hypertopo.topology.objects import model_node_objects as node_objects
 
 
 def topology_model(sources: list[str] | str) -> dict[str, Any]:

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+from hypertopo.placement import PlacementInputError, predict, preflight
+from hypertopo.placement.engine import coerce_scheduler_conf
+from hypertopo.placement.preflight import blockers
+from hypertopo.rollout.plain import plain_filters
 
 DOCUMENTATION = r"""
 name: topology_hints
@@ -89,18 +92,6 @@ _value:
     the simple-affinity run, with C(expected) values over random tie-breaks).
   type: dict
 """
-
-try:
-    from hypertopo.placement import PlacementInputError, predict, preflight
-    from hypertopo.placement.engine import coerce_scheduler_conf
-    from hypertopo.placement.preflight import blockers
-    from hypertopo.rollout.plain import plain_filters
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.placement import PlacementInputError, predict, preflight
-    from hypertopo.placement.engine import coerce_scheduler_conf
-    from hypertopo.placement.preflight import blockers
-    from hypertopo.rollout.plain import plain_filters
 
 
 def topology_hints(
