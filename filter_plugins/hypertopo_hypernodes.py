@@ -8,12 +8,8 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.rollout.hypernodes import (
-    OWNER_LABELS,
-    HyperNodePlanError,
-    overlay_node_labels,
-    plan_hypernodes,
-)
+from hypertopo.rollout.hypernodes import OWNER_LABELS, HyperNodePlanError, plan_hypernodes
+from hypertopo.rollout.node_labels import LabelPlanError, overlay_node_labels
 from hypertopo.rollout.plain import plain_filters
 
 DOCUMENTATION = r"""
@@ -116,7 +112,7 @@ def hypernodes_plan(
             owner_labels=owner_labels or OWNER_LABELS,
             prune=bool(prune),
         )
-    except HyperNodePlanError as exc:
+    except (HyperNodePlanError, LabelPlanError) as exc:
         raise AnsibleFilterError(f"hypernodes_plan: {exc}") from None
 
 
