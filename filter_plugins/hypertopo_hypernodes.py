@@ -57,13 +57,11 @@ def hypernodes_objects(
     tier_names: dict[Any, str] | None = None,
 ) -> list[dict[str, Any]]:
     """See hypernodes_objects.yml."""
+    options: dict[str, Any] = {"labels": OWNER_LABELS if owner_labels is None else owner_labels}
+    if switch_types is not None:
+        options["switch_types"] = tuple(switch_types)
     try:
-        return model_hypernode_objects(
-            {"switches": list(switches or [])},
-            switch_types=tuple(switch_types if switch_types is not None else ("ib", "ethernet")),
-            labels=owner_labels if owner_labels is not None else OWNER_LABELS,
-            tier_names=tier_names or {},
-        )
+        return model_hypernode_objects({"switches": list(switches or [])}, tier_names=tier_names, **options)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError(f"hypernodes_objects: {type(exc).__name__}: {exc}") from None
 
