@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+
+from hypertopo.rollout.batches import merge_batch_results, split_batches
 
 DOCUMENTATION = r"""
 action: hypertopo_k8s_batches
@@ -80,12 +80,6 @@ batches:
   returned: always
   sample: [2048, 2048, 2048, 2048]
 """
-
-try:
-    from hypertopo.rollout.batches import merge_batch_results, split_batches
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.rollout.batches import merge_batch_results, split_batches
 
 MODULE = "kubernetes.core.k8s"
 MAX_BATCHES = 32

@@ -4,11 +4,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+from hypertopo.rollout.objdiff import pending_writes
+from hypertopo.rollout.plain import plain_filters
 
 DOCUMENTATION = r"""
 name: hypertopo_pending_writes
@@ -45,14 +46,6 @@ _value:
   description: C(write) (objects to apply), C(reasons) ("Kind ns/name" -> why), C(unchanged) (count).
   type: dict
 """
-
-try:
-    from hypertopo.rollout.objdiff import pending_writes
-    from hypertopo.rollout.plain import plain_filters
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.rollout.objdiff import pending_writes
-    from hypertopo.rollout.plain import plain_filters
 
 
 def hypertopo_pending_writes(desired: list[dict[str, Any]], existing: list[dict[str, Any]]) -> dict[str, Any]:

@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+from hypertopo.rollout import scheduler_config as schedconf
+from hypertopo.rollout.plain import plain_filters
 
 DOCUMENTATION = r"""
 name: hypertopo_scheduler_conf
@@ -61,14 +62,6 @@ _value:
     C(nta_enabled) (after the merge).
   type: dict
 """
-
-try:
-    from hypertopo.rollout import scheduler_config as schedconf
-    from hypertopo.rollout.plain import plain_filters
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.rollout import scheduler_config as schedconf
-    from hypertopo.rollout.plain import plain_filters
 
 
 def hypertopo_scheduler_conf(

@@ -1,63 +1,25 @@
 # Copyright: hypertopo contributors
 # Apache-2.0
-"""Ansible filters over hypertopo's topology model (thin adapters over ``hypertopo.topology``)."""
+"""Ansible filters over hypertopo's topology model (thin adapters over ``hypertopo.topology``).
+
+Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
+(``ansible-doc -t filter <filter name>``).
+"""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-DOCUMENTATION = r"""
-name: topology_model
-short_description: Validate the inventory's switch tree and return the cluster model
-description:
-  - Reads the inventory sources with Ansible's inventory machinery. Every group that sets
-    C(topology_switch) is a switch; hosts sit in exactly one leaf switch group and carry C(gpu_model).
-  - Validates it (all problems at once, naming the file, group or host and the fix) and returns the model
-    as plain data (switches, hosts, node labels, GPU models, warnings).
-options:
-  _input:
-    description: Inventory sources, normally C(ansible_inventory_sources).
-    type: list
-    elements: path
-    required: true
-author: hypertopo contributors
-"""
-
-EXAMPLES = r"""
-- name: Build the model
-  ansible.builtin.set_fact:
-    topology: "{{ ansible_inventory_sources | topology_model }}"
-
-- name: Node objects (with our labels) for planning
-  ansible.builtin.debug:
-    msg: "{{ ansible_inventory_sources | topology_model | topology_node_objects | length }}"
-"""
-
-RETURN = r"""
-_value:
-  description: The model. C(switches) (name, tier, type, parent, children, hosts, leaf), C(hosts)
-    (leaf, gpu_model, gpu_count, cpu, memory, pods), C(node_labels) (node -> labels we own),
-    C(gpu_models), C(network) (cost-model overrides), C(warnings).
-  type: dict
-"""
-
-try:
-    from hypertopo.rollout.plain import plain_filters
-    from hypertopo.topology import TopologyError, load_topology
-    from hypertopo.topology.objects import model_node_objects as node_objects
-except ImportError:  # running from a clone without the editable install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.rollout.plain import plain_filters
-    from hypertopo.topology import TopologyError, load_topology
-    from hypertopo.topology.objects import model_node_objects as node_objects
+from hypertopo.rollout.plain import plain_filters
+from hypertopo.topology import TopologyError, load_topology
+from hypertopo.topology.labels import GPU_RESOURCE, label_keys
+from hypertopo.topology.objects import model_node_objects as node_objects
 
 
 def topology_model(sources: list[str] | str) -> dict[str, Any]:
-    """Validate the inventory and return the model as plain data."""
+    """See topology_model.yml."""
     paths = [sources] if isinstance(sources, str) else list(sources)
     try:
         return load_topology(*paths).as_dict()
@@ -66,8 +28,16 @@ def topology_model(sources: list[str] | str) -> dict[str, Any]:
 
 
 def topology_node_objects(model: dict[str, Any], with_topology_labels: bool = True) -> list[dict[str, Any]]:
-    """Node objects (labels + allocatable) as the inventory describes them."""
+    """See topology_node_objects.yml."""
     return node_objects(model, with_topology_labels=with_topology_labels)
+
+
+def hypertopo_key(name: str) -> str:
+    """See hypertopo_key.yml."""
+    keys = {**label_keys(), "gpu_resource": GPU_RESOURCE}
+    if name not in keys:
+        raise AnsibleFilterError(f"hypertopo_key: unknown name {name!r}, expected one of {sorted(keys)}")
+    return keys[name]
 
 
 class FilterModule:
@@ -78,5 +48,6 @@ class FilterModule:
             {
                 "topology_model": topology_model,
                 "topology_node_objects": topology_node_objects,
+                "hypertopo_key": hypertopo_key,
             }
         )

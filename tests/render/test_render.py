@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from hypertopo.cluster.crds import schema_for
+from hypertopo.topology.labels import LABEL_GPU_TYPE, LABEL_SWITCH_TYPE
 
 from ..topology.invgen import good_tree, write_inventory
 
@@ -121,17 +122,13 @@ def test_node_labels_match_the_seed(seed_render):
     for node, labels in seed.items():
         for key, value in labels.items():
             assert ours[node][key] == value, (node, key)
-    seed_gpu_nodes = [n for n, labels in seed.items() if "gpu-type" in labels]
+    seed_gpu_nodes = [n for n, labels in seed.items() if LABEL_GPU_TYPE in labels]
     assert len(seed_gpu_nodes) == 24
 
 
 def test_ethernet_leaves_also_hold_h100_and_rtx4090(seed_render):
     ours = yaml.safe_load((seed_render / "node-labels.yaml").read_text())
-    eth = [
-        labels["gpu-type"]
-        for labels in ours.values()
-        if labels["topology.kubernetes.io/switch-type"] == "ethernet"
-    ]
+    eth = [labels[LABEL_GPU_TYPE] for labels in ours.values() if labels[LABEL_SWITCH_TYPE] == "ethernet"]
     assert eth.count("h100") > 12 and eth.count("rtx4090") > 12
 
 

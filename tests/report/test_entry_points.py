@@ -116,8 +116,6 @@ def test_filters(seed_model, predicted):
     reports = filters["topology_report"](predicted, seed_model, result)
     assert set(reports) == {"text", "json", "html"}
     assert reports["html"].count('class="pod-mark ') == 24
-    text = filters["topology_report_text"](predicted, seed_model, result)
-    assert text == reports["text"]
 
 
 def test_filter_errors_are_ansible_errors(seed_model, predicted):

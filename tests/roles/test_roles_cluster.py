@@ -24,6 +24,13 @@ import pytest
 import yaml
 
 from hypertopo.cluster.nodes import apply_nodes_kubeconfig, hosts_from_inventory
+from hypertopo.topology.labels import (
+    LABEL_GPU_TYPE,
+    LABEL_MANAGED,
+    LABEL_SWITCH,
+    LABEL_SWITCH_TYPE,
+    MANAGED_LABEL_KEYS,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -31,12 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "inventory" / "seed"
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 HN = ("topology.volcano.sh", "v1alpha1", "hypernodes")
-OURS = (
-    "topology.kubernetes.io/switch",
-    "topology.kubernetes.io/switch-type",
-    "gpu-type",
-    "hypertopo.io/managed",
-)
+OURS = MANAGED_LABEL_KEYS
 
 
 class Env:
@@ -123,10 +125,10 @@ def test_onboarding_labels_every_node_and_keeps_a_foreign_key(env: Env):
     assert labels["example.com/rack"] == "r17"
     assert labels["kubernetes.io/hostname"] == "node0"
     assert {k: labels[k] for k in OURS} == {
-        "topology.kubernetes.io/switch": "ib-switch0",
-        "topology.kubernetes.io/switch-type": "ib",
-        "gpu-type": "h100",
-        "hypertopo.io/managed": "true",
+        LABEL_SWITCH: "ib-switch0",
+        LABEL_SWITCH_TYPE: "ib",
+        LABEL_GPU_TYPE: "h100",
+        LABEL_MANAGED: "true",
     }
     assert "256 nodes listed" in out
     assert changed_count(env.ok("onboard.yml")) == 0
@@ -209,7 +211,7 @@ def test_moving_a_host_moves_its_labels_and_hypernode_membership(env: Env, tmp_p
     write_hosts(inv, hosts)
     out = env.ok("onboard.yml", inventory=inv)
     assert "1 to patch" in " ".join(out.split())
-    assert env.labels("node5")["topology.kubernetes.io/switch"] == "ib-switch1"
+    assert env.labels("node5")[LABEL_SWITCH] == "ib-switch1"
     assert "node5" in env.selected("ib-switch1")
     assert "node5" not in env.selected("ib-switch0")
     assert changed_count(env.ok("onboard.yml", inventory=inv)) == 0
@@ -232,9 +234,9 @@ def test_removing_a_host_prunes_only_our_keys(env: Env, tmp_path: Path):
     assert "(1 pruned)" in out
     # reported as a GPU node outside the inventory
     assert re.search(r"but are not in the inventory .{0,120}node7", out), out[-3000:]
-    assert env.labels("node8")["topology.kubernetes.io/switch"] == "ib-switch0"  # the others untouched
+    assert env.labels("node8")[LABEL_SWITCH] == "ib-switch0"  # the others untouched
     env.ok("onboard.yml")
-    assert env.labels("node7")["hypertopo.io/managed"] == "true"
+    assert env.labels("node7")[LABEL_MANAGED] == "true"
 
 
 def test_a_node_deleted_between_listing_and_patching_fails_clearly_and_a_rerun_converges(env: Env):
@@ -246,7 +248,7 @@ def test_a_node_deleted_between_listing_and_patching_fails_clearly_and_a_rerun_c
     assert proc.returncode != 0
     assert "1 of 2 node patch(es) did not land" in text
     assert "'node': 'node9'" in text and "no longer exists" in text
-    assert env.labels("node10")["topology.kubernetes.io/switch"] == "ib-switch0", "the other patch must land"
+    assert env.labels("node10")[LABEL_SWITCH] == "ib-switch0", "the other patch must land"
 
     # The rerun lists again: node9 is now missing from the cluster, which stops the
     # role before any write unless told to continue.
@@ -263,7 +265,7 @@ def test_a_node_deleted_between_listing_and_patching_fails_clearly_and_a_rerun_c
     # The node comes back (re-registers without our labels): the next run converges.
     env.add_seed_nodes()
     env.ok("onboard.yml")
-    assert env.labels("node9")["topology.kubernetes.io/switch"] == "ib-switch0"
+    assert env.labels("node9")[LABEL_SWITCH] == "ib-switch0"
     assert changed_count(env.ok("onboard.yml")) == 0
 
 
@@ -280,10 +282,10 @@ def test_a_node_deleted_while_four_batches_patch_is_named_and_the_other_batches_
     assert "Patched 255 of 256 node(s) in 4 concurrent kubernetes.core.k8s run(s)" in text
     assert "1 of 256 node patch(es) did not land" in text
     assert "'node': 'node250'" in text and "no longer exists" in text
-    unlabelled = [n for n in names if n != "node250" and "topology.kubernetes.io/switch" not in env.labels(n)]
+    unlabelled = [n for n in names if n != "node250" and LABEL_SWITCH not in env.labels(n)]
     assert unlabelled == [], "every other batch's patches must land"
 
     env.add_seed_nodes()
     env.ok("onboard.yml")
-    assert "topology.kubernetes.io/switch" in env.labels("node250")
+    assert LABEL_SWITCH in env.labels("node250")
     assert changed_count(env.ok("onboard.yml")) == 0

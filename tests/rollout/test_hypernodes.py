@@ -8,12 +8,13 @@ from hypertopo.rollout.hypernodes import (
     HyperNodePlanError,
     check_hypernode_set,
     match_label_selector,
-    overlay_node_labels,
     plan_hypernodes,
 )
+from hypertopo.rollout.node_labels import overlay_node_labels
+from hypertopo.topology.labels import LABEL_SWITCH, LABEL_SWITCH_TYPE
 
 OWN = {"app.kubernetes.io/managed-by": "hypertopo"}
-SW, ST = "topology.kubernetes.io/switch", "topology.kubernetes.io/switch-type"
+SW, ST = LABEL_SWITCH, LABEL_SWITCH_TYPE
 
 
 def leaf(name: str, labels: dict | None = None, **selector) -> dict:
@@ -115,20 +116,6 @@ def test_label_selector_semantics():
     )
     assert match_label_selector({"matchExpressions": [{"key": "c", "operator": "DoesNotExist"}]}, labels)
     assert not match_label_selector({"matchExpressions": [{"key": "c", "operator": "Exists"}]}, labels)
-
-
-def test_overlay_sees_labels_as_they_will_be():
-    nodes = [
-        {"metadata": {"name": "n0", "labels": {SW: "old", "x": "1"}}},
-        {"metadata": {"name": "gone", "labels": {SW: "leaf-a", "hypertopo.io/managed": "true"}}},
-    ]
-    keys = [SW, ST, "hypertopo.io/managed"]
-    out = overlay_node_labels(
-        nodes, {"n0": {SW: "leaf-b"}, "new": {SW: "leaf-a"}}, keys, marker="hypertopo.io/managed"
-    )
-    assert out["n0"] == {"x": "1", SW: "leaf-b"}
-    assert out["gone"] == {}
-    assert out["new"] == {SW: "leaf-a"}
 
 
 def test_moving_a_node_changes_membership_without_conflict():

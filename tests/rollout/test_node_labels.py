@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from hypertopo.rollout.node_labels import VANISHED, LabelPlanError, patch_failures, plan_node_labels
-
-SW, ST, GPU, MARK = (
-    "topology.kubernetes.io/switch",
-    "topology.kubernetes.io/switch-type",
-    "gpu-type",
-    "hypertopo.io/managed",
+from hypertopo.rollout.node_labels import (
+    VANISHED,
+    LabelPlanError,
+    labels_after,
+    overlay_node_labels,
+    patch_failures,
+    plan_node_labels,
 )
+from hypertopo.topology.labels import (
+    GPU_RESOURCE,
+    LABEL_GPU_TYPE,
+    LABEL_MANAGED,
+    LABEL_SWITCH,
+    LABEL_SWITCH_TYPE,
+    MANAGED_LABEL_KEYS,
+)
+
+SW, ST, GPU, MARK = LABEL_SWITCH, LABEL_SWITCH_TYPE, LABEL_GPU_TYPE, LABEL_MANAGED
 
 
 def want(leaf: str, kind: str = "ib", gpu: str = "h100") -> dict[str, str]:
@@ -21,7 +31,7 @@ def want(leaf: str, kind: str = "ib", gpu: str = "h100") -> dict[str, str]:
 def node(name: str, labels: dict[str, str] | None = None, gpus: str | None = "8") -> dict:
     obj: dict = {"metadata": {"name": name, "labels": dict(labels or {})}, "status": {"allocatable": {}}}
     if gpus is not None:
-        obj["status"]["allocatable"]["nvidia.com/gpu"] = gpus
+        obj["status"]["allocatable"][GPU_RESOURCE] = gpus
     return obj
 
 
@@ -107,6 +117,47 @@ def test_malformed_listing_is_a_clear_error():
 def test_marker_must_be_managed():
     with pytest.raises(LabelPlanError, match="marker"):
         plan_node_labels({}, [], managed_keys=[SW], marker=MARK)
+
+
+def test_overlay_sees_labels_as_they_will_be():
+    nodes = [
+        {"metadata": {"name": "n0", "labels": {SW: "old", "x": "1"}}},
+        {"metadata": {"name": "gone", "labels": {SW: "leaf-a", MARK: "true"}}},
+    ]
+    keys = [SW, ST, MARK]
+    out = overlay_node_labels(nodes, {"n0": {SW: "leaf-b"}, "new": {SW: "leaf-a"}}, keys, marker=MARK)
+    assert out["n0"] == {"x": "1", SW: "leaf-b"}
+    assert out["gone"] == {}
+    assert out["new"] == {SW: "leaf-a"}
+
+
+def test_patches_are_the_difference_with_the_labels_after_labelling():
+    """The patches and the overlay the other roles check against come from one definition."""
+    nodes = [
+        node("n1", {SW: "old", ST: "ib", "x": "1"}),
+        node("n2", want("a")),
+        node("gone", {**want("a"), "keep": "me"}),
+        node("hand", {GPU: "a100"}),
+    ]
+    desired = {"n1": {SW: "a", ST: "ib", MARK: "true"}, "n2": want("b"), "new": want("c")}
+    for prune in (True, False):
+        plan = plan_node_labels(desired, nodes, prune=prune)
+        after = overlay_node_labels(nodes, desired, MANAGED_LABEL_KEYS, prune=prune, marker=MARK)
+        patched = {
+            n["metadata"]["name"]: {
+                k: v
+                for k, v in {**n["metadata"]["labels"], **plan_patch(plan, n["metadata"]["name"])}.items()
+                if v is not None
+            }
+            for n in nodes
+        }
+        assert patched == {name: after[name] for name in patched}
+        assert after["new"] == desired["new"]
+    assert labels_after({GPU: "a100"}, None, MANAGED_LABEL_KEYS, marker=MARK) == {GPU: "a100"}
+
+
+def plan_patch(plan: dict, name: str) -> dict:
+    return next((p["metadata"]["labels"] for p in plan["patches"] if p["metadata"]["name"] == name), {})
 
 
 def test_patch_failures_from_a_list_run():

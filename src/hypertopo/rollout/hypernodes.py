@@ -184,40 +184,6 @@ def check_hypernode_set(
     return sorted(set(problems), key=problems.index)
 
 
-def overlay_node_labels(
-    nodes: Iterable[Mapping[str, Any]],
-    node_labels: Mapping[str, Mapping[str, str]] | None = None,
-    managed_keys: Iterable[str] = (),
-    *,
-    prune: bool = True,
-    marker: str | None = None,
-) -> dict[str, dict[str, str]]:
-    """Node name -> labels as they will be once the ``node_labels`` role has run.
-
-    ``nodes`` is a Node listing; ``node_labels`` the labels the inventory wants.
-    Nodes the inventory wants but the listing lacks are included too (they may
-    join later and would then be selected).
-    """
-    keys = tuple(managed_keys)
-    out: dict[str, dict[str, str]] = {}
-    wanted = node_labels or {}
-    for node in nodes:
-        name = _name(node, "Node")
-        labels = _labels(node)
-        if name in wanted:
-            if prune:
-                for k in keys:
-                    labels.pop(k, None)
-            labels.update({k: str(v) for k, v in wanted[name].items()})
-        elif prune and marker and marker in labels:
-            for k in keys:
-                labels.pop(k, None)
-        out[name] = labels
-    for name, labels in wanted.items():
-        out.setdefault(name, {k: str(v) for k, v in labels.items()})
-    return out
-
-
 def plan_hypernodes(
     desired: list[Mapping[str, Any]],
     existing: Iterable[Mapping[str, Any]],
@@ -230,7 +196,7 @@ def plan_hypernodes(
 
     ``desired``: the HyperNodes rendered from the inventory (each must carry the
     ownership labels); ``existing``: a HyperNode listing; ``nodes``: node name ->
-    labels after labelling (see :func:`overlay_node_labels`).
+    labels after labelling (see :func:`hypertopo.rollout.node_labels.overlay_node_labels`).
 
     Returns ``apply`` (desired objects), ``delete`` (owned names no longer in the
     inventory, when ``prune``), ``delete_objects`` (the same as minimal objects),

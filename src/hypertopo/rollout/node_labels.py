@@ -8,9 +8,13 @@ differ (and only those), plus the reports the role prints:
 * Nodes that carry GPUs but are not in the inventory (``unmanaged_gpu_nodes``);
 * Nodes that carry our marker label but left the inventory (``pruned``).
 
-The project owns only its label keys (:data:`hypertopo.topology.model.MANAGED_LABEL_KEYS`):
+The project owns only its label keys (:data:`hypertopo.topology.labels.MANAGED_LABEL_KEYS`):
 every other key on a Node is left alone. A key is removed with a ``null`` value
 in a strategic-merge (or JSON merge) patch.
+
+:func:`labels_after` is the one definition of a Node's labels once the role has
+run: the patches are its difference with the listing, and the other roles'
+checks (:func:`overlay_node_labels`) see the cluster through it.
 """
 
 from __future__ import annotations
@@ -20,9 +24,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hypertopo.rollout.batches import per_definition_results
-from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
+from hypertopo.topology.labels import GPU_RESOURCE, LABEL_MANAGED, MANAGED_LABEL_KEYS, natural_key
 
-GPU_RESOURCE = "nvidia.com/gpu"
 VANISHED = "the Node no longer exists (deleted after the listing)"
 
 
@@ -49,9 +52,62 @@ def _gpu_count(node: Mapping[str, Any], resource: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _natural(name: str) -> tuple[str, int]:
-    digits = len(name) - len(name.rstrip("0123456789"))
-    return (name[:-digits], int(name[-digits:])) if digits else (name, -1)
+def _labels(node: Mapping[str, Any]) -> dict[str, str]:
+    return dict((node.get("metadata") or {}).get("labels") or {})
+
+
+def labels_after(
+    current: Mapping[str, str],
+    wanted: Mapping[str, Any] | None,
+    managed_keys: Iterable[str],
+    *,
+    prune: bool = True,
+    marker: str | None = None,
+) -> dict[str, str]:
+    """A Node's labels once the ``node_labels`` role has run.
+
+    ``current`` are the Node's labels now, ``wanted`` the labels the inventory wants for it
+    (None when the node is not in the inventory). An inventory node gets the wanted values,
+    and with ``prune`` loses the managed keys the inventory no longer wants; a node outside
+    the inventory that carries ``marker`` loses every managed key (with ``prune``). Every
+    key outside ``managed_keys`` stays as it is.
+    """
+    labels = dict(current)
+    keys = tuple(managed_keys)
+    if wanted is not None:
+        if prune:
+            for key in keys:
+                labels.pop(key, None)
+        labels.update({k: str(v) for k, v in wanted.items()})
+    elif prune and marker and marker in labels:
+        for key in keys:
+            labels.pop(key, None)
+    return labels
+
+
+def overlay_node_labels(
+    nodes: Iterable[Mapping[str, Any]],
+    node_labels: Mapping[str, Mapping[str, Any]] | None = None,
+    managed_keys: Iterable[str] = (),
+    *,
+    prune: bool = True,
+    marker: str | None = None,
+) -> dict[str, dict[str, str]]:
+    """Node name -> labels as they will be once the ``node_labels`` role has run (:func:`labels_after`).
+
+    ``nodes`` is a Node listing; ``node_labels`` the labels the inventory wants.
+    Nodes the inventory wants but the listing lacks are included too (they may
+    join later and would then be selected).
+    """
+    keys = tuple(managed_keys)
+    wanted = node_labels or {}
+    out: dict[str, dict[str, str]] = {}
+    for node in nodes:
+        name = _node_name(node)
+        out[name] = labels_after(_labels(node), wanted.get(name), keys, prune=prune, marker=marker)
+    for name, labels in wanted.items():
+        out.setdefault(name, {k: str(v) for k, v in labels.items()})
+    return out
 
 
 def plan_node_labels(
@@ -101,20 +157,11 @@ def plan_node_labels(
     changes: dict[str, dict[str, Any]] = {}
     pruned: list[str] = []
     unchanged = 0
-    for name in sorted(listed, key=_natural):
-        node = listed[name]
-        current = dict((node.get("metadata") or {}).get("labels") or {})
-        patch: dict[str, str | None] = {}
-        if name in desired:
-            wanted = {k: str(v) for k, v in desired[name].items()}
-            for key in keys:
-                if key in wanted:
-                    if current.get(key) != wanted[key]:
-                        patch[key] = wanted[key]
-                elif prune and key in current:
-                    patch[key] = None
-        elif prune and current.get(marker) is not None:
-            patch = {key: None for key in keys if key in current}
+    for name in sorted(listed, key=natural_key):
+        current = _labels(listed[name])
+        after = labels_after(current, desired.get(name), keys, prune=prune, marker=marker)
+        patch = {key: after.get(key) for key in keys if after.get(key) != current.get(key)}
+        if patch and name not in desired:
             pruned.append(name)
         if not patch:
             unchanged += 1
@@ -125,10 +172,10 @@ def plan_node_labels(
             "remove": sorted(k for k, v in patch.items() if v is None),
         }
 
-    missing = sorted((n for n in desired if n not in listed), key=_natural)
+    missing = sorted((n for n in desired if n not in listed), key=natural_key)
     unmanaged_gpu = sorted(
         (n for n, node in listed.items() if n not in desired and _gpu_count(node, gpu_resource) > 0),
-        key=_natural,
+        key=natural_key,
     )
     return {
         "patches": patches,

@@ -15,7 +15,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hypertopo.rollout.hypernodes import overlay_node_labels
+from hypertopo.rollout.node_labels import overlay_node_labels
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -1,9 +1,9 @@
 """Plain-data conversion at the Ansible boundary.
 
 Ansible 2.19 hands filters its own lazy, tagged containers. Returning those (or
-deep-copying them) is very slow on cluster-sized inputs: a filter that merely
-deep-copied 256 registered Node objects took 46 s in ``set_fact``. Filters
-therefore convert their inputs to plain JSON data once, up front (~ms).
+deep-copying them) is very slow on cluster-sized inputs, so every filter converts its
+inputs to plain JSON data once, up front (the onboarding benchmark,
+``bench/RESULTS-onboarding.md``, measures what that conversion costs).
 """
 
 from __future__ import annotations
