@@ -91,14 +91,12 @@ _value:
 """
 
 try:
-    from hypertopo.placement import PlacementInputError, predict, preflight
-    from hypertopo.placement.engine import coerce_scheduler_conf
+    from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
     from hypertopo.placement.preflight import blockers
     from hypertopo.rollout.plain import plain_filters
 except ImportError:  # running from a clone without the editable install
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from hypertopo.placement import PlacementInputError, predict, preflight
-    from hypertopo.placement.engine import coerce_scheduler_conf
+    from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
     from hypertopo.placement.preflight import blockers
     from hypertopo.rollout.plain import plain_filters
 

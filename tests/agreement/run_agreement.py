@@ -37,8 +37,8 @@ from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes
 from hypertopo.cluster.rest import ApiError, Rest
 from hypertopo.cluster.testing import HYPERNODES, JOBS, PODGROUPS, Cluster
 from hypertopo.placement import predict
-from hypertopo.placement.agreement import compare
 
+from .compare import compare
 from .generator import DEFAULT_SEED, GPU, Scenario, scenario
 
 #: no new binding for this long (about 8 scheduling periods of 1 s) = the job has settled

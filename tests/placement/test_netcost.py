@@ -16,8 +16,9 @@ from hypertopo.placement.netcost import (
     pd_role,
 )
 from hypertopo.placement.objects import parse_hypernode, parse_node
-from hypertopo.placement.synthetic import gpu_node, leaf_hypernode, parent_hypernode, seed_cluster
 from hypertopo.placement.tree import Tree
+
+from .synthetic import gpu_node, leaf_hypernode, parent_hypernode, seed_cluster
 
 GIB_1_25 = 1342177280
 

@@ -8,17 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
 
-from hypertopo.placement.objects import LabelRequirement, LabelSelector, Node, NodeSelectorTerm
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-@cache
-def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key that orders ``node2`` before ``node10`` (the engine's deterministic tie-break)."""
-    return tuple((1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(name) if part)
+from hypertopo.placement.objects import Node
+from hypertopo.placement.selectors import LabelRequirement, LabelSelector, NodeSelectorTerm
 
 
 class NodeIndex:

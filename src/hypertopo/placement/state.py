@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hypertopo.placement.objects import Node, PodSpecInfo, Resources
+from hypertopo.placement.objects import Node
+from hypertopo.placement.podspec import PodSpecInfo
+from hypertopo.placement.resources import Resources
 from hypertopo.placement.tree import Tree
 
 

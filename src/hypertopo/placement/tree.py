@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hypertopo.placement.errors import PlacementInputError
-from hypertopo.placement.index import NodeIndex, natural_key
+from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.objects import HyperNodeObj, Node
+from hypertopo.topology.labels import natural_key
 
 VIRTUAL_ROOT = "<cluster-top-hypernode>"
 MAX_LISTED = 5

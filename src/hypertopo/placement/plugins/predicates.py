@@ -20,15 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hypertopo.placement.index import NodeIndex
-from hypertopo.placement.objects import (
-    LabelRequirement,
-    LabelSelector,
-    Node,
-    PodSpecInfo,
-    Taint,
-    Toleration,
-    tolerated,
-)
+from hypertopo.placement.objects import Node
+from hypertopo.placement.podspec import PodSpecInfo
+from hypertopo.placement.resources import short_resources
+from hypertopo.placement.selectors import LabelRequirement, LabelSelector, Taint, Toleration, tolerated
 from hypertopo.placement.state import Cluster, PodOnNode
 from hypertopo.placement.tree import Tree
 
@@ -67,21 +62,6 @@ class StaticFit:
     affinity_ok: frozenset[int] | None  # None: every node passes node affinity
     describe_affinity: str
     _per_hn: dict[str, list[int]] = field(default_factory=dict)
-
-
-def fits(request: Mapping[str, int], available: Mapping[str, int]) -> bool:
-    for key, want in request.items():
-        if want > available.get(key, 0) and want - available.get(key, 0) >= 0.1:
-            return False
-    return True
-
-
-def short_resources(request: Mapping[str, int], available: Mapping[str, int]) -> list[str]:
-    return [
-        key
-        for key, want in request.items()
-        if want > available.get(key, 0) and want - available.get(key, 0) >= 0.1
-    ]
 
 
 def node_selector_requirements(spec: PodSpecInfo) -> list[LabelRequirement]:
