@@ -116,6 +116,6 @@ def test_bad_network_input(network, message):
 
 def test_roles():
     model = network_model_from(None, None)
-    assert pd_role(model, "prefill-worker") == "prefill"
-    assert pd_role(model, "worker", "pd-decode-service") == "decode"
-    assert pd_role(model, "worker", "llm") is None
+    assert pd_role(model.roles, "prefill-worker") == "prefill"
+    assert pd_role(model.roles, "worker", "pd-decode-service") == "decode"
+    assert pd_role(model.roles, "worker", "llm") is None

@@ -214,6 +214,45 @@ class HyperNodeObj:
     where: str = field(default="")
 
 
+def parse_member(raw: Any, where: str, path: str) -> Member:
+    """One ``spec.members`` entry of a HyperNode (``path`` names it in errors)."""
+    item = as_mapping(raw, where, path)
+    mtype = as_str(item.get("type"), where, f"{path}.type", required=True)
+    if mtype not in ("Node", "HyperNode"):
+        raise PlacementInputError(f"{where}: {path}.type: must be Node or HyperNode, got {mtype!r}")
+    sel = as_mapping(item.get("selector"), where, f"{path}.selector", required=True)
+    present = [k for k in ("exactMatch", "regexMatch", "labelMatch") if sel.get(k) is not None]
+    if not present:
+        raise PlacementInputError(
+            f"{where}: {path}.selector: one of exactMatch, regexMatch or labelMatch is required"
+        )
+    if len(present) > 1:
+        raise PlacementInputError(
+            f"{where}: {path}.selector: only one of exactMatch, regexMatch, labelMatch may be set "
+            f"(got {', '.join(present)})"
+        )
+    exact = regex = regex_text = label = None
+    if "exactMatch" in present:
+        em = as_mapping(sel["exactMatch"], where, f"{path}.selector.exactMatch")
+        exact = as_str(em.get("name"), where, f"{path}.selector.exactMatch.name", required=True)
+        if not exact:
+            raise PlacementInputError(f"{where}: {path}.selector.exactMatch.name: must not be empty")
+    elif "regexMatch" in present:
+        rm = as_mapping(sel["regexMatch"], where, f"{path}.selector.regexMatch")
+        regex_text = as_str(rm.get("pattern"), where, f"{path}.selector.regexMatch.pattern", required=True)
+        if not regex_text:
+            raise PlacementInputError(f"{where}: {path}.selector.regexMatch.pattern: must not be empty")
+        try:
+            regex = re.compile(regex_text)
+        except re.error as exc:
+            raise PlacementInputError(
+                f"{where}: {path}.selector.regexMatch.pattern: invalid regular expression: {exc}"
+            ) from None
+    else:
+        label = parse_label_selector(sel["labelMatch"], where, f"{path}.selector.labelMatch")
+    return Member(mtype, exact, regex, regex_text, label, path)
+
+
 def parse_hypernode(obj: Any, index: int) -> HyperNodeObj:
     if not isinstance(obj, Mapping):
         raise PlacementInputError(f"HyperNode #{index}: must be a mapping, got {type(obj).__name__}")
@@ -229,46 +268,5 @@ def parse_hypernode(obj: Any, index: int) -> HyperNodeObj:
     members_raw = as_list(spec.get("members"), where, "spec.members")
     if not members_raw:
         raise PlacementInputError(f"{where}: spec.members: at least one member is required")
-    members: list[Member] = []
-    for i, raw in enumerate(members_raw):
-        path = f"spec.members[{i}]"
-        item = as_mapping(raw, where, path)
-        mtype = as_str(item.get("type"), where, f"{path}.type", required=True)
-        if mtype not in ("Node", "HyperNode"):
-            raise PlacementInputError(f"{where}: {path}.type: must be Node or HyperNode, got {mtype!r}")
-        sel = as_mapping(item.get("selector"), where, f"{path}.selector", required=True)
-        present = [k for k in ("exactMatch", "regexMatch", "labelMatch") if sel.get(k) is not None]
-        if not present:
-            raise PlacementInputError(
-                f"{where}: {path}.selector: one of exactMatch, regexMatch or labelMatch is required"
-            )
-        if len(present) > 1:
-            raise PlacementInputError(
-                f"{where}: {path}.selector: only one of exactMatch, regexMatch, labelMatch may be set "
-                f"(got {', '.join(present)})"
-            )
-        exact = regex = regex_text = label = None
-        if "exactMatch" in present:
-            em = as_mapping(sel["exactMatch"], where, f"{path}.selector.exactMatch")
-            exact = as_str(em.get("name"), where, f"{path}.selector.exactMatch.name", required=True)
-            if not exact:
-                raise PlacementInputError(f"{where}: {path}.selector.exactMatch.name: must not be empty")
-        elif "regexMatch" in present:
-            rm = as_mapping(sel["regexMatch"], where, f"{path}.selector.regexMatch")
-            regex_text = as_str(
-                rm.get("pattern"), where, f"{path}.selector.regexMatch.pattern", required=True
-            )
-            if not regex_text:
-                raise PlacementInputError(f"{where}: {path}.selector.regexMatch.pattern: must not be empty")
-            try:
-                regex = re.compile(regex_text)
-            except re.error as exc:
-                raise PlacementInputError(
-                    f"{where}: {path}.selector.regexMatch.pattern: invalid regular expression: {exc}"
-                ) from None
-        else:
-            label = parse_label_selector(sel["labelMatch"], where, f"{path}.selector.labelMatch")
-        members.append(Member(mtype, exact, regex, regex_text, label, path))
-    return HyperNodeObj(
-        name, tier, as_str(spec.get("tierName"), where, "spec.tierName"), tuple(members), where
-    )
+    members = tuple(parse_member(raw, where, f"spec.members[{i}]") for i, raw in enumerate(members_raw))
+    return HyperNodeObj(name, tier, as_str(spec.get("tierName"), where, "spec.tierName"), members, where)

@@ -1,7 +1,8 @@
 """The JSON-serialisable result of a prediction: per job, and the warnings over all jobs.
 
 Per job (``_job_result``): ``kind``, ``name``, ``namespace``, ``podgroup``, ``feasible``,
-``hard``, ``mode`` (display text) and ``constraint`` (the same as data), ``hypernode`` and
+``constraint`` (``{"mode", "highest_tier_allowed"}``: the network topology as the scheduler
+applies it), ``hard`` (it bounds the tier), ``mode`` (the constraint as display text), ``hypernode`` and
 ``tier`` (the lowest HyperNode holding the placed pods), ``volcano_hypernode`` (the one Volcano
 records), ``placements``, ``pending`` (and ``pipelined``), ``leaves``, ``ties``, ``reasons``,
 ``warnings`` and ``network`` (the pair classes of its prefill and decode pods).
@@ -9,6 +10,7 @@ records), ``placements``, ``pending`` (and ``pipelined``), ``leaves``, ``ties``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hypertopo.placement.model import ALLOCATED, PENDING, PIPELINED, RELEASING, RUNNING, Job, pod_index
@@ -105,16 +107,26 @@ def _placements(session: Session, job: Job) -> tuple[list[dict[str, Any]], list[
     return placed, pending, pipelined
 
 
-def _mode_text(job: Job) -> str | None:
+def _constraint(job: Job) -> dict[str, Any] | None:
+    """The job's network topology as the scheduler applies it: ``mode`` as written and
+    ``highest_tier_allowed``, the tier Volcano searches within (``highestTierName`` translated;
+    soft mode: the virtual root's tier; None: no tier, unconstrained)."""
     topo = job.topology
     if topo is None:
         return None
-    original = topo.original
-    if original.mode == "soft":
-        return f"soft -> hard, highestTierAllowed {topo.tier} (virtual root)"
-    if topo.tier is None:
+    return {"mode": topo.original.mode, "highest_tier_allowed": topo.tier}
+
+
+def _mode_text(constraint: Mapping[str, Any] | None) -> str | None:
+    """``constraint`` for display."""
+    if constraint is None:
+        return None
+    tier = constraint["highest_tier_allowed"]
+    if constraint["mode"] == "soft":
+        return f"soft -> hard, highestTierAllowed {tier} (virtual root)"
+    if tier is None:
         return "hard without a tier (unconstrained)"
-    return f"hard, highestTierAllowed {topo.tier}"
+    return f"hard, highestTierAllowed {tier}"
 
 
 def roles_of(job: Job, model: NetworkModel) -> dict[str, list[int]]:
@@ -122,7 +134,7 @@ def roles_of(job: Job, model: NetworkModel) -> dict[str, list[int]]:
     for task in job.tasks:
         if task.node is None or task.status not in (ALLOCATED, RUNNING, RELEASING):
             continue
-        role = pd_role(model, task.role, job.inp.name)
+        role = pd_role(model.roles, task.role, job.inp.name)
         if role:
             out[role].append(task.node)
     return out
@@ -134,16 +146,18 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
     placed, pending, pipelined = _placements(session, job)
     skip = session.skip.get(job.key) or sched.unadmitted.get(job.key)
     feasible = skip is None and gang.job_ready(job)
+    constraint = _constraint(job)
     result: dict[str, Any] = {
         "kind": job.inp.kind,
         "name": job.inp.name,
         "namespace": job.inp.namespace,
         "podgroup": job.inp.podgroup,
         "feasible": feasible,
-        "hard": job.topology is not None
-        and job.topology.original.mode == "hard"
-        and job.topology.tier is not None,
-        "mode": _mode_text(job),
+        "hard": constraint is not None
+        and constraint["mode"] == "hard"
+        and constraint["highest_tier_allowed"] is not None,
+        "mode": _mode_text(constraint),
+        "constraint": constraint,
         "hypernode": None,
         "tier": None,
         "volcano_hypernode": job.allocated_hn,
@@ -205,7 +219,7 @@ def _pd_warnings(
     all_roles: dict[str, list[int]] = {"prefill": [], "decode": []}
     for job in session.jobs:
         roles = roles_of(job, model)
-        declared = {pd_role(model, role, job.inp.name) for role in job.inp.roles} - {None}
+        declared = {pd_role(model.roles, role, job.inp.name) for role in job.inp.roles} - {None}
         for role in ("prefill", "decode"):
             all_roles[role].extend(roles[role])
             if role in declared:
@@ -220,7 +234,7 @@ def _pd_warnings(
         }
     separate = [(p, d) for p, _pn in by_role["prefill"] for d, _dn in by_role["decode"] if p is not d]
     for pjob, djob in separate:
-        if any(pd_role(model, r, pjob.inp.name) == "decode" for r in pjob.inp.roles):
+        if any(pd_role(model.roles, r, pjob.inp.name) == "decode" for r in pjob.inp.roles):
             continue
         pnodes = [t.node for t in pjob.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
         dnodes = [t.node for t in djob.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
@@ -254,7 +268,7 @@ def _pd_warnings(
     if not bad:
         for job in session.jobs:
             for task in job.tasks:
-                if pd_role(model, task.role, job.inp.name) != "decode":
+                if pd_role(model.roles, task.role, job.inp.name) != "decode":
                     continue
                 for term in task.pod.spec.required_terms or ():
                     for req in term.expressions:

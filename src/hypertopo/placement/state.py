@@ -19,6 +19,7 @@ from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
 from hypertopo.placement.resources import Resources
 from hypertopo.placement.tree import Tree
+from hypertopo.topology.labels import LABEL_HOSTNAME
 
 
 @dataclass(slots=True)
@@ -44,14 +45,11 @@ class NodeState:
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
 
-HOSTNAME = "kubernetes.io/hostname"
-
-
 def hostname_only(spec: PodSpecInfo) -> bool:
     """True when every pod (anti-)affinity term of ``spec`` is per host."""
     terms = [*spec.affinity_required, *spec.anti_affinity_required]
     terms += [t for _, t in (*spec.affinity_preferred, *spec.anti_affinity_preferred)]
-    return all(t.topology_key == HOSTNAME for t in terms)
+    return all(t.topology_key == LABEL_HOSTNAME for t in terms)
 
 
 def _add(target: Resources, res: Mapping[str, int], sign: int = 1) -> None:
