@@ -10,7 +10,7 @@ vc-scheduler places the jobs one after the other, and each job's outcome is comp
 with :func:`hypertopo.placement.predict` fed with the very objects read back from the
 API server just before the job was created (nodes, HyperNodes, bound pods, earlier
 jobs) and the configuration file vc-scheduler runs with. The comparison is
-:func:`hypertopo.placement.agreement.compare`. Scenario objects are deleted before
+:func:`tests.agreement.compare.compare`. Scenario objects are deleted before
 the next scenario starts.
 
 ``--only a017`` reruns single scenarios; ``--json FILE`` keeps the raw outcomes.
@@ -413,7 +413,7 @@ def render_report(
         "pods from the API server, run `hypertopo.placement.predict` on them (plus the earlier jobs",
         "as read back, and the scheduler's own configuration file), create the job, wait until all its",
         f"pods are bound or no binding happened for {QUIET_S:.0f} s, and compare with",
-        "`hypertopo.placement.agreement.compare`. Everything is deleted before the next scenario.",
+        "`tests.agreement.compare.compare`. Everything is deleted before the next scenario.",
         "",
         "The three checks: feasibility (some pod bound vs none) identical; the lowest common HyperNode",
         "of the bound pods equal to the predicted one or to the HyperNode of another outcome the",

@@ -9,6 +9,8 @@ from hypertopo.rollout.scheduler_config import merge_conf
 from hypertopo.topology.labels import GPU_RESOURCE as GPU
 from hypertopo.topology.objects import hypernode_object, node_object, node_resources
 
+from .synthetic import volcano_job
+
 DEFAULT_TIERS = [
     {"plugins": [{"name": "priority"}, {"name": "gang"}, {"name": "conformance"}]},
     {
@@ -90,17 +92,7 @@ def job(
     min_available: int | None = None,
     topology: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {"schedulerName": "volcano", "tasks": tasks}
-    if min_available is not None:
-        spec["minAvailable"] = min_available
-    if topology is not None:
-        spec["networkTopology"] = topology
-    return {
-        "apiVersion": "batch.volcano.sh/v1alpha1",
-        "kind": "Job",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": spec,
-    }
+    return volcano_job(name, tasks, min_available=min_available, topology=topology)
 
 
 def hard(tier: int) -> dict[str, Any]:

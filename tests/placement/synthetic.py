@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypertopo.placement.jobs import LABEL_JOB_NAME
 from hypertopo.topology.labels import (
     GPU_RESOURCE,
     LABEL_GPU_TYPE,
@@ -122,7 +123,7 @@ def pod_template(
                         "labelSelector": {
                             "matchExpressions": [
                                 {
-                                    "key": "volcano.sh/job-name",
+                                    "key": LABEL_JOB_NAME,
                                     "operator": "In",
                                     "values": [anti_affinity_job],
                                 }

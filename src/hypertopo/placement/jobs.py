@@ -43,6 +43,7 @@ ANN_TOPO_TIER = "volcano.sh/network-topology-highest-tier"
 ANN_MIN_MEMBER = "scheduling.volcano.sh/group-min-member"
 ANN_QUEUE = "scheduling.volcano.sh/queue-name"
 LABEL_TASK_SPEC = "volcano.sh/task-spec"
+LABEL_JOB_NAME = "volcano.sh/job-name"
 LABEL_PARTITION = "volcano.sh/partition-id"
 VOLCANO = "volcano"
 
@@ -224,7 +225,7 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
             labels.update(
                 {
                     "volcano.sh/task-index": str(i),
-                    "volcano.sh/job-name": name,
+                    LABEL_JOB_NAME: name,
                     LABEL_TASK_SPEC: tname,
                     "volcano.sh/job-namespace": namespace,
                     "volcano.sh/queue-name": queue,

@@ -21,9 +21,6 @@ RUNNING = "Running"
 RELEASING = "Releasing"
 SUCCEEDED = "Succeeded"
 
-ALLOCATED_STATUS = frozenset({ALLOCATED, RUNNING})  # Bound, Binding, Running, Allocated
-READY_STATUS = ALLOCATED_STATUS | {SUCCEEDED}
-
 
 def pod_index(name: str) -> int | None:
     """``GetPodIndexUnderTask``: the last dash-separated part, when the name has at least three."""

@@ -88,9 +88,6 @@ class LabelSelector:
     def matches(self, labels: Mapping[str, str]) -> bool:
         return all(req.matches(labels) for req in self.requirements)
 
-    def describe(self) -> str:
-        return ", ".join(r.describe() for r in self.requirements) or "<everything>"
-
 
 def parse_label_selector(value: Any, where: str, path: str) -> LabelSelector:
     mapping = as_mapping(value, where, path)

@@ -104,12 +104,25 @@ def open_session(
     """The first session's state: the cluster with the pods already bound, the jobs with their
     tasks in task order (``task_order`` overrides the order of equal-index pods of different
     tasks), their allocated HyperNodes recovered, and the warnings met on the way."""
-    tree = world.tree
-    conf = world.conf
-    cluster = Cluster(world.nodes, tree, hn_alloc=world.hn_alloc)
+    cluster = Cluster(world.nodes, world.tree, hn_alloc=world.hn_alloc)
+    missing_nodes: list[str] = []  # "<pod> -> <node>" for pods bound to nodes not in the input
+    _place_other_pods(world, job_ins, cluster, missing_nodes)
+    jobs = [
+        _job(world, position, inp, cluster, task_order, missing_nodes) for position, inp in enumerate(job_ins)
+    ]
     warnings: list[str] = []
+    if missing_nodes:
+        warnings.append(
+            f"pods bound to nodes that are not in the input (ignored): {', '.join(missing_nodes[:5])}"
+        )
+    recover_allocated(jobs, world.tree)
+    cluster.snapshot_session_open()
+    return cluster, jobs, warnings
+
+
+def _place_other_pods(world: World, job_ins: Sequence[JobIn], cluster: Cluster, missing: list[str]) -> None:
+    """Put the running and releasing pods that belong to none of ``job_ins`` on their nodes."""
     owned = {(p.namespace, p.name) for job in job_ins for p in job.pods}
-    missing_nodes: list[str] = []
     for pod in world.pods:
         if (pod.namespace, pod.name) in owned or not pod.node_name:
             continue
@@ -118,7 +131,7 @@ def open_session(
             continue
         idx = world.index.by_name.get(pod.node_name)
         if idx is None:
-            missing_nodes.append(f"{pod.namespace}/{pod.name} -> {pod.node_name}")
+            missing.append(f"{pod.namespace}/{pod.name} -> {pod.node_name}")
             continue
         cluster.place(
             idx,
@@ -126,71 +139,75 @@ def open_session(
             pod.spec.resreq,
             status,
         )
+
+
+def _job(
+    world: World,
+    position: int,
+    inp: JobIn,
+    cluster: Cluster,
+    task_order: TaskOrder | None,
+    missing: list[str],
+) -> Job:
+    """The session's job for ``inp``: its subjobs, its tasks in order, its bound pods placed."""
+    tree = world.tree
+    conf = world.conf
     top_tier = tree.max_tier
-    jobs: list[Job] = []
-    for position, inp in enumerate(job_ins):
-        key = f"{inp.namespace}/{inp.podgroup}"
-        topology = _effective(inp.topology, tree, top_tier)
-        job = Job(
-            inp=inp,
-            position=position,
-            key=key,
-            min_available=inp.min_member,
-            task_min=dict(inp.min_task_member),
-            min_resources=inp.min_resources,
-            topology=topology,
-            gang=conf.gang,
-            admitted=_admitted(inp),
+    key = f"{inp.namespace}/{inp.podgroup}"
+    topology = _effective(inp.topology, tree, top_tier)
+    job = Job(
+        inp=inp,
+        position=position,
+        key=key,
+        min_available=inp.min_member,
+        task_min=dict(inp.min_task_member),
+        min_resources=inp.min_resources,
+        topology=topology,
+        gang=conf.gang,
+        admitted=_admitted(inp),
+    )
+    for policy in inp.subgroups:
+        job.min_subjobs[f"{key}/{policy.name}"] = policy.min_groups
+    sub_tier = topology.tier if topology is not None and topology.tier is not None else top_tier
+    default_topo = _effective(inp.topology, tree, sub_tier)
+    job.subjobs[key] = SubJob(key, key, job, 1 if inp.subgroups else inp.min_member, 0, default_topo)
+    exact = exact_slots(inp)
+    for pod in inp.pods:
+        task = Task(f"{pod.namespace}/{pod.name}", pod, job)
+        index = pod_index(pod.name)
+        prio = -pod.spec.priority if conf.priority_task_order else 0
+        known = _known_order(pod) if index in exact else None
+        task.order = (
+            prio,
+            index if index is not None else 1 << 30,
+            (0, *known)
+            if known is not None
+            else (
+                1,
+                _role_rank(pod.role_position, (position, index if index is not None else -1), task_order),
+            ),
+            pod.name,
         )
-        for policy in inp.subgroups:
-            job.min_subjobs[f"{key}/{policy.name}"] = policy.min_groups
-        sub_tier = topology.tier if topology is not None and topology.tier is not None else top_tier
-        default_topo = _effective(inp.topology, tree, sub_tier)
-        job.subjobs[key] = SubJob(key, key, job, 1 if inp.subgroups else inp.min_member, 0, default_topo)
-        exact = exact_slots(inp)
-        for pod in inp.pods:
-            task = Task(f"{pod.namespace}/{pod.name}", pod, job)
-            index = pod_index(pod.name)
-            prio = -pod.spec.priority if conf.priority_task_order else 0
-            known = _known_order(pod) if index in exact else None
-            task.order = (
-                prio,
-                index if index is not None else 1 << 30,
-                (0, *known)
-                if known is not None
-                else (
-                    1,
-                    _role_rank(pod.role_position, (position, index if index is not None else -1), task_order),
-                ),
-                pod.name,
-            )
-            sj = subjob_for(job, pod)
-            task.subjob = sj
-            existing = pod.existing
-            node_idx = None
-            if existing is not None:
-                task.status = _existing_status(existing) or PENDING
-                if existing.node_name:
-                    node_idx = world.index.by_name.get(existing.node_name)
-                    if node_idx is None and task.status in (RUNNING, RELEASING):
-                        missing_nodes.append(f"{task.key} -> {existing.node_name}")
-                        task.status = PENDING
-            job.add_task(task)
-            if node_idx is not None and task.status in (RUNNING, RELEASING):
-                cluster.place(node_idx, task.on_node, task.resreq, task.status)
-                task.node = node_idx
-                sj.node_counts[node_idx] = sj.node_counts.get(node_idx, 0) + 1
-        for sj in job.subjobs.values():
-            if sj.uid != key and sj.topology is not None:
-                sj.topology = _effective(sj.topology.original, tree, sub_tier)
-        jobs.append(job)
-    if missing_nodes:
-        warnings.append(
-            f"pods bound to nodes that are not in the input (ignored): {', '.join(missing_nodes[:5])}"
-        )
-    recover_allocated(jobs, tree)
-    cluster.snapshot_session_open()
-    return cluster, jobs, warnings
+        sj = subjob_for(job, pod)
+        task.subjob = sj
+        existing = pod.existing
+        node_idx = None
+        if existing is not None:
+            task.status = _existing_status(existing) or PENDING
+            if existing.node_name:
+                node_idx = world.index.by_name.get(existing.node_name)
+                if node_idx is None and task.status in (RUNNING, RELEASING):
+                    missing.append(f"{task.key} -> {existing.node_name}")
+                    task.status = PENDING
+        job.add_task(task)
+        if node_idx is not None and task.status in (RUNNING, RELEASING):
+            cluster.place(node_idx, task.on_node, task.resreq, task.status)
+            task.node = node_idx
+            sj.node_counts[node_idx] = sj.node_counts.get(node_idx, 0) + 1
+    for sj in job.subjobs.values():
+        if sj.uid != key and sj.topology is not None:
+            sj.topology = _effective(sj.topology.original, tree, sub_tier)
+    return job
 
 
 def recover_allocated(jobs: Sequence[Job], tree: Tree, *, only_empty: bool = False) -> None:

@@ -147,10 +147,6 @@ class Cluster:
         st = self.states[i]
         return self.nodes[i].allocatable if st is None else st.idle
 
-    def used(self, i: int) -> Mapping[str, int]:
-        st = self.states[i]
-        return {} if st is None else st.used
-
     def future_idle(self, i: int) -> Mapping[str, int]:
         st = self.states[i]
         if st is None:
@@ -161,10 +157,6 @@ class Cluster:
         _add(out, st.releasing)
         _add(out, st.pipelined, -1)
         return out
-
-    def pod_count(self, i: int) -> int:
-        st = self.states[i]
-        return 0 if st is None else len(st.pods)
 
     # ------------------------------------------------------------------ mutations
 

@@ -323,12 +323,6 @@ class Tree:
                 return anc
         return None
 
-    def contains(self, hn: str, node: int) -> bool:
-        return hn in self.node_hns[node]
-
-    def leaf_of(self, node: int) -> str | None:
-        return self.node_leaf[node]
-
     def lca_of_nodes(self, nodes: Sequence[int]) -> str | None:
         """The lowest-tier HyperNode holding every node (via their lowest-tier HyperNodes)."""
         result: str | None = None

@@ -143,7 +143,7 @@ def select_best_hypernode(
     """``SelectBestHyperNodeAndScore`` (ties: random in Volcano).
 
     Every tie is a decision point (numbered in the order the session meets them): the
-    choice is taken from :attr:`hn_script` when it names a tied candidate, and the
+    choice is taken from :attr:`.Scheduler.hn_script` when it names a tied candidate, and the
     decision records one candidate per other job HyperNode a choice could lead to (the
     lowest common HyperNode of the job's pods so far and that candidate's dry run), which
     :func:`hypertopo.placement.ties.hypernode_choices` replays."""

@@ -34,12 +34,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hypertopo.placement.jobs import LABEL_JOB_NAME, LABEL_TASK_SPEC
+from hypertopo.placement.objects import ANN_GROUP_NAME
 from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, Costs, ModelTree, engine_constraint, role_of
 from hypertopo.topology.labels import LABEL_SWITCH_TYPE, natural_key
-
-LABEL_JOB = "volcano.sh/job-name"
-LABEL_TASK = "volcano.sh/task-spec"
-ANNOTATION_GROUP = "scheduling.k8s.io/group-name"
 
 
 @dataclass(frozen=True)
@@ -141,9 +139,9 @@ def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
     return _Pod(
         name=str(meta.get("name", "")),
         namespace=_ns(pod),
-        job=str(labels.get(LABEL_JOB, "")),
-        group=str(annotations.get(ANNOTATION_GROUP, "")),
-        task=str(labels.get(LABEL_TASK) or annotations.get(LABEL_TASK) or ""),
+        job=str(labels.get(LABEL_JOB_NAME, "")),
+        group=str(annotations.get(ANN_GROUP_NAME, "")),
+        task=str(labels.get(LABEL_TASK_SPEC) or annotations.get(LABEL_TASK_SPEC) or ""),
         node=spec.get("nodeName") or None,
         ib_required=requires_ib(spec),
     )

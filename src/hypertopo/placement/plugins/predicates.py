@@ -24,7 +24,7 @@ from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
 from hypertopo.placement.resources import short_resources
 from hypertopo.placement.selectors import LabelRequirement, LabelSelector, Taint, Toleration, tolerated
-from hypertopo.placement.state import Cluster, PodOnNode
+from hypertopo.placement.state import Cluster
 from hypertopo.placement.tree import Tree
 
 UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
@@ -258,7 +258,3 @@ class Predicates:
                 if labels.get(key) in domains and key in labels:
                     return R_POD_ANTI
         return None
-
-
-def pod_on_node(key: str, namespace: str, labels: Mapping[str, str], spec: PodSpecInfo) -> PodOnNode:
-    return PodOnNode(key, namespace, labels, spec)
