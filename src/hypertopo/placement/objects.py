@@ -30,6 +30,8 @@ DEFAULT_MAX_PODS = 110
 
 ANN_GROUP_NAME = "scheduling.k8s.io/group-name"
 
+_STR_ONLY = {str}
+
 
 NO_IMAGES: dict[str, int] = {}
 
@@ -61,7 +63,7 @@ def parse_node(obj: Any, index: int) -> Node:
                 and name
                 and type(labels) is dict
                 and type(alloc) is dict
-                and all(type(v) is str for v in labels.values())
+                and (not labels or set(map(type, labels.values())) == _STR_ONLY)  # every value a str
             ):
                 try:
                     hit = _ALLOCATABLE_CACHE.get(tuple(alloc.items()))

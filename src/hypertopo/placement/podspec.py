@@ -6,10 +6,10 @@ added, overhead added) and are kept in Volcano's units (see :mod:`.quantity`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.fields import as_int, as_list, as_mapping, as_str, string_map
@@ -26,6 +26,8 @@ from hypertopo.placement.selectors import (
 #: k8s scheduler defaults for containers without CPU / memory requests (``util.DefaultMilliCPURequest``).
 DEFAULT_MILLI_CPU_REQUEST = 100
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
+
+_Term = TypeVar("_Term")
 
 
 @dataclass(slots=True)
@@ -123,6 +125,18 @@ def _to_units(values: Mapping[str, Fraction]) -> Resources:
     return {key: to_volcano_units(key, val) for key, val in values.items()}
 
 
+def _weighted(
+    raw: Any, where: str, path: str, term_key: str, parse: Callable[[Any, str], _Term]
+) -> tuple[tuple[int, _Term], ...]:
+    """A ``preferredDuringScheduling...`` list: ``(weight, parse(item[term_key], its path))`` per item."""
+    out = []
+    for i, item_raw in enumerate(as_list(raw, where, path)):
+        item = as_mapping(item_raw, where, f"{path}[{i}]")
+        weight = as_int(item.get("weight"), where, f"{path}[{i}].weight", required=True) or 0
+        out.append((weight, parse(item.get(term_key), f"{path}[{i}].{term_key}")))
+    return tuple(out)
+
+
 def parse_pod_spec(
     spec_raw: Any, where: str, path: str, *, namespace: str, default_requests_from_limits: bool = True
 ) -> PodSpecInfo:
@@ -154,16 +168,13 @@ def parse_pod_spec(
                 as_list(req_map.get("nodeSelectorTerms"), where, f"{rpath}.nodeSelectorTerms")
             )
         )
-    preferred: list[tuple[int, NodeSelectorTerm]] = []
-    ppath = f"{path}.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution"
-    for i, raw in enumerate(
-        as_list(node_aff.get("preferredDuringSchedulingIgnoredDuringExecution"), where, ppath)
-    ):
-        item = as_mapping(raw, where, f"{ppath}[{i}]")
-        weight = as_int(item.get("weight"), where, f"{ppath}[{i}].weight", required=True) or 0
-        preferred.append(
-            (weight, node_selector_term(item.get("preference"), where, f"{ppath}[{i}].preference"))
-        )
+    preferred = _weighted(
+        node_aff.get("preferredDuringSchedulingIgnoredDuringExecution"),
+        where,
+        f"{path}.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution",
+        "preference",
+        lambda value, vpath: node_selector_term(value, where, vpath),
+    )
 
     def pod_terms(kind: str) -> tuple[tuple[PodAffinityTerm, ...], tuple[tuple[int, PodAffinityTerm], ...]]:
         kpath = f"{path}.affinity.{kind}"
@@ -175,22 +186,14 @@ def parse_pod_spec(
                 as_list(block.get("requiredDuringSchedulingIgnoredDuringExecution"), where, rpath)
             )
         )
-        weighted: list[tuple[int, PodAffinityTerm]] = []
-        wpath = f"{kpath}.preferredDuringSchedulingIgnoredDuringExecution"
-        for i, raw in enumerate(
-            as_list(block.get("preferredDuringSchedulingIgnoredDuringExecution"), where, wpath)
-        ):
-            item = as_mapping(raw, where, f"{wpath}[{i}]")
-            weight = as_int(item.get("weight"), where, f"{wpath}[{i}].weight", required=True) or 0
-            weighted.append(
-                (
-                    weight,
-                    pod_affinity_term(
-                        item.get("podAffinityTerm"), where, f"{wpath}[{i}].podAffinityTerm", namespace
-                    ),
-                )
-            )
-        return required, tuple(weighted)
+        weighted = _weighted(
+            block.get("preferredDuringSchedulingIgnoredDuringExecution"),
+            where,
+            f"{kpath}.preferredDuringSchedulingIgnoredDuringExecution",
+            "podAffinityTerm",
+            lambda value, vpath: pod_affinity_term(value, where, vpath, namespace),
+        )
+        return required, weighted
 
     aff_req, aff_pref = pod_terms("podAffinity")
     anti_req, anti_pref = pod_terms("podAntiAffinity")
@@ -236,7 +239,7 @@ def parse_pod_spec(
         best_effort=is_empty_request(resreq),
         node_selector=node_selector,
         required_terms=required_terms,
-        preferred_terms=tuple(preferred),
+        preferred_terms=preferred,
         tolerations=tuple(tolerations),
         affinity_required=aff_req,
         anti_affinity_required=anti_req,

@@ -48,7 +48,7 @@ class JobSheet:
 
 
 def organize(sched: Scheduler, job: Job) -> JobSheet:
-    """``organizeJobWorksheet``."""
+    """``organizeJobWorksheet``: the subjobs with pending tasks (best-effort ones are backfill's)."""
     not_ready = [sj for sj in job.subjobs.values() if not gang.subjob_ready(job, sj)]
     counted: dict[str, int] = {}
     for sj in job.subjobs.values():
@@ -73,6 +73,7 @@ def organize(sched: Scheduler, job: Job) -> JobSheet:
 
 
 def pop_subjob(sched: Scheduler, sheet: JobSheet) -> SubJob:
+    """The next subjob to allocate: those the ``minSubGroups`` need first, then ``SubJobOrderFn``."""
     best = min(sheet.queued, key=lambda sj: (sj.uid not in sheet.required, *sched.subjob_key(sj)))
     sheet.queued.remove(best)
     return best
