@@ -65,7 +65,7 @@ def verify(
 
     ``jobs`` are the Volcano Job / PodGroup objects that were submitted; their
     ``spec.networkTopology`` gives the hard constraints (without them: the limit the engine
-    reports it applied, ``hard`` and ``mode`` of its job entry). ``role_keywords`` maps a role
+    reports it applied, ``hard`` and ``constraint`` of its job entry). ``role_keywords`` maps a role
     to the word that identifies it in a task or job name.
     """
     costs = Costs(model, kv_model=kv_model)
