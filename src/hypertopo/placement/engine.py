@@ -47,7 +47,8 @@ Known deviations from Volcano v1.15.1:
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from hypertopo.placement.baseline import baseline as run_baseline
@@ -83,59 +84,35 @@ def predict(
     False those that follow other choices at HyperNode-level ties (``choices`` ties).
     Raises :class:`PlacementInputError` for malformed input.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()  # the engine allocates many long-lived objects and no garbage cycles worth collecting
-    try:
-        return _predict(
-            jobs,
-            nodes,
-            hypernodes,
-            pods,
-            scheduler_conf,
-            network,
-            kv_model,
-            baseline,
-            baseline_samples,
-            seed,
-            task_order,
-            choices,
+    with _gc_paused():  # many long-lived objects and no garbage cycles worth collecting
+        world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
+        job_objs = as_objects(jobs, "jobs")
+        job_ins = [parse_job(obj, i, world.pods) for i, obj in enumerate(job_objs)]
+        _check_unique(job_ins)
+        session = run_session(world, job_ins)
+        result = shape(session)
+        task_order_ties(world, job_ins, session, result["jobs"], None if task_order else 0)
+        if choices:
+            hypernode_choices(world, job_ins, session, result["jobs"])
+        result["ethernet_pod_fraction"] = ethernet_share(session)
+        result["tie_break"] = (
+            "deterministic: among equal scores the first HyperNode/node in natural name order (Volcano picks "
+            "at random)"
         )
+        if baseline:
+            result["baseline"] = run_baseline(world, job_objs, baseline_samples, seed)
+        return result
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _predict(
-    jobs: Any,
-    nodes: Any,
-    hypernodes: Any,
-    pods: Any,
-    scheduler_conf: Mapping[str, Any] | None,
-    network: Mapping[str, Any] | None,
-    kv_model: Mapping[str, Any] | None,
-    baseline: bool,
-    baseline_samples: int | None,
-    seed: int,
-    task_order: bool = True,
-    choices: bool = True,
-) -> dict[str, Any]:
-    world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
-    job_objs = as_objects(jobs, "jobs")
-    job_ins = [parse_job(obj, i, world.pods) for i, obj in enumerate(job_objs)]
-    _check_unique(job_ins)
-    session = run_session(world, job_ins)
-    result = shape(session)
-    task_order_ties(world, job_ins, session, result["jobs"], None if task_order else 0)
-    if choices:
-        hypernode_choices(world, job_ins, session, result["jobs"])
-    result["ethernet_pod_fraction"] = ethernet_share(session)
-    result["tie_break"] = (
-        "deterministic: among equal scores the first HyperNode/node in natural name order (Volcano picks at "
-        "random)"
-    )
-    if baseline:
-        result["baseline"] = run_baseline(world, job_objs, baseline_samples, seed)
-    return result
 
 
 def _check_unique(job_ins: Sequence[JobIn]) -> None:
