@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # the package and the tests' synthetic inputs
 
 from hypertopo.placement import predict  # noqa: E402
-from hypertopo.placement.synthetic import generated_cluster, seed_pd_jobs, task, volcano_job  # noqa: E402
+from hypertopo.topology.labels import GPU_RESOURCE  # noqa: E402
+from tests.placement.synthetic import generated_cluster, seed_pd_jobs, task, volcano_job  # noqa: E402
 
 SIZES = (256, 4096, 16384, 65536)
 WORKLOADS = ("pd", "job512")
@@ -46,7 +47,7 @@ WORKLOADS = ("pd", "job512")
 def workload(name: str) -> list[dict[str, Any]]:
     if name == "pd":
         return seed_pd_jobs()
-    gpu = {"nvidia.com/gpu": 1}
+    gpu = {GPU_RESOURCE: 1}
     template = {
         "spec": {
             "containers": [{"name": "w", "image": "trainer", "resources": {"requests": gpu, "limits": gpu}}]

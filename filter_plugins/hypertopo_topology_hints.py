@@ -12,8 +12,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.placement import PlacementInputError, predict, preflight
-from hypertopo.placement.engine import coerce_scheduler_conf
+from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
 from hypertopo.placement.preflight import blockers
 from hypertopo.rollout.plain import plain_filters
 

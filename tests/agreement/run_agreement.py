@@ -11,7 +11,7 @@ vc-scheduler places the jobs one after the other, and each job's outcome is comp
 with :func:`hypertopo.placement.predict` fed with the very objects read back from the
 API server just before the job was created (nodes, HyperNodes, bound pods, earlier
 jobs) and the configuration file vc-scheduler runs with. The comparison is
-:func:`hypertopo.placement.agreement.compare`. Scenario objects are deleted before
+:func:`tests.agreement.compare.compare`. Scenario objects are deleted before
 the next scenario starts.
 
 ``--only a017`` reruns single scenarios; ``--json FILE`` keeps the raw outcomes.
@@ -33,8 +33,8 @@ from typing import Any
 from hypertopo.cluster import ApiError, LocalCluster, NodeSpec, local_cluster
 from hypertopo.cluster.local import HYPERNODES, JOBS
 from hypertopo.placement import predict
-from hypertopo.placement.agreement import compare
 
+from .compare import compare
 from .generator import DEFAULT_SEED, Scenario, scenario
 
 #: no new binding for this long (about 8 scheduling periods of 1 s) = the job has settled
@@ -358,7 +358,7 @@ def render_report(
         "pods from the API server, run `hypertopo.placement.predict` on them (plus the earlier jobs",
         "as read back, and the scheduler's own configuration file), create the job, wait until all its",
         f"pods are bound or no binding happened for {QUIET_S:.0f} s, and compare with",
-        "`hypertopo.placement.agreement.compare`. Everything is deleted before the next scenario.",
+        "`tests.agreement.compare.compare`. Everything is deleted before the next scenario.",
         "",
         "The three checks: feasibility (some pod bound vs none) identical; the lowest common HyperNode",
         "of the bound pods equal to the predicted one or to the HyperNode of another outcome the",

@@ -6,8 +6,11 @@ from typing import Any
 
 from hypertopo.placement import predict
 from hypertopo.rollout.scheduler_config import merge_conf
+from hypertopo.topology.labels import GPU_RESOURCE as GPU
+from hypertopo.topology.objects import hypernode_object, node_object, node_resources
 
-GPU = "nvidia.com/gpu"
+from .synthetic import volcano_job
+
 DEFAULT_TIERS = [
     {"plugins": [{"name": "priority"}, {"name": "gang"}, {"name": "conformance"}]},
     {
@@ -41,14 +44,8 @@ def node(
     taints: list[dict[str, str]] | None = None,
     unschedulable: bool = False,
 ) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "kind": "Node",
-        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
-        "status": {"allocatable": {"cpu": cpu, "memory": memory, "pods": str(pods), GPU: str(gpus)}},
-    }
-    if taints or unschedulable:
-        obj["spec"] = {"taints": taints or [], "unschedulable": unschedulable}
-    return obj
+    resources = node_resources(cpu=cpu, memory=memory, gpus=gpus, pods=pods)
+    return node_object(name, labels, resources=resources, taints=taints or (), unschedulable=unschedulable)
 
 
 def leaf(name: str, members: list[str], tier: int = 1, tier_name: str | None = None) -> dict[str, Any]:
@@ -62,13 +59,7 @@ def leaf(name: str, members: list[str], tier: int = 1, tier_name: str | None = N
 
 
 def parent(name: str, children: list[str], tier: int = 2, tier_name: str | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "tier": tier,
-        "members": [{"type": "HyperNode", "selector": {"exactMatch": {"name": c}}} for c in children],
-    }
-    if tier_name:
-        spec["tierName"] = tier_name
-    return {"kind": "HyperNode", "metadata": {"name": name}, "spec": spec}
+    return hypernode_object(name, tier, children=children, tier_name=tier_name)
 
 
 def template(
@@ -101,17 +92,7 @@ def job(
     min_available: int | None = None,
     topology: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {"schedulerName": "volcano", "tasks": tasks}
-    if min_available is not None:
-        spec["minAvailable"] = min_available
-    if topology is not None:
-        spec["networkTopology"] = topology
-    return {
-        "apiVersion": "batch.volcano.sh/v1alpha1",
-        "kind": "Job",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": spec,
-    }
+    return volcano_job(name, tasks, min_available=min_available, topology=topology)
 
 
 def hard(tier: int) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 from hypertopo.placement import predict
-from hypertopo.placement.agreement import compare
+from tests.agreement.compare import compare
 
 from .helpers import hard, job, task, template, two_leaves
 

@@ -13,9 +13,9 @@ import yaml
 from hypertopo.cli.hints import main
 from hypertopo.placement import predict, preflight
 from hypertopo.placement.preflight import blockers
-from hypertopo.placement.synthetic import seed_cluster, seed_pd_jobs
 
 from .helpers import DEFAULT_TIERS, GPU, hard, job, leaf, node, task, template
+from .synthetic import seed_cluster, seed_pd_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 

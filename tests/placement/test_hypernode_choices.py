@@ -6,9 +6,9 @@ later pod with it, which no single-tie estimate could show."""
 
 from __future__ import annotations
 
-from hypertopo.placement import engine, predict
-from hypertopo.placement.agreement import compare
+from hypertopo.placement import predict, session
 from hypertopo.placement.tree import VIRTUAL_ROOT
+from tests.agreement.compare import compare
 
 from .helpers import GPU_BINPACK, conf, hard, job, leaf, node, parent, task, template
 
@@ -78,7 +78,7 @@ def test_without_following_choices_compare_falls_back_to_the_candidates():
 
 
 def test_replays_are_bounded_by_the_budget(monkeypatch):
-    monkeypatch.setattr(engine, "REPLAY_BUDGET", 0)
+    monkeypatch.setattr(session, "REPLAY_BUDGET", 0)
     result, _, _ = _case()
     j = result["jobs"][0]
     assert j["choice_replays"] == {"replays": 0, "complete": False}

@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from hypertopo.placement import allocate, predict
-from hypertopo.placement.synthetic import (
+from hypertopo.placement import memo, predict
+
+from .helpers import GPU_BINPACK, conf
+from .synthetic import (
     generated_cluster,
     pod_template,
     seed_cluster,
@@ -13,8 +15,6 @@ from hypertopo.placement.synthetic import (
     task,
     volcano_job,
 )
-
-from .helpers import GPU_BINPACK, conf
 
 
 def scenario(nodes):
@@ -63,7 +63,7 @@ def test_memo_is_transparent(monkeypatch, size, nta):
     jobs, pods = scenario(nodes)
     kw = dict(jobs=jobs, nodes=nodes, hypernodes=hns, pods=pods, scheduler_conf=conf(nta), baseline=False)
     with_memo = predict(**kw)
-    monkeypatch.setattr(allocate, "MEMO", False)
+    monkeypatch.setattr(memo, "MEMO", False)
     without = predict(**kw)
     assert json.dumps(with_memo, sort_keys=True) == json.dumps(without, sort_keys=True)
     assert [j["feasible"] for j in with_memo["jobs"]] == [True, True, True, True, True]

@@ -16,8 +16,9 @@ from hypertopo.placement.netcost import (
     pd_role,
 )
 from hypertopo.placement.objects import parse_hypernode, parse_node
-from hypertopo.placement.synthetic import gpu_node, leaf_hypernode, parent_hypernode, seed_cluster
 from hypertopo.placement.tree import Tree
+
+from .synthetic import gpu_node, leaf_hypernode, parent_hypernode, seed_cluster
 
 GIB_1_25 = 1342177280
 
@@ -115,6 +116,6 @@ def test_bad_network_input(network, message):
 
 def test_roles():
     model = network_model_from(None, None)
-    assert pd_role(model, "prefill-worker") == "prefill"
-    assert pd_role(model, "worker", "pd-decode-service") == "decode"
-    assert pd_role(model, "worker", "llm") is None
+    assert pd_role(model.roles, "prefill-worker") == "prefill"
+    assert pd_role(model.roles, "worker", "pd-decode-service") == "decode"
+    assert pd_role(model.roles, "worker", "llm") is None

@@ -3,16 +3,10 @@ from fractions import Fraction
 import pytest
 
 from hypertopo.placement import PlacementInputError
-from hypertopo.placement.objects import (
-    LabelRequirement,
-    Taint,
-    Toleration,
-    parse_hypernode,
-    parse_node,
-    parse_pod,
-    parse_pod_spec,
-)
+from hypertopo.placement.objects import parse_hypernode, parse_node, parse_pod
+from hypertopo.placement.podspec import parse_pod_spec
 from hypertopo.placement.quantity import format_resource, parse_quantity, volcano_value
+from hypertopo.placement.selectors import LabelRequirement, Taint, Toleration
 
 
 @pytest.mark.parametrize(

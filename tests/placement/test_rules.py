@@ -1,6 +1,6 @@
 """Each rule of the Volcano v1.15.1 reference on small hand-made topologies."""
 
-from hypertopo.placement.engine import NTA_DISABLED
+from hypertopo.placement.world import NTA_DISABLED
 
 from .helpers import (
     GPU_BINPACK,

@@ -3,9 +3,9 @@
 import pytest
 
 from hypertopo.placement import predict, preflight
-from hypertopo.placement.synthetic import pod_template, seed_cluster, seed_pd_jobs, task, volcano_job
 
 from .helpers import by_name
+from .synthetic import pod_template, seed_cluster, seed_pd_jobs, task, volcano_job
 
 IB_LEAVES = {"ib-switch0", "ib-switch1"}
 

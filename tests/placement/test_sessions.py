@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from hypertopo.placement import engine, predict
+from hypertopo.placement import predict, session
 
 from .helpers import GPU_BINPACK, conf, hard, job, leaf, node, parent, task, template
 
@@ -43,7 +43,7 @@ def _predict():
 
 
 def test_one_session_leaves_the_third_partition_pending(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(engine, "MAX_SESSIONS", 1)
+    monkeypatch.setattr(session, "MAX_SESSIONS", 1)
     result = _predict()["jobs"][0]
     assert result["feasible"] and result["leaves"] == {"leaf-x": 6}
     assert result["pending"] == ["pd-decode-4", "pd-decode-5"]

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from hypertopo.placement import predict
-from hypertopo.placement.agreement import compare
+from tests.agreement.compare import compare
 
 from .helpers import GPU_BINPACK, conf, hard, job, leaf, node, parent, task, template
 
@@ -142,8 +142,9 @@ def _a106():
 
 
 def test_every_order_is_tried_when_there_are_few():
-    from hypertopo.placement.engine import build_world, task_orders
     from hypertopo.placement.jobs import parse_job
+    from hypertopo.placement.ties import task_orders
+    from hypertopo.placement.world import build_world
 
     pd, nodes, hns, pods = _a106()
     world = build_world(nodes, hns, pods, conf(GPU_BINPACK), None, None)
@@ -161,8 +162,10 @@ def test_every_order_is_tried_when_there_are_few():
 def test_an_outcome_only_a_mixed_order_gives_is_reported():
     # found in scenario a106: the outcome vc-scheduler produced needs decode-2 before
     # prefill-2 but prefill-0 before decode-0; neither the task order nor its reverse gives it
-    from hypertopo.placement.engine import build_world, run_session, task_order_ties
     from hypertopo.placement.jobs import parse_job
+    from hypertopo.placement.session import run_session
+    from hypertopo.placement.ties import task_order_ties
+    from hypertopo.placement.world import build_world
 
     pd, nodes, hns, pods = _a106()
     result = predict(

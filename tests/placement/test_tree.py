@@ -1,9 +1,10 @@
 import pytest
 
 from hypertopo.placement import PlacementInputError
-from hypertopo.placement.index import NodeIndex, natural_key
+from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.objects import parse_hypernode, parse_node
 from hypertopo.placement.tree import VIRTUAL_ROOT, Tree
+from hypertopo.topology.labels import natural_key
 
 from .helpers import leaf, node, parent
 

@@ -275,7 +275,7 @@ def test_baseline_expected_values_fill_the_baseline_column(seed_model, predicted
 def test_report_of_the_engines_prediction(seed_model):
     """The real engine on the seed (12 + 12 pods; it may put two pods on one node): 24 marks."""
     from hypertopo.placement import predict
-    from hypertopo.placement.synthetic import seed_cluster, seed_pd_jobs
+    from tests.placement.synthetic import seed_cluster, seed_pd_jobs
 
     nodes, hypernodes = seed_cluster()
     predicted = predict(jobs=seed_pd_jobs(), nodes=nodes, hypernodes=hypernodes)

@@ -118,7 +118,11 @@ def test_hard_constraint_violated_fails(seed_model, predicted, pods, source):
     if source == "jobs":
         kwargs["jobs"] = [job_spec("pd-prefill-service", "hard", 1)]
     else:
-        predicted["jobs"][0].update(hard=True, mode="hard, highestTierAllowed 1")
+        predicted["jobs"][0].update(
+            hard=True,
+            mode="hard, highestTierAllowed 1",
+            constraint={"mode": "hard", "highest_tier_allowed": 1},
+        )
     result = verify(predicted, pods, seed_model, **kwargs)
     assert not result["ok"]
     assert result["failures"] == [

@@ -23,8 +23,7 @@ from typing import Any
 
 import yaml
 
-from hypertopo.placement import PlacementInputError, predict, preflight
-from hypertopo.placement.engine import coerce_scheduler_conf
+from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
 
 PROG = "topology-hints"
 EXIT_INPUT = 2

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypertopo.placement.errors import PlacementInputError
-from hypertopo.placement.predicates import PredicateConf
+from hypertopo.placement.plugins.predicates import PredicateConf
 
 NTA = "network-topology-aware"
-GPU = "nvidia.com/gpu"
 
 
 @dataclass(slots=True)

@@ -1,24 +1,16 @@
 """Node lookup by name and by label, built lazily for the label keys that are asked for.
 
 Selecting nodes by ``key In [values]`` then costs the size of the answer instead
-of a scan over every node, which is what keeps 65,536-node inventories fast.
+of a scan over every node (how that scales: ``bench/RESULTS-engine.md``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
 
-from hypertopo.placement.objects import LabelRequirement, LabelSelector, Node, NodeSelectorTerm
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-@cache
-def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key that orders ``node2`` before ``node10`` (the engine's deterministic tie-break)."""
-    return tuple((1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(name) if part)
+from hypertopo.placement.objects import Node
+from hypertopo.placement.selectors import LabelRequirement, LabelSelector, NodeSelectorTerm
 
 
 class NodeIndex:

@@ -19,35 +19,31 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypertopo.placement.errors import PlacementInputError
-from hypertopo.placement.objects import (
-    ANN_GROUP_NAME,
-    LabelSelector,
-    PodObj,
-    PodSpecInfo,
-    Resources,
-    add_into,
+from hypertopo.placement.fields import (
     as_int,
     as_list,
     as_mapping,
     as_str,
-    parse_label_selector,
-    parse_pod_spec,
     resources_from,
     string_map,
     where_of,
 )
+from hypertopo.placement.objects import ANN_GROUP_NAME, PodObj
+from hypertopo.placement.podspec import PodSpecInfo, parse_pod_spec
+from hypertopo.placement.resources import Resources, add_into
+from hypertopo.placement.selectors import LabelSelector, parse_label_selector
 
 ANN_TOPO_MODE = "volcano.sh/network-topology-mode"
 ANN_TOPO_TIER = "volcano.sh/network-topology-highest-tier"
 ANN_MIN_MEMBER = "scheduling.volcano.sh/group-min-member"
 ANN_QUEUE = "scheduling.volcano.sh/queue-name"
 LABEL_TASK_SPEC = "volcano.sh/task-spec"
+LABEL_JOB_NAME = "volcano.sh/job-name"
 LABEL_PARTITION = "volcano.sh/partition-id"
 VOLCANO = "volcano"
 
@@ -229,7 +225,7 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
             labels.update(
                 {
                     "volcano.sh/task-index": str(i),
-                    "volcano.sh/job-name": name,
+                    LABEL_JOB_NAME: name,
                     LABEL_TASK_SPEC: tname,
                     "volcano.sh/job-namespace": namespace,
                     "volcano.sh/queue-name": queue,
@@ -482,66 +478,3 @@ def parse_job(obj: Any, index: int, pods: Sequence[PodObj]) -> JobIn:
         "batch.volcano.sh/v1alpha1 Job, "
         "an apps/v1 Deployment or StatefulSet, or a scheduling.volcano.sh/v1beta1 PodGroup"
     )
-
-
-# --------------------------------------------------------------------------- baseline transformation
-
-SWITCH_KEYS = ("topology.kubernetes.io/switch-type", "topology.kubernetes.io/switch")
-
-
-def _strip_affinity(spec: dict[str, Any], keys: Sequence[str]) -> None:
-    selector = spec.get("nodeSelector")
-    if isinstance(selector, dict):
-        for key in keys:
-            selector.pop(key, None)
-    node_aff = (
-        ((spec.get("affinity") or {}).get("nodeAffinity")) if isinstance(spec.get("affinity"), dict) else None
-    )
-    if not isinstance(node_aff, dict):
-        return
-    required = node_aff.get("requiredDuringSchedulingIgnoredDuringExecution")
-    if isinstance(required, dict):
-        for term in required.get("nodeSelectorTerms") or []:
-            if isinstance(term, dict) and isinstance(term.get("matchExpressions"), list):
-                term["matchExpressions"] = [
-                    e for e in term["matchExpressions"] if not (isinstance(e, dict) and e.get("key") in keys)
-                ]
-    for pref in node_aff.get("preferredDuringSchedulingIgnoredDuringExecution") or []:
-        term = pref.get("preference") if isinstance(pref, dict) else None
-        if isinstance(term, dict) and isinstance(term.get("matchExpressions"), list):
-            term["matchExpressions"] = [
-                e for e in term["matchExpressions"] if not (isinstance(e, dict) and e.get("key") in keys)
-            ]
-
-
-def simple_affinity(obj: Mapping[str, Any], keys: Sequence[str] = SWITCH_KEYS) -> dict[str, Any]:
-    """The job without topology constraints and without switch affinity (GPU-model affinity only)."""
-    out = copy.deepcopy(dict(obj))
-    spec = out.get("spec")
-    if not isinstance(spec, dict):
-        return out
-    kind = out.get("kind")
-    if kind == "Job":
-        spec.pop("networkTopology", None)
-        for task in spec.get("tasks") or []:
-            if not isinstance(task, dict):
-                continue
-            if isinstance(task.get("partitionPolicy"), dict):
-                task["partitionPolicy"].pop("networkTopology", None)
-            tspec = (task.get("template") or {}).get("spec")
-            if isinstance(tspec, dict):
-                _strip_affinity(tspec, keys)
-    elif kind in ("Deployment", "StatefulSet"):
-        template = spec.get("template") or {}
-        ann = (template.get("metadata") or {}).get("annotations")
-        if isinstance(ann, dict):
-            ann.pop(ANN_TOPO_MODE, None)
-            ann.pop(ANN_TOPO_TIER, None)
-        if isinstance(template.get("spec"), dict):
-            _strip_affinity(template["spec"], keys)
-    elif kind == "PodGroup":
-        spec.pop("networkTopology", None)
-        for policy in spec.get("subGroupPolicy") or []:
-            if isinstance(policy, dict):
-                policy.pop("networkTopology", None)
-    return out

@@ -1,8 +1,8 @@
 """Scheduler-side jobs, subjobs and tasks with Volcano's readiness arithmetic.
 
-``JobInfo``/``SubJobInfo`` of ``pkg/scheduler/api`` and the gang plugin's
-``JobValid``/``JobReady``/``JobPipelined``/``SubJobReady`` checks. Counters are
-kept per status and role so every check is O(roles), not O(tasks).
+``JobInfo``/``SubJobInfo``/``TaskInfo`` of ``pkg/scheduler/api`` with the counts the gang
+plugin's checks read (:mod:`.plugins.gang`). Counters are kept per status and role so every
+check is O(roles), not O(tasks).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hypertopo.placement.jobs import JobIn, NetworkTopology, PodIn, SubGroupPolicy
-from hypertopo.placement.objects import Resources, add_into
+from hypertopo.placement.resources import Resources, add_into
 from hypertopo.placement.state import PodOnNode
 
 PENDING = "Pending"
@@ -20,9 +20,6 @@ PIPELINED = "Pipelined"
 RUNNING = "Running"
 RELEASING = "Releasing"
 SUCCEEDED = "Succeeded"
-
-ALLOCATED_STATUS = frozenset({ALLOCATED, RUNNING})  # Bound, Binding, Running, Allocated
-READY_STATUS = ALLOCATED_STATUS | {SUCCEEDED}
 
 
 def pod_index(name: str) -> int | None:
@@ -247,7 +244,8 @@ class Job:
         have = self._roles((ALLOCATED, RUNNING, SUCCEEDED, PIPELINED))
         return all(have.get(role, 0) >= need for role, need in self.task_min.items())
 
-    def _subjob_condition(self, ready: bool) -> bool:
+    def subjobs_condition(self, ready: bool) -> bool:
+        """Every subGroup policy has ``minSubGroups`` ready (or pipelined) subjobs."""
         got: dict[str, int] = {}
         for sj in self.subjobs.values():
             if sj.is_ready() if ready else sj.is_pipelined():
@@ -259,41 +257,6 @@ class Job:
         for sj in self.subjobs.values():
             have[sj.gid] = have.get(sj.gid, 0) + 1
         return all(have.get(gid, 0) >= need for gid, need in self.min_subjobs.items())
-
-    def job_valid(self) -> str | None:
-        """The gang plugin's ``JobValid``; returns the reason when it fails."""
-        if not self.gang:
-            return None
-        if not self.check_task_valid():
-            return "not enough valid pods of each task for gang-scheduling (minTaskMember)"
-        if not self.check_subjob_valid():
-            return "not enough valid subGroups for gang-scheduling (minSubGroups)"
-        valid = self.valid_num()
-        if valid < self.min_available:
-            return (
-                f"not enough valid pods for gang-scheduling: {valid} pods, minAvailable {self.min_available}"
-            )
-        return None
-
-    def job_ready(self) -> bool:
-        if not self.gang:
-            return True
-        return self.check_task_ready() and self._subjob_condition(True) and self.is_ready()
-
-    def job_pipelined(self) -> bool:
-        if not self.gang:
-            return True
-        return self.check_task_pipelined() and self._subjob_condition(False) and self.is_pipelined()
-
-    def subjob_ready(self, sj: SubJob) -> bool:
-        if not self.has_policy:
-            return self.job_ready()
-        return sj.is_ready() if self.gang else True
-
-    def subjob_pipelined(self, sj: SubJob) -> bool:
-        if not self.has_policy:
-            return self.job_pipelined()
-        return sj.is_pipelined() if self.gang else True
 
     def record_fit_error(self, sj: SubJob, task: Task) -> None:
         self.fit_errors[task.key] = sj.uid

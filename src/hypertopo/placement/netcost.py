@@ -1,10 +1,10 @@
 """Network cost of a placement: pair classes, latency, bandwidth and KV-cache transfer time.
 
 Pair class of two pods (on nodes ``a`` and ``b``), from the HyperNode tree and the
-node label ``topology.kubernetes.io/switch-type`` (``ib``/``ethernet``):
+node's switch-type label (``ib``/``ethernet``; the keys are :mod:`hypertopo.topology.labels`'):
 
 * leaf(n) = the node's lowest-tier HyperNode (Volcano's ``FindHyperNodeForNode``);
-  for a node in no HyperNode the ``topology.kubernetes.io/switch`` label stands in;
+  for a node in no HyperNode its switch label stands in;
 * fabric(h) of a HyperNode = ``ib`` when every node under it is IB, ``ethernet``
   when every node is Ethernet, else ``mixed``;
 * both IB, same leaf (incl. the same node)      -> ``same_ib_leaf``;
@@ -22,7 +22,7 @@ KV cache per request = 2 (K and V) x layers x KV heads x head dim x dtype bytes 
 prompt tokens (default Llama-70B-class: 80 x 8 x 128 x 2 B = 320 KiB/token,
 4,096 tokens = 1.25 GiB). Transfer time of one prefill->decode pair =
 latency + bytes / bandwidth, plus, for every end on a GPU without GPUDirect RDMA
-(GeForce RTX 4090/5090: ``gpu-type`` in ``no_gpudirect``), one host-memory staging
+(GeForce RTX 4090/5090: GPU-type label in ``no_gpudirect``), one host-memory staging
 copy (bytes / ``host_copy.bandwidth_gbps`` + ``host_copy.latency_us``) in series:
 a conservative model of the bounce buffer, not of a pipelined copy.
 """
@@ -36,16 +36,13 @@ from typing import Any
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.objects import Node
 from hypertopo.placement.tree import VIRTUAL_ROOT, Tree
+from hypertopo.topology.labels import LABEL_GPU_TYPE, LABEL_SWITCH, LABEL_SWITCH_TYPE
 
 SAME_IB_LEAF = "same_ib_leaf"
 SAME_IB_AGG = "same_ib_aggregation"
 IB_ETH = "ib_ethernet"
 ETH_ETH = "ethernet_ethernet"
 CLASSES = (SAME_IB_LEAF, SAME_IB_AGG, IB_ETH, ETH_ETH)
-
-SWITCH_TYPE_LABEL = "topology.kubernetes.io/switch-type"
-SWITCH_LABEL = "topology.kubernetes.io/switch"
-GPU_TYPE_LABEL = "gpu-type"
 
 #: The seed's network table (article section 1.1): representative value and range.
 DEFAULT_CLASSES: dict[str, dict[str, Any]] = {
@@ -129,8 +126,8 @@ class KvModel:
 class NetworkModel:
     classes: dict[str, dict[str, Any]]
     kv: KvModel
-    switch_type_label: str = SWITCH_TYPE_LABEL
-    gpu_type_label: str = GPU_TYPE_LABEL
+    switch_type_label: str = LABEL_SWITCH_TYPE
+    gpu_type_label: str = LABEL_GPU_TYPE
     no_gpudirect: frozenset[str] = frozenset(DEFAULT_NO_GPUDIRECT)
     host_copy_gbps: float = 200.0
     host_copy_latency_us: float = 10.0
@@ -233,12 +230,13 @@ def network_model_from(network: Mapping[str, Any] | None, kv_model: Mapping[str,
     return model
 
 
-def pd_role(model: NetworkModel, *names: str) -> str | None:
-    """``prefill``/``decode`` from the first name (task, then job) containing a role word."""
+def pd_role(roles: Mapping[str, str | Sequence[str]], *names: str) -> str | None:
+    """The PD role of a pod: the first role of ``roles`` (role -> its word or words) one of whose
+    words is in the first of ``names`` (task name, then job name) that contains any role word."""
     for name in names:
         low = name.lower()
-        for role in ("prefill", "decode"):
-            if any(word in low for word in model.roles[role]):
+        for role, words in roles.items():
+            if any(word.lower() in low for word in ((words,) if isinstance(words, str) else words)):
                 return role
     return None
 
@@ -266,7 +264,7 @@ class PairClassifier:
     def leaf(self, i: int) -> str:
         leaf = self.tree.node_leaf[i]
         if leaf is None or leaf == VIRTUAL_ROOT:
-            switch = self.nodes[i].labels.get(SWITCH_LABEL)
+            switch = self.nodes[i].labels.get(LABEL_SWITCH)
             return f"switch:{switch}" if switch else f"node:{self.nodes[i].name}"
         return leaf
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from hypertopo.placement.allocate import Allocator, Attempt, FitFailure
-from hypertopo.placement.index import natural_key
 from hypertopo.placement.model import PENDING, Job, Task
-from hypertopo.placement.objects import PodSpecInfo
-from hypertopo.placement.predicates import fits
+from hypertopo.placement.podspec import PodSpecInfo
 from hypertopo.placement.quantity import format_resource
+from hypertopo.placement.resources import fits
+from hypertopo.placement.scheduler import Attempt, FitFailure, Scheduler
+from hypertopo.topology.labels import natural_key
 
 MAX_LISTED = 6
 
@@ -41,17 +41,17 @@ def fmt_resources(res: Mapping[str, int]) -> str:
     )
 
 
-def room_for(alloc: Allocator, spec: PodSpecInfo, resreq: Mapping[str, int], hn: str) -> tuple[int, int]:
+def room_for(sched: Scheduler, spec: PodSpecInfo, resreq: Mapping[str, int], hn: str) -> tuple[int, int]:
     """(matching nodes, pods of this template that still fit) in HyperNode ``hn``."""
-    cluster = alloc.cluster
-    nodes = alloc.pred.candidates(spec, hn)
+    cluster = sched.cluster
+    nodes = sched.pred.candidates(spec, hn)
     room = 0
     for i in nodes:
         free = cluster.future_idle(i)
         counts = [free.get(k, 0) // v for k, v in resreq.items() if v > 0]
         fit = min(counts) if counts else 0
         st = cluster.states[i]
-        pods_left = alloc.nodes[i].allocatable.get("pods", 0) - (len(st.pods) if st else 0)
+        pods_left = sched.nodes[i].allocatable.get("pods", 0) - (len(st.pods) if st else 0)
         room += max(0, min(fit, pods_left))
     return len(nodes), room
 
@@ -82,9 +82,9 @@ def _role_demand(job: Job) -> list[tuple[str, Task, int]]:
     return out
 
 
-def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str]:
+def job_reasons(sched: Scheduler, job: Job, attempt: Attempt | None) -> list[str]:
     reasons: list[str] = []
-    tree = alloc.tree
+    tree = sched.tree
     if attempt is None:
         return ["the job was not attempted"]
     if attempt.no_gradient:
@@ -106,7 +106,7 @@ def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str
         if skipped and job.min_resources:
             shorts = []
             for hn in skipped:
-                idle = alloc.cluster.hn_idle0[hn]
+                idle = sched.cluster.hn_idle0[hn]
                 lacking = [k for k, v in job.min_resources.items() if v > idle.get(k, 0) and k != "pods"]
                 what = ", ".join(f"{k} {format_resource(k, idle.get(k, 0))} free" for k in lacking) or "pods"
                 shorts.append(f"{hn} (tier {tree.tier(hn)}: {what})")
@@ -124,7 +124,7 @@ def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str
             spec = task.pod.spec
             found = []
             for hn in grad:
-                matching, room = room_for(alloc, spec, task.resreq, hn)
+                matching, room = room_for(sched, spec, task.resreq, hn)
                 found.append((room, matching, hn))
             found.sort(key=lambda x: (-x[0], -x[1], natural_key(x[2])))
             best = found[0][0] if found else 0
@@ -133,7 +133,7 @@ def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str
                 continue
             model = gpu_model_of(spec)
             label = f"role {role or job.inp.name}" + (f" (GPU model {model})" if model else "")
-            fit = alloc.pred.static_fit(spec)
+            fit = sched.pred.static_fit(spec)
             constraint = f" on nodes matching {fit.describe_affinity}" if fit.describe_affinity else ""
             parts.append(
                 f"{label} needs {need} more pods of {fmt_resources(task.resreq)}{constraint}; "
@@ -142,7 +142,7 @@ def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str
         failed = [attempt.failures[hn] for hn in grad if hn in attempt.failures]
         failed.sort(key=lambda f: (-f.candidates, natural_key(f.hypernode)))
         if failed and parts:
-            parts.append(_failure_detail(alloc, failed[0]))
+            parts.append(_failure_detail(sched, failed[0]))
         if attempt.pipelined_only:
             parts.append(
                 f"{_listing(attempt.pipelined_only)} only fit once releasing pods are gone (pipelined, not "
@@ -151,30 +151,30 @@ def job_reasons(alloc: Allocator, job: Job, attempt: Attempt | None) -> list[str
         if parts:
             reasons.append(f"tier {tier}: " + "; ".join(parts))
     if len(reasons) <= (1 if topo is not None and topo.hard else 0):
-        reasons.append(_fallback(alloc, job, attempt))
+        reasons.append(_fallback(sched, job, attempt))
     return reasons
 
 
-def _failure_detail(alloc: Allocator, failure: FitFailure) -> str:
+def _failure_detail(sched: Scheduler, failure: FitFailure) -> str:
     counts = dict(failure.dynamic)
     if failure.total > failure.candidates:
-        for i in alloc.tree.hypernodes[failure.hypernode].nodes:
-            reason = alloc.pred.static_reason(failure.task.pod.spec, i)
+        for i in sched.tree.hypernodes[failure.hypernode].nodes:
+            reason = sched.pred.static_reason(failure.task.pod.spec, i)
             if reason:
                 counts[reason] = counts.get(reason, 0) + 1
     detail = ", ".join(f"{n} {r}" for r, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    where = "the cluster" if failure.hypernode == alloc.tree.root else failure.hypernode
+    where = "the cluster" if failure.hypernode == sched.tree.root else failure.hypernode
     return f"in {where} pod {failure.task.name} found no node among {failure.total}: {detail}"
 
 
-def _fallback(alloc: Allocator, job: Job, attempt: Attempt) -> str:
-    root = alloc.tree.root
+def _fallback(sched: Scheduler, job: Job, attempt: Attempt) -> str:
+    root = sched.tree.root
     parts = []
     failure = attempt.failures.get(root)
     if failure is not None:
-        parts.append(_failure_detail(alloc, failure))
+        parts.append(_failure_detail(sched, failure))
     for role, task, need in _role_demand(job):
-        matching, room = room_for(alloc, task.pod.spec, task.resreq, root)
+        matching, room = room_for(sched, task.pod.spec, task.resreq, root)
         model = gpu_model_of(task.pod.spec)
         suffix = f" (GPU model {model})" if model else ""
         parts.append(
@@ -183,7 +183,7 @@ def _fallback(alloc: Allocator, job: Job, attempt: Attempt) -> str:
         )
     if not parts:
         return f"the gang (minAvailable {job.min_available}) could not be met"
-    idle = alloc.cluster.hn_idle0[root]
+    idle = sched.cluster.hn_idle0[root]
     if not fits(job.min_resources, idle):
         parts.append(
             f"cluster idle {fmt_resources(idle)} < PodGroup minResources {fmt_resources(job.min_resources)}"

@@ -15,8 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hypertopo.placement.objects import Node, PodSpecInfo, Resources
+from hypertopo.placement.objects import Node
+from hypertopo.placement.podspec import PodSpecInfo
+from hypertopo.placement.resources import Resources
 from hypertopo.placement.tree import Tree
+from hypertopo.topology.labels import LABEL_HOSTNAME
 
 
 @dataclass(slots=True)
@@ -42,14 +45,11 @@ class NodeState:
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
 
-HOSTNAME = "kubernetes.io/hostname"
-
-
 def hostname_only(spec: PodSpecInfo) -> bool:
     """True when every pod (anti-)affinity term of ``spec`` is per host."""
     terms = [*spec.affinity_required, *spec.anti_affinity_required]
     terms += [t for _, t in (*spec.affinity_preferred, *spec.anti_affinity_preferred)]
-    return all(t.topology_key == HOSTNAME for t in terms)
+    return all(t.topology_key == LABEL_HOSTNAME for t in terms)
 
 
 def _add(target: Resources, res: Mapping[str, int], sign: int = 1) -> None:
@@ -147,10 +147,6 @@ class Cluster:
         st = self.states[i]
         return self.nodes[i].allocatable if st is None else st.idle
 
-    def used(self, i: int) -> Mapping[str, int]:
-        st = self.states[i]
-        return {} if st is None else st.used
-
     def future_idle(self, i: int) -> Mapping[str, int]:
         st = self.states[i]
         if st is None:
@@ -161,10 +157,6 @@ class Cluster:
         _add(out, st.releasing)
         _add(out, st.pipelined, -1)
         return out
-
-    def pod_count(self, i: int) -> int:
-        st = self.states[i]
-        return 0 if st is None else len(st.pods)
 
     # ------------------------------------------------------------------ mutations
 

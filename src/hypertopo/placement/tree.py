@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hypertopo.placement.errors import PlacementInputError
-from hypertopo.placement.index import NodeIndex, natural_key
-from hypertopo.placement.objects import HyperNodeObj, Node
+from hypertopo.placement.index import NodeIndex
+from hypertopo.placement.objects import HyperNodeObj, Member, Node
+from hypertopo.topology.labels import natural_key
 
 VIRTUAL_ROOT = "<cluster-top-hypernode>"
 MAX_LISTED = 5
@@ -46,6 +47,20 @@ class HyperNode:
         if self._node_set is None:
             self._node_set = frozenset(self.nodes)
         return self._node_set
+
+
+def member_nodes(member: Member, index: NodeIndex) -> list[int]:
+    """The nodes a ``type: Node`` member selects: ``exactMatch`` by name (a missing node: none),
+    ``regexMatch`` by an unanchored search over node names, ``labelMatch`` by its label selector
+    (an empty selector: none)."""
+    if member.exact is not None:
+        idx = index.by_name.get(member.exact)
+        return [] if idx is None else [idx]
+    if member.regex is not None:
+        return index.select_regex(member.regex)
+    if member.label is not None and not member.label.empty:
+        return index.select_labels(member.label)
+    return []
 
 
 def _summarise(items: list[str]) -> str:
@@ -85,16 +100,9 @@ class Tree:
             kids: list[str] = []
             for member in obj.members:
                 if member.type == "Node":
-                    if member.exact is not None:
-                        idx = self.index.by_name.get(member.exact)
-                        if idx is None:
-                            dangling_nodes.append(f"{obj.name}: {member.exact}")
-                        else:
-                            found.add(idx)
-                    elif member.regex is not None:
-                        found.update(self.index.select_regex(member.regex))
-                    elif member.label is not None and not member.label.empty:
-                        found.update(self.index.select_labels(member.label))
+                    if member.exact is not None and member.exact not in self.index.by_name:
+                        dangling_nodes.append(f"{obj.name}: {member.exact}")
+                    found.update(member_nodes(member, self.index))
                     continue
                 if member.exact is None:
                     self.warnings.append(
@@ -314,12 +322,6 @@ class Tree:
             if anc in seen:
                 return anc
         return None
-
-    def contains(self, hn: str, node: int) -> bool:
-        return hn in self.node_hns[node]
-
-    def leaf_of(self, node: int) -> str | None:
-        return self.node_leaf[node]
 
     def lca_of_nodes(self, nodes: Sequence[int]) -> str | None:
         """The lowest-tier HyperNode holding every node (via their lowest-tier HyperNodes)."""

@@ -1,8 +1,9 @@
 """The network cost of a placement, from the placement engine's cost model.
 
-This module is the one seam between the report/verify code and ``hypertopo.placement.netcost``:
-everything else in :mod:`hypertopo.report` and :mod:`hypertopo.report.verify` calls :class:`Costs`
-(and the small helpers here), so a change in the engine's API changes this file alone.
+This module is the one seam between the report/verify code and the placement engine's cost model
+and HyperNode tree: everything else in :mod:`hypertopo.report` calls :class:`Costs`,
+:class:`ModelTree`, :func:`role_of` (the engine's :func:`~hypertopo.placement.netcost.pd_role`)
+and the small helpers here, so a change in the engine's API changes this file alone.
 
 A pair summary (one of ``prefill-internal``, ``decode-internal``, ``prefill-decode``) is the
 engine's (``pairs``, ``classes``, ``latency_us``/``bandwidth_gbps`` mean and worst, KV-cache ms)
@@ -18,8 +19,7 @@ plus, for display, the class labels and the seed table's ranges of the classes p
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hypertopo.placement.index import NodeIndex
@@ -29,6 +29,7 @@ from hypertopo.placement.netcost import (
     PairClassifier,
     network_model_from,
     pair_summary,
+    pd_role,
 )
 from hypertopo.placement.objects import parse_hypernode, parse_node
 from hypertopo.placement.tree import Tree
@@ -54,11 +55,7 @@ CLASS_LABELS = {
 
 def role_of(task: str, job: str, keywords: Mapping[str, str] = DEFAULT_ROLE_KEYWORDS) -> str | None:
     """The PD role of a pod: the first keyword found in its task name, else in its job name."""
-    for text in (task.lower(), job.lower()):
-        for role, word in keywords.items():
-            if word.lower() in text:
-                return role
-    return None
+    return pd_role(keywords, task, job)
 
 
 def placements(job: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -67,26 +64,54 @@ def placements(job: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def engine_constraint(job: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The hard tier limit the engine applied to a job (``hard`` + ``mode`` of its output), if any.
+    """The hard tier limit the engine applied to a job (``hard`` and ``constraint`` of its output), if any.
 
-    Soft mode is reported by the engine as converted to hard at the virtual root: no limit.
+    Soft mode is converted to hard at the virtual root by the scheduler: no limit.
     """
-    if not job.get("hard"):
+    limit = (job.get("constraint") or {}).get("highest_tier_allowed")
+    if not job.get("hard") or limit is None:
         return None
-    found = re.search(r"highestTierAllowed (\d+)", str(job.get("mode") or ""))
-    return {"mode": "hard", "highest_tier_allowed": int(found.group(1))} if found else None
+    return {"mode": "hard", "highest_tier_allowed": int(limit)}
+
+
+class ModelTree:
+    """The inventory model as the engine's HyperNode tree: which leaf holds a host, the lowest
+    switch holding a set of hosts, a switch's tier (the placement engine's rules, on the Node and
+    HyperNode objects the roles render)."""
+
+    def __init__(self, model: Mapping[str, Any]) -> None:
+        self.nodes = [parse_node(obj, i) for i, obj in enumerate(model_node_objects(model))]
+        self.index = NodeIndex(self.nodes)
+        hns = [parse_hypernode(obj, i) for i, obj in enumerate(model_hypernode_objects(model))]
+        self.tree = Tree(hns, self.nodes, self.index)
+        self.switches = {s["name"]: s for s in model["switches"]}
+
+    def __contains__(self, host: object) -> bool:
+        return host in self.index.by_name
+
+    def leaf(self, host: str) -> str | None:
+        """The leaf switch holding ``host`` (None: not a host of the model)."""
+        i = self.index.by_name.get(host)
+        return None if i is None else self.tree.node_leaf[i]
+
+    def lca(self, hosts: Iterable[str]) -> str | None:
+        """The lowest switch holding every host of ``hosts`` that the model has (None: none)."""
+        by_name = self.index.by_name
+        found = [by_name[h] for h in hosts if h in by_name]
+        return self.tree.lca_of_nodes(found) if found else None
+
+    def tier(self, switch: str | None) -> int | None:
+        return None if switch is None else self.tree.tier(switch)
 
 
 class Costs:
     """The engine's pair classifier over the inventory model (build once, summarise often)."""
 
     def __init__(self, model: Mapping[str, Any], *, kv_model: Mapping[str, Any] | None = None) -> None:
-        nodes = [parse_node(obj, i) for i, obj in enumerate(model_node_objects(model))]
-        index = NodeIndex(nodes)
-        hns = [parse_hypernode(obj, i) for i, obj in enumerate(model_hypernode_objects(model))]
+        self.tree = ModelTree(model)
         self.network: NetworkModel = network_model_from(model.get("network") or None, kv_model)
-        self.classifier = PairClassifier(Tree(hns, nodes, index), nodes, self.network)
-        self.index = index.by_name
+        self.classifier = PairClassifier(self.tree.tree, self.tree.nodes, self.network)
+        self.index = self.tree.index.by_name
 
     def summarise(self, nodes_by_role: Mapping[str, Sequence[str]]) -> dict[str, dict[str, Any]]:
         """The three pair summaries for role -> nodes (one entry per pod); unknown nodes are skipped."""

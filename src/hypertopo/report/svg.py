@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from hypertopo.topology.labels import natural_key
+
 CELL = 18
 PITCH = 20
 COLS = 8
@@ -221,7 +223,7 @@ def _layout(switches: Mapping[str, Mapping[str, Any]], root: str, busy: set[str]
 
 def _children(switches: Mapping[str, Mapping[str, Any]], name: str) -> list[str]:
     kids = list(switches[name]["children"])
-    return sorted(kids, key=lambda k: (switches[k]["type"] != "ib", _natural(k)))
+    return sorted(kids, key=lambda k: (switches[k]["type"] != "ib", natural_key(k)))
 
 
 def _chain(switches: Mapping[str, Mapping[str, Any]], name: str) -> list[str]:
@@ -445,10 +447,6 @@ def _kind(sw: Mapping[str, Any]) -> str:
 def _short(host: str) -> str:
     m = re.search(r"(\d+)$", host)
     return m.group(1) if m else host[:4]
-
-
-def _natural(text: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
 def _t(text: object) -> str:

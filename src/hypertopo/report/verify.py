@@ -7,8 +7,8 @@ inventory model, and returns a plain, JSON-serialisable verdict:
 * ``ok`` / ``failures`` — hard rules: every predicted pod exists and is bound to a node of the
   inventory; a job with ``networkTopology.mode: hard`` has all its bound pods under one switch of
   tier <= ``highestTierAllowed``; no pod of an IB-required role sits under an Ethernet leaf (a
-  role is IB-required when its pods require ``topology.kubernetes.io/switch-type In [ib]`` by
-  node affinity or nodeSelector, or when it is listed in ``ib_required_roles``);
+  role is IB-required when its pods require the switch-type label ``In [ib]`` by node affinity
+  or nodeSelector, or when it is listed in ``ib_required_roles``);
 * ``differences`` — what differs from the prediction without breaking a rule (another node of a
   tie, another HyperNode, other per-leaf counts);
 * per job ``outcome``: ``"predicted"`` when the actual HyperNode and pods per leaf are the
@@ -34,12 +34,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, Costs, engine_constraint, role_of
-
-LABEL_JOB = "volcano.sh/job-name"
-LABEL_TASK = "volcano.sh/task-spec"
-ANNOTATION_GROUP = "scheduling.k8s.io/group-name"
-SWITCH_TYPE_KEY = "topology.kubernetes.io/switch-type"
+from hypertopo.placement.jobs import LABEL_JOB_NAME, LABEL_TASK_SPEC
+from hypertopo.placement.objects import ANN_GROUP_NAME
+from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, Costs, ModelTree, engine_constraint, role_of
+from hypertopo.topology.labels import LABEL_SWITCH_TYPE, natural_key
 
 
 @dataclass(frozen=True)
@@ -67,10 +65,11 @@ def verify(
 
     ``jobs`` are the Volcano Job / PodGroup objects that were submitted; their
     ``spec.networkTopology`` gives the hard constraints (without them: the limit the engine
-    reports it applied, ``hard`` and ``mode`` of its job entry). ``role_keywords`` maps a role
+    reports it applied, ``hard`` and ``constraint`` of its job entry). ``role_keywords`` maps a role
     to the word that identifies it in a task or job name.
     """
-    tree = _Tree(model)
+    costs = Costs(model, kv_model=kv_model)
+    tree = costs.tree
     pods = [_parse_pod(p) for p in actual_pods]
     ib_roles = set(ib_required_roles)
     failures: list[str] = []
@@ -90,9 +89,8 @@ def verify(
             if row["role"] is None:
                 continue
             for side in ("predicted", "actual"):
-                if row[f"{side}_node"] and row[f"{side}_node"] in tree.hosts:
+                if row[f"{side}_node"] and row[f"{side}_node"] in tree:
                     nodes_by_role[side].setdefault(row["role"], []).append(row[f"{side}_node"])
-    costs = Costs(model, kv_model=kv_model)
     network = {side: costs.summarise(nodes_by_role[side]) for side in nodes_by_role}
     return {
         "ok": not failures,
@@ -129,35 +127,6 @@ def pod_list(value: Any) -> list[dict[str, Any]]:
     raise ValueError(f"pods: expected a list or a mapping, got {type(value).__name__}")
 
 
-class _Tree:
-    """Lookups over the model: host -> leaf, switch -> parent/tier/type, lowest common switch."""
-
-    def __init__(self, model: Mapping[str, Any]) -> None:
-        self.switches = {s["name"]: s for s in model["switches"]}
-        self.hosts = {name: h["leaf"] for name, h in model["hosts"].items()}
-
-    def chain(self, switch: str) -> list[str]:
-        out: list[str] = []
-        cur: str | None = switch
-        while cur is not None and cur not in out:
-            out.append(cur)
-            cur = self.switches[cur]["parent"]
-        return out
-
-    def lca(self, nodes: Iterable[str]) -> str | None:
-        leaves = sorted({self.hosts[n] for n in nodes if n in self.hosts})
-        if not leaves:
-            return None
-        common = self.chain(leaves[0])
-        for leaf in leaves[1:]:
-            up = set(self.chain(leaf))
-            common = [s for s in common if s in up]
-        return common[0] if common else None
-
-    def tier(self, switch: str | None) -> int | None:
-        return None if switch is None else int(self.switches[switch]["tier"])
-
-
 def _ns(obj: Mapping[str, Any]) -> str:
     return (obj.get("metadata") or {}).get("namespace") or "default"
 
@@ -170,9 +139,9 @@ def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
     return _Pod(
         name=str(meta.get("name", "")),
         namespace=_ns(pod),
-        job=str(labels.get(LABEL_JOB, "")),
-        group=str(annotations.get(ANNOTATION_GROUP, "")),
-        task=str(labels.get(LABEL_TASK) or annotations.get(LABEL_TASK) or ""),
+        job=str(labels.get(LABEL_JOB_NAME, "")),
+        group=str(annotations.get(ANN_GROUP_NAME, "")),
+        task=str(labels.get(LABEL_TASK_SPEC) or annotations.get(LABEL_TASK_SPEC) or ""),
         node=spec.get("nodeName") or None,
         ib_required=requires_ib(spec),
     )
@@ -180,7 +149,7 @@ def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
 
 def requires_ib(pod_spec: Mapping[str, Any]) -> bool:
     """True when a pod spec can only run on IB leaves (node affinity or nodeSelector)."""
-    if (pod_spec.get("nodeSelector") or {}).get(SWITCH_TYPE_KEY) == "ib":
+    if (pod_spec.get("nodeSelector") or {}).get(LABEL_SWITCH_TYPE) == "ib":
         return True
     node_affinity = (pod_spec.get("affinity") or {}).get("nodeAffinity") or {}
     required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
@@ -191,7 +160,7 @@ def requires_ib(pod_spec: Mapping[str, Any]) -> bool:
 def _term_requires_ib(term: Mapping[str, Any]) -> bool:
     for expr in term.get("matchExpressions") or []:
         values = set(expr.get("values") or [])
-        if expr.get("key") == SWITCH_TYPE_KEY and expr.get("operator") == "In" and values == {"ib"}:
+        if expr.get("key") == LABEL_SWITCH_TYPE and expr.get("operator") == "In" and values == {"ib"}:
             return True
     return False
 
@@ -211,7 +180,7 @@ def _pods_of(job: Mapping[str, Any], namespace: str, pods: Sequence[_Pod]) -> li
 def _verify_job(
     job: Mapping[str, Any],
     pods: Sequence[_Pod],
-    tree: _Tree,
+    tree: ModelTree,
     ib_roles: set[str],
     keywords: Mapping[str, str],
     failures: list[str],
@@ -232,8 +201,8 @@ def _verify_job(
             "role": role,
             "predicted_node": (pred or {}).get("node"),
             "actual_node": act.node if act else None,
-            "predicted_leaf": tree.hosts.get((pred or {}).get("node") or ""),
-            "actual_leaf": tree.hosts.get(act.node) if act and act.node else None,
+            "predicted_leaf": tree.leaf((pred or {}).get("node") or ""),
+            "actual_leaf": tree.leaf(act.node) if act and act.node else None,
         }
         row["match"] = row["predicted_node"] is not None and row["predicted_node"] == row["actual_node"]
         rows.append(row)
@@ -304,7 +273,7 @@ def _check_pod(
     row: Mapping[str, Any],
     act: _Pod | None,
     pred: Mapping[str, Any] | None,
-    tree: _Tree,
+    tree: ModelTree,
     ib_roles: set[str],
     ties: Any,
     failures: list[str],
@@ -317,10 +286,10 @@ def _check_pod(
     if act.node is None:
         failures.append(f"pod {pod}: not bound to a node (spec.nodeName is empty)")
         return
-    if act.node not in tree.hosts:
+    if act.node not in tree:
         failures.append(f"pod {pod}: bound to {act.node}, which is not in the inventory")
         return
-    leaf = tree.switches[tree.hosts[act.node]]
+    leaf = tree.switches[tree.leaf(act.node)]
     if leaf["type"] != "ib" and (act.ib_required or row["role"] in ib_roles):
         why = "its pod requires switch-type ib" if act.ib_required else f"role {row['role']} is IB-required"
         failures.append(f"pod {pod}: on {act.node} under Ethernet leaf {leaf['name']}, but {why}")
@@ -415,8 +384,3 @@ def _tie_note(ties: Any, actual: str | None, pod: str | None) -> str:
         if pod is not None and tie.get("pod") == pod and count > len(candidates):
             return f" (the reported tie set has {count} candidates, {len(candidates)} listed)"
     return ""
-
-
-def natural_key(text: str) -> tuple[Any, ...]:
-    """Sort key putting node2 before node10 and pod-2 before pod-10."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))

@@ -11,17 +11,23 @@ a HyperNode would have two parents (or the parent links form a cycle), Volcano
 would refuse to build its HyperNode tree and disable topology-aware scheduling
 for the whole cluster; the plan names those offenders so the role can refuse.
 
-Selector semantics follow Volcano v1.15.1 (``pkg/scheduler/api/hyper_node_info.go``):
-Node members match by ``exactMatch`` (name), ``regexMatch`` (Go regexp, unanchored)
-or ``labelMatch`` (a label selector; an empty one matches nothing); HyperNode
-members match by ``exactMatch`` only.
+Selector semantics are the placement engine's (:func:`hypertopo.placement.tree.member_nodes`,
+Volcano v1.15.1's ``pkg/scheduler/api/hyper_node_info.go``): Node members match by
+``exactMatch`` (name), ``regexMatch`` (unanchored) or ``labelMatch`` (a label selector; an
+empty one matches nothing); HyperNode members match by ``exactMatch`` only; a member Volcano
+cannot read selects nothing.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.index import NodeIndex
+from hypertopo.placement.objects import Member, Node, parse_member
+from hypertopo.placement.selectors import parse_label_selector
+from hypertopo.placement.tree import member_nodes
 
 OWNER_LABELS: dict[str, str] = {"app.kubernetes.io/managed-by": "hypertopo"}
 
@@ -58,80 +64,47 @@ def _members(hn: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def match_label_selector(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
-    """Kubernetes label-selector semantics, except that an empty selector matches nothing (as in Volcano)."""
-    if not selector:
+    """Whether ``labels`` match a HyperNode ``labelMatch`` selector, as Volcano reads it (an empty or
+    invalid selector matches nothing)."""
+    try:
+        parsed = parse_label_selector(selector, "HyperNode", "labelMatch")
+    except PlacementInputError:
         return False
-    match_labels = selector.get("matchLabels") or {}
-    exprs = selector.get("matchExpressions") or []
-    if not match_labels and not exprs:
-        return False
-    for key, value in match_labels.items():
-        if labels.get(key) != str(value):
-            return False
-    for expr in exprs:
-        key, op = expr.get("key"), expr.get("operator")
-        values = [str(v) for v in expr.get("values") or []]
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            return False
-    return True
+    return not parsed.empty and parsed.matches(labels)
 
 
-def _node_member_matches(selector: Mapping[str, Any], name: str, labels: Mapping[str, str]) -> bool:
-    if "exactMatch" in selector:
-        return (selector.get("exactMatch") or {}).get("name") == name
-    if "regexMatch" in selector:
-        pattern = (selector.get("regexMatch") or {}).get("pattern") or ""
+def _parsed_members(hn: Mapping[str, Any], kind: str) -> list[Member]:
+    """The ``kind`` members of ``hn`` that Volcano can read (a malformed one selects nothing)."""
+    out = []
+    for i, raw in enumerate(_members(hn)):
+        if raw.get("type") != kind:
+            continue
         try:
-            return bool(pattern) and re.search(pattern, name) is not None
-        except re.error:
-            return False
-    if "labelMatch" in selector:
-        return match_label_selector(selector.get("labelMatch"), labels)
-    return False
+            out.append(parse_member(raw, f"HyperNode {_name(hn, 'HyperNode')}", f"spec.members[{i}]"))
+        except PlacementInputError:
+            continue
+    return out
 
 
 def leaf_members(
     hypernodes: Iterable[Mapping[str, Any]], nodes: Mapping[str, Mapping[str, str]]
 ) -> dict[str, list[str]]:
-    """HyperNode name -> the Nodes its ``type: Node`` members select (``nodes``: name -> labels).
-
-    ``exactMatch`` is a lookup and a ``labelMatch`` with only ``matchLabels`` an
-    intersection over a (key, value) -> nodes index, so thousands of nodes and
-    hundreds of leaves stay fast; other selectors scan the nodes.
-    """
-    index: dict[tuple[str, str], set[str]] = {}
-    for n, labels in nodes.items():
-        for kv in labels.items():
-            index.setdefault((str(kv[0]), str(kv[1])), set()).add(n)
+    """HyperNode name -> the Nodes its ``type: Node`` members select (``nodes``: name -> labels),
+    for every HyperNode with such members; selection as the placement engine's HyperNode tree does."""
+    parsed = [
+        Node(i, name, {str(k): str(v) for k, v in labels.items()}, (), False, {})
+        for i, (name, labels) in enumerate(nodes.items())
+    ]
+    index = NodeIndex(parsed)
     out: dict[str, list[str]] = {}
     for hn in hypernodes:
         node_members = [m for m in _members(hn) if m.get("type") == "Node"]
         if not node_members:
             continue
-        selected: set[str] = set()
-        for m in node_members:
-            selector = m.get("selector") or {}
-            label_match = selector.get("labelMatch") if "labelMatch" in selector else None
-            if "exactMatch" in selector:
-                name = (selector.get("exactMatch") or {}).get("name")
-                if name in nodes:
-                    selected.add(name)
-            elif label_match is not None and not label_match.get("matchExpressions"):
-                pairs = [(str(k), str(v)) for k, v in (label_match.get("matchLabels") or {}).items()]
-                if pairs:  # an empty selector matches nothing
-                    sets = sorted((index.get(p, set()) for p in pairs), key=len)
-                    selected |= set.intersection(*sets)
-            else:
-                selected |= {n for n, labels in nodes.items() if _node_member_matches(selector, n, labels)}
-        out[_name(hn, "HyperNode")] = sorted(selected)
+        selected: set[int] = set()
+        for member in _parsed_members(hn, "Node"):
+            selected.update(member_nodes(member, index))
+        out[_name(hn, "HyperNode")] = sorted(parsed[i].name for i in selected)
     return out
 
 
@@ -140,10 +113,8 @@ def parents_of(hypernodes: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for hn in hypernodes:
         parent = _name(hn, "HyperNode")
-        for m in _members(hn):
-            if m.get("type") != "HyperNode":
-                continue
-            child = ((m.get("selector") or {}).get("exactMatch") or {}).get("name")
+        for member in _parsed_members(hn, "HyperNode"):
+            child = member.exact
             if child and parent not in out.setdefault(child, []):
                 out[child].append(parent)
     return out

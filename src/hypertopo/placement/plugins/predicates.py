@@ -20,16 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hypertopo.placement.index import NodeIndex
-from hypertopo.placement.objects import (
-    LabelRequirement,
-    LabelSelector,
-    Node,
-    PodSpecInfo,
-    Taint,
-    Toleration,
-    tolerated,
-)
-from hypertopo.placement.state import Cluster, PodOnNode
+from hypertopo.placement.objects import Node
+from hypertopo.placement.podspec import PodSpecInfo
+from hypertopo.placement.resources import short_resources
+from hypertopo.placement.selectors import LabelRequirement, LabelSelector, Taint, Toleration, tolerated
+from hypertopo.placement.state import Cluster
 from hypertopo.placement.tree import Tree
 
 UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
@@ -67,21 +62,6 @@ class StaticFit:
     affinity_ok: frozenset[int] | None  # None: every node passes node affinity
     describe_affinity: str
     _per_hn: dict[str, list[int]] = field(default_factory=dict)
-
-
-def fits(request: Mapping[str, int], available: Mapping[str, int]) -> bool:
-    for key, want in request.items():
-        if want > available.get(key, 0) and want - available.get(key, 0) >= 0.1:
-            return False
-    return True
-
-
-def short_resources(request: Mapping[str, int], available: Mapping[str, int]) -> list[str]:
-    return [
-        key
-        for key, want in request.items()
-        if want > available.get(key, 0) and want - available.get(key, 0) >= 0.1
-    ]
 
 
 def node_selector_requirements(spec: PodSpecInfo) -> list[LabelRequirement]:
@@ -278,7 +258,3 @@ class Predicates:
                 if labels.get(key) in domains and key in labels:
                     return R_POD_ANTI
         return None
-
-
-def pod_on_node(key: str, namespace: str, labels: Mapping[str, str], spec: PodSpecInfo) -> PodOnNode:
-    return PodOnNode(key, namespace, labels, spec)

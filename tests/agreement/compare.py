@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hypertopo.placement.engine import as_objects, leaf_level_tie
 from hypertopo.placement.index import NodeIndex
+from hypertopo.placement.inputs import as_objects
 from hypertopo.placement.objects import ANN_GROUP_NAME, parse_hypernode, parse_node
+from hypertopo.placement.ties import leaf_level_tie
 from hypertopo.placement.tree import VIRTUAL_ROOT, Tree
 
 

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-SWITCH = "topology.kubernetes.io/switch"
-SWITCH_TYPE = "topology.kubernetes.io/switch-type"
-GPU_TYPE = "gpu-type"
+from hypertopo.placement.jobs import LABEL_JOB_NAME
+from hypertopo.topology.labels import (
+    GPU_RESOURCE,
+    LABEL_GPU_TYPE,
+    LABEL_HOSTNAME,
+    LABEL_SWITCH,
+    LABEL_SWITCH_TYPE,
+)
+from hypertopo.topology.objects import hypernode_object, node_object, node_resources
 
 #: Allocatable CPU/memory per GPU model (the seed inventory's topology_node_resources).
 MODEL_RESOURCES = {
@@ -31,69 +37,21 @@ SEED_LEAVES = (
 )
 
 
-def node(
-    name: str,
-    labels: dict[str, str],
-    *,
-    gpus: int = 8,
-    cpu: str = "128",
-    memory: str = "1Ti",
-    pods: int = 110,
-    taints: list[dict[str, str]] | None = None,
-    unschedulable: bool = False,
-) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **labels}},
-        "status": {
-            "allocatable": {"cpu": cpu, "memory": memory, "pods": str(pods), "nvidia.com/gpu": str(gpus)}
-        },
-    }
-    spec: dict[str, Any] = {}
-    if taints:
-        spec["taints"] = taints
-    if unschedulable:
-        spec["unschedulable"] = True
-    if spec:
-        obj["spec"] = spec
-    return obj
-
-
 def gpu_node(name: str, model: str, switch: str, switch_type: str, gpus: int = 8) -> dict[str, Any]:
+    """A GPU node under leaf ``switch``, labelled as the node_labels role labels it."""
     cpu, memory = MODEL_RESOURCES.get(model, ("128", "1Ti"))
-    return node(
-        name, {SWITCH: switch, SWITCH_TYPE: switch_type, GPU_TYPE: model}, gpus=gpus, cpu=cpu, memory=memory
-    )
+    labels = {LABEL_SWITCH: switch, LABEL_SWITCH_TYPE: switch_type, LABEL_GPU_TYPE: model}
+    return node_object(name, labels, resources=node_resources(cpu=cpu, memory=memory, gpus=gpus, pods=110))
 
 
 def leaf_hypernode(name: str, switch_type: str, tier: int = 1) -> dict[str, Any]:
-    return {
-        "apiVersion": "topology.volcano.sh/v1alpha1",
-        "kind": "HyperNode",
-        "metadata": {"name": name},
-        "spec": {
-            "tier": tier,
-            "members": [
-                {
-                    "type": "Node",
-                    "selector": {"labelMatch": {"matchLabels": {SWITCH: name, SWITCH_TYPE: switch_type}}},
-                }
-            ],
-        },
-    }
+    """A leaf HyperNode selecting its nodes by our switch labels."""
+    return hypernode_object(name, tier, leaf_type=switch_type)
 
 
 def parent_hypernode(name: str, tier: int, children: list[str]) -> dict[str, Any]:
-    return {
-        "apiVersion": "topology.volcano.sh/v1alpha1",
-        "kind": "HyperNode",
-        "metadata": {"name": name},
-        "spec": {
-            "tier": tier,
-            "members": [{"type": "HyperNode", "selector": {"exactMatch": {"name": c}}} for c in children],
-        },
-    }
+    """A HyperNode over ``children`` (exactMatch members)."""
+    return hypernode_object(name, tier, children=children)
 
 
 def seed_gpu_model(i: int) -> str:
@@ -131,10 +89,10 @@ def pod_template(
     cpu: str | None = None,
     memory: str | None = None,
 ) -> dict[str, Any]:
-    expressions = [{"key": GPU_TYPE, "operator": "In", "values": gpu_models}]
+    expressions = [{"key": LABEL_GPU_TYPE, "operator": "In", "values": gpu_models}]
     if switch_types:
-        expressions.append({"key": SWITCH_TYPE, "operator": "In", "values": switch_types})
-    resources: dict[str, Any] = {"nvidia.com/gpu": gpus}
+        expressions.append({"key": LABEL_SWITCH_TYPE, "operator": "In", "values": switch_types})
+    resources: dict[str, Any] = {GPU_RESOURCE: gpus}
     if cpu:
         resources["cpu"] = cpu
     if memory:
@@ -165,13 +123,13 @@ def pod_template(
                         "labelSelector": {
                             "matchExpressions": [
                                 {
-                                    "key": "volcano.sh/job-name",
+                                    "key": LABEL_JOB_NAME,
                                     "operator": "In",
                                     "values": [anti_affinity_job],
                                 }
                             ]
                         },
-                        "topologyKey": "kubernetes.io/hostname",
+                        "topologyKey": LABEL_HOSTNAME,
                     },
                 }
             ]

@@ -1,0 +1,247 @@
+"""The ``nodeorder`` plugin: the k8s framework's node scores, as Volcano v1.15.1 runs them.
+
+LeastAllocated (cpu/memory 50/50 on non-zero requests, integer maths) x
+``leastrequested.weight`` (1); MostAllocated x ``mostrequested.weight`` (0);
+BalancedAllocation over cpu, memory and GPUs (``(1 - stddev) * 100``) x
+``balancedresource.weight`` (1); NodeAffinity preferred terms, normalised to 0..100, x
+``nodeaffinity.weight`` (2); InterPodAffinity preferred terms (incoming and existing pods),
+min-max normalised, x ``podaffinity.weight`` (2); TaintToleration (PreferNoSchedule,
+reverse-normalised) x ``tainttoleration.weight`` (3); ImageLocality (sizes of the pod's
+images on the node, scaled by their spread) x ``imagelocality.weight`` (1).
+PodTopologySpread is not simulated (it needs owner data).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from hypertopo.placement.conf import NodeOrderConf
+from hypertopo.placement.objects import Node
+from hypertopo.placement.podspec import PodSpecInfo
+from hypertopo.placement.selectors import NodeSelectorTerm
+from hypertopo.placement.state import Cluster
+from hypertopo.topology.labels import GPU_RESOURCE
+
+MAX_NODE_SCORE = 100
+
+
+def _least_requested(requested: int, capacity: int) -> int:
+    if capacity == 0 or requested > capacity:
+        return 0
+    return ((capacity - requested) * MAX_NODE_SCORE) // capacity
+
+
+def _most_requested(requested: int, capacity: int) -> int:
+    if capacity == 0:
+        return 0
+    return (min(requested, capacity) * MAX_NODE_SCORE) // capacity
+
+
+def _balanced(fractions: Sequence[float]) -> int:
+    if len(fractions) == 2:
+        std = abs((fractions[0] - fractions[1]) / 2)
+    elif len(fractions) > 2:
+        mean = sum(fractions) / len(fractions)
+        std = math.sqrt(sum((f - mean) * (f - mean) for f in fractions) / len(fractions))
+    else:
+        std = 0.0
+    return int((1 - std) * MAX_NODE_SCORE)
+
+
+def _term_matches(term: NodeSelectorTerm, node: Node) -> bool:
+    return term.matches(node.name, node.labels)
+
+
+class NodeOrder:
+    """The plugin's node score over a candidate list."""
+
+    def __init__(self, conf: NodeOrderConf, cluster: Cluster, nodes: Sequence[Node]) -> None:
+        self.conf = conf
+        self.cluster = cluster
+        self.nodes = nodes
+        self.image_nodes: dict[str, int] = {}
+        for node in nodes:
+            for image in node.images:
+                self.image_nodes[image] = self.image_nodes.get(image, 0) + 1
+
+    def score(
+        self,
+        spec: PodSpecInfo,
+        namespace: str,
+        labels: Mapping[str, str],
+        candidates: Sequence[int],
+        scores: dict[int, float],
+    ) -> None:
+        w = self.conf
+        cluster = self.cluster
+        nodes = self.nodes
+        states = cluster.states
+        req = spec.resreq
+        if w.least_requested or w.most_requested or w.balanced_resource:
+            pod = (req.get("cpu", 0), req.get("memory", 0), req.get(GPU_RESOURCE, 0))
+            balanced = w.balanced_resource and any(pod)
+            memo: dict[tuple[int, int, int, int, int, int], float] = {}
+            for i in candidates:
+                alloc = nodes[i].allocatable
+                st = states[i]
+                if st is None:
+                    key = (id(alloc), 0, 0, 0, 0, 0)
+                else:
+                    got = st.requested
+                    key = (
+                        id(alloc),
+                        st.nz_cpu,
+                        st.nz_memory,
+                        got.get("cpu", 0),
+                        got.get("memory", 0),
+                        got.get(GPU_RESOURCE, 0),
+                    )
+                value = memo.get(key)
+                if value is None:
+                    value = self._resource_scores(spec, pod, alloc, key, w.least_requested, w.most_requested)
+                    if balanced:
+                        value += self._balanced_score(pod, alloc, key) * w.balanced_resource
+                    memo[key] = value
+                scores[i] += value
+        if w.node_affinity and spec.preferred_terms:
+            raw = {
+                i: sum(weight for weight, term in spec.preferred_terms if _term_matches(term, nodes[i]))
+                for i in candidates
+            }
+            top = max(raw.values(), default=0)
+            for i, s in raw.items():
+                scores[i] += (s * MAX_NODE_SCORE // top if top > 0 else 0) * w.node_affinity
+        if w.image_locality and self.image_nodes and spec.images:
+            self._image_locality(spec, candidates, scores, w.image_locality)
+        if w.pod_affinity:
+            self._pod_affinity(spec, namespace, labels, candidates, scores, w.pod_affinity)
+        if w.taint_toleration:
+            tolerations = [t for t in spec.tolerations if t.effect in ("", "PreferNoSchedule")]
+            counts: dict[int, int] = {}
+            for i in candidates:
+                taints = nodes[i].taints
+                counts[i] = (
+                    sum(
+                        1
+                        for t in taints
+                        if t.effect == "PreferNoSchedule" and not any(tol.tolerates(t) for tol in tolerations)
+                    )
+                    if taints
+                    else 0
+                )
+            top = max(counts.values(), default=0)
+            for i, c in counts.items():
+                scores[i] += (
+                    MAX_NODE_SCORE - (c * MAX_NODE_SCORE // top) if top else MAX_NODE_SCORE
+                ) * w.taint_toleration
+
+    def _image_locality(
+        self, spec: PodSpecInfo, candidates: Sequence[int], scores: dict[int, float], weight: int
+    ) -> None:
+        """ImageLocality: sizes of the pod's images present on the node, scaled by their spread."""
+        total_nodes = len(self.nodes)
+        low, high = 23 * 2**20, 1000 * 2**20 * len(spec.images)
+        for i in candidates:
+            have = self.nodes[i].images
+            if not have:
+                value = 0
+            else:
+                value = sum(
+                    int(have[img] * (self.image_nodes[img] / total_nodes))
+                    for img in spec.images
+                    if img in have
+                )
+            value = min(max(value, low), high)
+            scores[i] += (MAX_NODE_SCORE * (value - low) // (high - low)) * weight
+
+    @staticmethod
+    def _resource_scores(
+        spec: PodSpecInfo,
+        pod: tuple[int, int, int],
+        alloc: Mapping[str, int],
+        key: tuple[int, ...],
+        least: int,
+        most: int,
+    ) -> float:
+        """LeastAllocated / MostAllocated on non-zero requests (cpu and memory)."""
+        cpu = spec.nonzero_cpu + key[1]
+        mem = spec.nonzero_memory + key[2]
+        a_cpu, a_mem = alloc.get("cpu", 0), alloc.get("memory", 0)
+        value = 0
+        if least:
+            total = weight = 0
+            for r, a in ((cpu, a_cpu), (mem, a_mem)):
+                if a:
+                    total += _least_requested(r, a) * 50
+                    weight += 50
+            value += (total // weight if weight else 0) * least
+        if most:
+            total = weight = 0
+            for r, a in ((cpu, a_cpu), (mem, a_mem)):
+                if a:
+                    total += _most_requested(r, a)
+                    weight += 1
+            value += (total // weight if weight else 0) * most
+        return float(value)
+
+    @staticmethod
+    def _balanced_score(pod: tuple[int, int, int], alloc: Mapping[str, int], key: tuple[int, ...]) -> int:
+        """BalancedAllocation over cpu, memory and GPUs on actual requests."""
+        fractions = []
+        for name, want, have_req in zip(("cpu", "memory", GPU_RESOURCE), pod, key[3:], strict=True):
+            have = alloc.get(name, 0)
+            if have == 0 or (name == GPU_RESOURCE and want == 0):
+                continue
+            fractions.append(min((have_req + want) / have, 1.0))
+        return _balanced(fractions)
+
+    def _pod_affinity(
+        self,
+        spec: PodSpecInfo,
+        namespace: str,
+        labels: Mapping[str, str],
+        candidates: Sequence[int],
+        scores: dict[int, float],
+        weight: int,
+    ) -> None:
+        has_own = bool(spec.affinity_preferred or spec.anti_affinity_preferred)
+        cluster = self.cluster
+        if not has_own and not cluster.pods_with_affinity:
+            return
+        topo: dict[str, dict[str, int]] = {}
+        pool = sorted(cluster.occupied) if has_own else sorted(cluster.pods_with_affinity)
+        nodes = self.nodes
+        for n in pool:
+            st = cluster.states[n]
+            if st is None or not st.pods:
+                continue
+            node_labels = nodes[n].labels
+            if not node_labels:
+                continue
+            for pod in st.pods:
+                if not has_own and not pod.spec.has_pod_affinity:
+                    continue
+                for mult, terms, target_ns, target_labels in (
+                    (1, spec.affinity_preferred, pod.namespace, pod.labels),
+                    (-1, spec.anti_affinity_preferred, pod.namespace, pod.labels),
+                    (1, pod.spec.affinity_preferred, namespace, labels),
+                    (-1, pod.spec.anti_affinity_preferred, namespace, labels),
+                ):
+                    for w, term in terms:
+                        if term.topology_key in node_labels and term.matches_pod(target_ns, target_labels):
+                            bucket = topo.setdefault(term.topology_key, {})
+                            value = node_labels[term.topology_key]
+                            bucket[value] = bucket.get(value, 0) + w * mult
+        if not topo:
+            return
+        raw = {}
+        for i in candidates:
+            node_labels = nodes[i].labels
+            raw[i] = sum(
+                values.get(node_labels[key], 0) for key, values in topo.items() if key in node_labels
+            )
+        low, high = min(raw.values()), max(raw.values())
+        for i, s in raw.items():
+            norm = int(MAX_NODE_SCORE * ((s - low) / (high - low))) if high > low else 0
+            scores[i] += norm * weight

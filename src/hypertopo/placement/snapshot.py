@@ -1,0 +1,241 @@
+"""The first session's view of the world (Volcano's cache snapshot and ``OpenSession``).
+
+Pods already bound take their resources on their nodes; each job becomes a :class:`~.model.Job`
+with one :class:`~.model.Task` per pod, in Volcano's task order (priority, pod index, then
+task order for equal indices: creation time and UID in Volcano), and its network topology as
+the session sees it (``highestTierName`` translated, soft turned into hard at the top tier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from hypertopo.placement.jobs import JobIn, NetworkTopology, PodIn
+from hypertopo.placement.model import (
+    ALLOCATED,
+    PENDING,
+    RELEASING,
+    RUNNING,
+    SUCCEEDED,
+    Job,
+    SubJob,
+    Task,
+    Topology,
+    pod_index,
+    subjob_for,
+)
+from hypertopo.placement.objects import PodObj
+from hypertopo.placement.state import Cluster, PodOnNode
+from hypertopo.placement.tree import Tree
+from hypertopo.placement.world import World
+from hypertopo.topology.labels import natural_key
+
+#: a task order: (job position, pod index) -> task position -> rank among that index's pods
+TaskOrder = Mapping[tuple[int, int], Mapping[int, int]]
+
+
+def _effective(nt: NetworkTopology | None, tree: Tree, soft_tier: int) -> Topology | None:
+    """``adjustNetworkTopologySpec``: translate highestTierName, then soft -> hard at ``soft_tier``."""
+    if nt is None:
+        return None
+    tier = nt.tier
+    if tier is None and nt.tier_name:
+        tier = tree.tier_name_map.get(nt.tier_name)
+    if nt.mode == "soft":
+        return Topology(nt, "hard", soft_tier)
+    return Topology(nt, nt.mode, tier)
+
+
+def _existing_status(pod: PodObj) -> str | None:
+    if pod.phase == "Succeeded":
+        return SUCCEEDED
+    if pod.phase == "Failed":
+        return "Failed"
+    if pod.node_name:
+        return RELEASING if pod.terminating else RUNNING
+    return PENDING
+
+
+def _role_rank(role_position: int, slot: tuple[int, int], order: TaskOrder | None) -> int:
+    """Rank of a pod among the equal-index pods of its job's tasks (lower goes first): task
+    order unless ``order`` says otherwise (creation time and UID decide in Volcano)."""
+    if order is None:
+        return role_position
+    ranks = order.get(slot)
+    return role_position if ranks is None else ranks.get(role_position, role_position)
+
+
+def _known_order(pod: PodIn) -> tuple[str, str] | None:
+    """``(creationTimestamp, uid)`` of a pod read from the cluster, which is how Volcano orders
+    pods with the same index (``CompareTask``); None for a pod still to be created."""
+    existing = pod.existing
+    if existing is None or not existing.creation or existing.uid == f"{existing.namespace}/{existing.name}":
+        return None
+    return existing.creation, existing.uid
+
+
+def exact_slots(job: JobIn) -> set[int | None]:
+    """The pod indices of ``job`` whose pods all exist with a creation time and UID: their order
+    is known (the rest is random in Volcano: creation time and UID are not chosen yet)."""
+    known: dict[int | None, bool] = {}
+    for pod in job.pods:
+        index = pod_index(pod.name)
+        known[index] = known.get(index, True) and _known_order(pod) is not None
+    return {index for index, ok in known.items() if ok}
+
+
+def _admitted(inp: JobIn) -> bool:
+    """Whether the job's PodGroup has already left phase Pending: some pod is bound, a Volcano
+    Job has pods (its controller creates them once the PodGroup is Inqueue), or a PodGroup
+    says so in ``status.phase``. New jobs go through the enqueue action first."""
+    if any(p.existing is not None and p.existing.node_name for p in inp.pods):
+        return True
+    if inp.kind == "Job":
+        return any(p.existing is not None for p in inp.pods)
+    if inp.kind == "PodGroup":
+        status = inp.raw.get("status")
+        return isinstance(status, Mapping) and status.get("phase") in ("Inqueue", "Running", "Unknown")
+    return False
+
+
+def open_session(
+    world: World, job_ins: Sequence[JobIn], task_order: TaskOrder | None = None
+) -> tuple[Cluster, list[Job], list[str]]:
+    """The first session's state: the cluster with the pods already bound, the jobs with their
+    tasks in task order (``task_order`` overrides the order of equal-index pods of different
+    tasks), their allocated HyperNodes recovered, and the warnings met on the way."""
+    cluster = Cluster(world.nodes, world.tree, hn_alloc=world.hn_alloc)
+    missing_nodes: list[str] = []  # "<pod> -> <node>" for pods bound to nodes not in the input
+    _place_other_pods(world, job_ins, cluster, missing_nodes)
+    jobs = [
+        _job(world, position, inp, cluster, task_order, missing_nodes) for position, inp in enumerate(job_ins)
+    ]
+    warnings: list[str] = []
+    if missing_nodes:
+        warnings.append(
+            f"pods bound to nodes that are not in the input (ignored): {', '.join(missing_nodes[:5])}"
+        )
+    recover_allocated(jobs, world.tree)
+    cluster.snapshot_session_open()
+    return cluster, jobs, warnings
+
+
+def _place_other_pods(world: World, job_ins: Sequence[JobIn], cluster: Cluster, missing: list[str]) -> None:
+    """Put the running and releasing pods that belong to none of ``job_ins`` on their nodes."""
+    owned = {(p.namespace, p.name) for job in job_ins for p in job.pods}
+    for pod in world.pods:
+        if (pod.namespace, pod.name) in owned or not pod.node_name:
+            continue
+        status = _existing_status(pod)
+        if status not in (RUNNING, RELEASING):
+            continue
+        idx = world.index.by_name.get(pod.node_name)
+        if idx is None:
+            missing.append(f"{pod.namespace}/{pod.name} -> {pod.node_name}")
+            continue
+        cluster.place(
+            idx,
+            PodOnNode(f"{pod.namespace}/{pod.name}", pod.namespace, pod.labels, pod.spec),
+            pod.spec.resreq,
+            status,
+        )
+
+
+def _job(
+    world: World,
+    position: int,
+    inp: JobIn,
+    cluster: Cluster,
+    task_order: TaskOrder | None,
+    missing: list[str],
+) -> Job:
+    """The session's job for ``inp``: its subjobs, its tasks in order, its bound pods placed."""
+    tree = world.tree
+    conf = world.conf
+    top_tier = tree.max_tier
+    key = f"{inp.namespace}/{inp.podgroup}"
+    topology = _effective(inp.topology, tree, top_tier)
+    job = Job(
+        inp=inp,
+        position=position,
+        key=key,
+        min_available=inp.min_member,
+        task_min=dict(inp.min_task_member),
+        min_resources=inp.min_resources,
+        topology=topology,
+        gang=conf.gang,
+        admitted=_admitted(inp),
+    )
+    for policy in inp.subgroups:
+        job.min_subjobs[f"{key}/{policy.name}"] = policy.min_groups
+    sub_tier = topology.tier if topology is not None and topology.tier is not None else top_tier
+    default_topo = _effective(inp.topology, tree, sub_tier)
+    job.subjobs[key] = SubJob(key, key, job, 1 if inp.subgroups else inp.min_member, 0, default_topo)
+    exact = exact_slots(inp)
+    for pod in inp.pods:
+        task = Task(f"{pod.namespace}/{pod.name}", pod, job)
+        index = pod_index(pod.name)
+        prio = -pod.spec.priority if conf.priority_task_order else 0
+        known = _known_order(pod) if index in exact else None
+        task.order = (
+            prio,
+            index if index is not None else 1 << 30,
+            (0, *known)
+            if known is not None
+            else (
+                1,
+                _role_rank(pod.role_position, (position, index if index is not None else -1), task_order),
+            ),
+            pod.name,
+        )
+        sj = subjob_for(job, pod)
+        task.subjob = sj
+        existing = pod.existing
+        node_idx = None
+        if existing is not None:
+            task.status = _existing_status(existing) or PENDING
+            if existing.node_name:
+                node_idx = world.index.by_name.get(existing.node_name)
+                if node_idx is None and task.status in (RUNNING, RELEASING):
+                    missing.append(f"{task.key} -> {existing.node_name}")
+                    task.status = PENDING
+        job.add_task(task)
+        if node_idx is not None and task.status in (RUNNING, RELEASING):
+            cluster.place(node_idx, task.on_node, task.resreq, task.status)
+            task.node = node_idx
+            sj.node_counts[node_idx] = sj.node_counts.get(node_idx, 0) + 1
+    for sj in job.subjobs.values():
+        if sj.uid != key and sj.topology is not None:
+            sj.topology = _effective(sj.topology.original, tree, sub_tier)
+    return job
+
+
+def recover_allocated(jobs: Sequence[Job], tree: Tree, *, only_empty: bool = False) -> None:
+    """``recoverAllocatedHyperNode``: for running subjobs, the lowest-tier HyperNode holding all their
+    pods; the job's is the LCA of its subjobs'. ``only_empty``: keep the values already known (a
+    running scheduler's memory); otherwise recover all (as after a scheduler restart)."""
+    for job in jobs:
+        if not job.contains_topology():
+            continue
+        updated = False
+        for sj in job.subjobs.values():
+            if not sj.with_topology or (only_empty and sj.allocated_hn):
+                continue
+            nodes = [t.node for t in sj.tasks if t.status in (RUNNING, ALLOCATED) and t.node is not None]
+            if not nodes:
+                continue
+            holders = [
+                hn
+                for hn, info in tree.hypernodes.items()
+                if all(info.node_set().__contains__(n) for n in nodes)
+            ]
+            if holders:
+                sj.allocated_hn = min(holders, key=lambda h: (tree.tier(h), natural_key(h)))
+                updated = True
+        if only_empty and job.allocated_hn and not updated:
+            continue
+        lca = None
+        for sj in job.subjobs.values():
+            if sj.allocated_hn:
+                lca = tree.lca(lca, sj.allocated_hn)
+        job.allocated_hn = lca

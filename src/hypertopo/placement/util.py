@@ -1,0 +1,179 @@
+"""Volcano's ``pkg/scheduler/util`` as the allocate action uses it.
+
+* :func:`predicate_nodes` (``PredicateNodes``): the feasible nodes of a HyperNode for a task,
+  with the sampling of ``CalculateNumOfFeasibleNodesToFind`` (:func:`nodes_to_find`);
+* :func:`prioritize` (``PrioritizeNodes`` + ``SelectBestNodeAndScore``): the best node;
+* :func:`select_best_hypernode` (``SelectBestHyperNodeAndScore``): the best HyperNode.
+
+Ties (random in Volcano) go to :meth:`.scheduler.Scheduler.choose` and are recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypertopo.placement.model import ALLOCATED, RUNNING, Job, SubJob, Task
+from hypertopo.placement.resources import fits
+from hypertopo.placement.scheduler import FitFailure, Scheduler
+from hypertopo.placement.scoring import same_score
+from hypertopo.topology.labels import natural_key
+
+MAX_TIE_CANDIDATES = 8
+#: Volcano's defaults for ``PredicateNodes`` sampling (``--minimum-feasible-nodes``, adaptive percentage).
+MIN_NODES_TO_FIND = 100
+MIN_PERCENTAGE_TO_FIND = 5
+BASELINE_PERCENTAGE_TO_FIND = 50
+
+
+def nodes_to_find(total: int) -> int:
+    """``CalculateNumOfFeasibleNodesToFind`` with the default options."""
+    if total <= MIN_NODES_TO_FIND:
+        return total
+    pct = max(BASELINE_PERCENTAGE_TO_FIND - total // 125, MIN_PERCENTAGE_TO_FIND)
+    return max(total * pct // 100, MIN_NODES_TO_FIND)
+
+
+def predicate_nodes(sched: Scheduler, task: Task, hn: str) -> tuple[list[int], FitFailure | None]:
+    """``PredicateNodes``: the feasible nodes of ``hn`` for ``task``.
+
+    In a HyperNode of more than 100 nodes Volcano stops after ``nodes_to_find`` feasible
+    nodes, walking its node list from a start index that rotates across calls
+    (``lastProcessedNodeIndex``); the engine does the same over the input order (a random
+    start with a random tie-breaker) and notes where the sample left feasible nodes out.
+    """
+    spec = task.pod.spec
+    candidates = sched.pred.candidates(spec, hn)
+    ctx = sched.pred.affinity_context(spec, task.pod.namespace, task.pod.labels)
+    out: list[int] = []
+    dynamic: dict[str, int] = {}
+    reason_of = sched.pred.dynamic_reason
+    resreq = task.resreq
+    all_nodes = sched.tree.hypernodes[hn].nodes
+    total = len(all_nodes)
+    wanted = nodes_to_find(total)
+    if wanted >= total or wanted >= len(candidates):
+        for i in candidates:
+            reason = reason_of(spec, resreq, i, ctx)
+            if reason is None:
+                out.append(i)
+            else:
+                dynamic[reason] = dynamic.get(reason, 0) + 1
+    else:
+        start = sched.rng.randrange(total) if sched.rng is not None else sched.next_index % total
+        static = sched.pred.static_fit(spec).feasible_set
+        processed = 0
+        for j in range(total):
+            i = all_nodes[(start + j) % total]
+            processed += 1
+            if i not in static:
+                continue
+            reason = reason_of(spec, resreq, i, ctx)
+            if reason is None:
+                out.append(i)
+                if len(out) >= wanted:
+                    break
+            else:
+                dynamic[reason] = dynamic.get(reason, 0) + 1
+        sched.next_index = (start + processed) % total
+        if len(out) >= wanted and processed < total:
+            sched.sampling_notes.setdefault(task.job.key, set()).add(hn)
+    failure = None
+    if not out:
+        failure = FitFailure(task, hn, len(candidates), total, dynamic)
+    return out, failure
+
+
+def prioritize(
+    sched: Scheduler, task: Task, feasible: list[int], sj: SubJob, allocated: str | None
+) -> tuple[int | None, dict[str, Any] | None]:
+    cluster = sched.cluster
+    resreq = task.resreq
+    idle_fit = [i for i in feasible if fits(resreq, cluster.idle(i))]
+    buckets = [idle_fit] if idle_fit else [[i for i in feasible if fits(resreq, cluster.future_idle(i))]]
+    for bucket in buckets:
+        if not bucket:
+            continue
+        if len(bucket) == 1:
+            return bucket[0], None
+        scores = sched.scorer.score_nodes(
+            task.pod.spec,
+            task.pod.namespace,
+            task.pod.labels,
+            bucket,
+            sj.with_topology,
+            allocated,
+            sched.nta.task_num_fn(sj),
+            len(sj.tasks),
+        )
+        top = max(scores.values())
+        tied = [i for i, s in scores.items() if same_score(s, top)]
+        if len(tied) == 1:
+            return tied[0], None
+        names = [sched.nodes[i].name for i in tied]
+        chosen_name = sched.choose(names)
+        chosen = tied[names.index(chosen_name)]
+        return chosen, tie_record(sched, task, chosen, tied)
+    return None, None
+
+
+def tie_record(sched: Scheduler, task: Task, chosen: int, tied: list[int]) -> dict[str, Any]:
+    """A node tie; ``_tied`` (node indices) is internal and dropped from results."""
+    leaf_of = sched.tree.node_leaf
+    leaves = sorted({leaf_of[i] or sched.tree.root for i in tied}, key=natural_key)
+    names = sorted((sched.nodes[i].name for i in tied), key=natural_key)
+    return {
+        "level": "node",
+        "pod": task.name,
+        "chosen": sched.nodes[chosen].name,
+        "candidates": names[:MAX_TIE_CANDIDATES],
+        "count": len(tied),
+        "leaves": leaves,
+        "_tied": list(tied),
+    }
+
+
+def select_best_hypernode(
+    sched: Scheduler,
+    scores: dict[str, float],
+    subjob: SubJob | None,
+    job: Job,
+    nodes_of: Callable[[str], list[int]],
+) -> tuple[str, dict[str, Any] | None]:
+    """``SelectBestHyperNodeAndScore`` (ties: random in Volcano).
+
+    Every tie is a decision point (numbered in the order the session meets them): the
+    choice is taken from :attr:`.Scheduler.hn_script` when it names a tied candidate, and the
+    decision records one candidate per other job HyperNode a choice could lead to (the
+    lowest common HyperNode of the job's pods so far and that candidate's dry run), which
+    :func:`hypertopo.placement.ties.hypernode_choices` replays."""
+    top = max(scores.values())
+    tied = sorted((hn for hn, s in scores.items() if same_score(s, top)), key=natural_key)
+    if len(tied) == 1:
+        return tied[0], None
+    forced = sched.hn_script.get(len(sched.hn_decisions))
+    chosen = forced if forced in tied else sched.choose(tied)
+    tree = sched.tree
+    sched.hn_tie_count += 1
+    if sched.record_decisions:
+        before = tree.lca_of_nodes(
+            [t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
+        )
+        by_result: dict[str | None, str] = {}
+        for hn in [chosen, *tied]:
+            info = tree.hypernodes[hn]
+            # a dry run in a leaf HyperNode puts its pods in that leaf
+            where = hn if not info.children and hn != tree.root else tree.lca_of_nodes(nodes_of(hn))
+            by_result.setdefault(tree.lca(before, where), hn)
+        sched.hn_decisions.append([hn for hn in by_result.values() if hn != chosen])
+    tie: dict[str, Any] = {
+        "level": "hypernode",
+        "pod": None,
+        "chosen": chosen,
+        "candidates": tied[:MAX_TIE_CANDIDATES],
+        "count": len(tied),
+        "tier": tree.tier(chosen),
+    }
+    if subjob is not None:
+        tie["subgroup"] = subjob.uid.split("/")[-1] if subjob.uid != subjob.job.key else None
+    return chosen, tie

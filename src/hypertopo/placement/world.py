@@ -1,0 +1,76 @@
+"""The static world of one prediction: nodes, their label index, the HyperNode tree, the pods
+already in the cluster, the scheduler configuration and the network cost model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypertopo.placement.conf import SchedulerConf, parse_scheduler_conf
+from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.index import NodeIndex
+from hypertopo.placement.inputs import as_objects, check_kind, default_scheduler_conf
+from hypertopo.placement.netcost import NetworkModel, network_model_from
+from hypertopo.placement.objects import HyperNodeObj, Node, PodObj, parse_hypernode, parse_node, parse_pod
+from hypertopo.placement.state import Cluster
+from hypertopo.placement.tree import Tree
+
+NTA_DISABLED = "network-topology-aware not enabled: constraints silently ignored"
+
+
+@dataclass(slots=True)
+class World:
+    nodes: list[Node]
+    index: NodeIndex
+    tree: Tree
+    pods: list[PodObj]
+    conf: SchedulerConf
+    network: NetworkModel
+    hn_alloc: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_world(
+    nodes: Any,
+    hypernodes: Any,
+    pods: Any,
+    scheduler_conf: Mapping[str, Any] | None,
+    network: Mapping[str, Any] | None,
+    kv_model: Mapping[str, Any] | None,
+) -> World:
+    node_objs = as_objects(nodes, "nodes")
+    check_kind(node_objs, "Node", "nodes")
+    parsed_nodes = [parse_node(obj, i) for i, obj in enumerate(node_objs)]
+    seen: set[str] = set()
+    for node in parsed_nodes:
+        if node.name in seen:
+            raise PlacementInputError(f"Node {node.name}: metadata.name: duplicate node name")
+        seen.add(node.name)
+    hn_objs = as_objects(hypernodes, "hypernodes")
+    check_kind(hn_objs, "HyperNode", "hypernodes")
+    parsed_hns: list[HyperNodeObj] = [parse_hypernode(obj, i) for i, obj in enumerate(hn_objs)]
+    pod_objs = as_objects(pods, "pods")
+    check_kind(pod_objs, "Pod", "pods")
+    parsed_pods = [parse_pod(obj, i) for i, obj in enumerate(pod_objs)]
+    index = NodeIndex(parsed_nodes)
+    tree = Tree(parsed_hns, parsed_nodes, index)
+    warnings = list(tree.warnings)
+    if scheduler_conf is None:
+        try:
+            scheduler_conf = default_scheduler_conf()
+        except (
+            OSError,
+            ImportError,
+            KeyError,
+            ValueError,
+        ) as exc:  # pragma: no cover - role defaults missing
+            raise PlacementInputError(f"scheduler conf: cannot read the project default ({exc})") from None
+    conf = parse_scheduler_conf(scheduler_conf)
+    warnings.extend(conf.warnings)
+    if not conf.nta.enabled:
+        warnings.append(NTA_DISABLED)
+    model = network_model_from(network, kv_model)
+    world = World(parsed_nodes, index, tree, parsed_pods, conf, model, warnings=warnings)
+    world.hn_alloc = Cluster(parsed_nodes, tree).hn_alloc
+    return world
