@@ -9,8 +9,9 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.rollout import scheduler_config as schedconf
 from hypertopo.rollout.plain import plain_filters
+from hypertopo.rollout.scheduler_config import plan_scheduler_conf
+from hypertopo.topology.scheduler_conf import SchedulerConfError
 
 DOCUMENTATION = r"""
 name: hypertopo_scheduler_conf
@@ -77,23 +78,15 @@ def hypertopo_scheduler_conf(
         json.dumps([nta_arguments or {}, default_tiers or [], str(default_actions)])
     )
     try:
-        existing = schedconf.parse_conf(str(existing_text) if existing_text else None)
-    except schedconf.SchedulerConfError as exc:
+        return plan_scheduler_conf(
+            str(existing_text) if existing_text else None,
+            nta_arguments=nta_arguments,
+            enabled=bool(nta_enabled),
+            default_actions=default_actions,
+            default_tiers=default_tiers,
+        )
+    except SchedulerConfError as exc:
         raise AnsibleFilterError(f"hypertopo_scheduler_conf: {exc}") from None
-    merged = schedconf.merge_conf(
-        existing,
-        nta_arguments=nta_arguments,
-        nta_enabled=bool(nta_enabled),
-        default_actions=default_actions,
-        default_tiers=default_tiers,
-    )
-    return {
-        "text": schedconf.dump_conf(merged),
-        "conf": merged,
-        "changed": existing is None or merged != existing,
-        "existed": existing is not None,
-        "nta_enabled": schedconf.nta_enabled(merged),
-    }
 
 
 class FilterModule:

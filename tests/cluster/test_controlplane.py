@@ -91,7 +91,7 @@ def test_status_and_idempotent_up(cluster) -> None:
 
 
 def test_scheduler_gets_exactly_the_role_configuration(cluster) -> None:
-    from hypertopo.rollout import scheduler_config as schedconf
+    from hypertopo.topology import scheduler_conf as schedconf
 
     conf = cluster.control_plane.layout.scheduler_conf.read_text()
     assert conf == schedconf.dump_conf(schedconf.default_conf_from_role())

@@ -15,7 +15,7 @@ from hypertopo.cluster import ClusterError, NodeSpec, Task, bound_pod, crds, pat
 from hypertopo.cluster import signals as sigmod
 from hypertopo.cluster.scheduler_conf import SchedulerConf
 from hypertopo.cluster.workloads import collection_path, object_path, plural
-from hypertopo.rollout import scheduler_config as schedconf
+from hypertopo.topology import scheduler_conf as schedconf
 from hypertopo.topology.labels import GPU_RESOURCE, kubelet_labels
 from hypertopo.topology.objects import node_object, node_resources
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from hypertopo.cluster import ClusterError, NodeSpec, Task, local_cluster
-from hypertopo.rollout import scheduler_config as schedconf
+from hypertopo.topology import scheduler_conf as schedconf
 from hypertopo.topology.labels import GPU_RESOURCE
 
 from ..cluster_helpers import processes_mentioning

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import json, hypertopo, hypertopo.placement as p
-from hypertopo.rollout.scheduler_config import default_conf_from_role
+from hypertopo.topology.scheduler_conf import default_conf_from_role
 from hypertopo.topology.labels import LABEL_SWITCH, LABEL_SWITCH_TYPE
 from hypertopo.topology.objects import hypernode_object, node_object, node_resources
 nodes = [node_object(f"n{i}", {LABEL_SWITCH: "leaf", LABEL_SWITCH_TYPE: "ib"},
@@ -28,8 +29,23 @@ print(json.dumps({"file": hypertopo.__file__, "feasible": out["jobs"][0]["feasib
 """
 
 
+def _source_copy(dest: Path) -> Path:
+    """What the package is built from, and nothing else: pyproject, src/ and the two files
+    ``src/hypertopo/data`` links to. A clean copy also keeps stale ``build/`` output out."""
+    dest.mkdir(parents=True)
+    shutil.copy2(ROOT / "pyproject.toml", dest / "pyproject.toml")
+    shutil.copytree(
+        ROOT / "src", dest / "src", symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+    )
+    for linked in ("roles/scheduler_config/defaults/main.yml", "controlplane/versions.env"):
+        (dest / linked).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / linked, dest / linked)
+    return dest
+
+
 def test_pip_install_alone_then_predict(tmp_path: Path) -> None:
     target = tmp_path / "site"
+    source = _source_copy(tmp_path / "source")
     subprocess.run(
         [
             sys.executable,
@@ -41,7 +57,7 @@ def test_pip_install_alone_then_predict(tmp_path: Path) -> None:
             "--no-build-isolation",
             "--target",
             str(target),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from hypertopo.placement import predict
-from hypertopo.rollout.scheduler_config import merge_conf
 from hypertopo.topology.labels import GPU_RESOURCE as GPU
 from hypertopo.topology.objects import hypernode_object, node_object, node_resources
+from hypertopo.topology.scheduler_conf import merge_conf
 
 from .synthetic import volcano_job
 

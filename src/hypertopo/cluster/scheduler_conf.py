@@ -21,7 +21,7 @@ from typing import Any
 
 from hypertopo.cluster.paths import Layout
 from hypertopo.cluster.processes import ClusterError, Proc, wait_ready
-from hypertopo.rollout import scheduler_config as schedconf
+from hypertopo.topology import scheduler_conf as schedconf
 
 #: A configuration: a mapping (``actions``, ``tiers``, ...), or the path of a ``volcano-scheduler.conf``.
 ConfSource = Mapping[str, Any] | str | os.PathLike[str]

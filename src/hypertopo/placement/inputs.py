@@ -65,7 +65,7 @@ def check_kind(objs: Sequence[Any], kind: str, what: str) -> None:
 
 def coerce_scheduler_conf(value: Any) -> dict[str, Any] | None:
     """A scheduler conf from a mapping, YAML text, ConfigMap or ``k8s_info`` result (None: the default)."""
-    from hypertopo.rollout.scheduler_config import SchedulerConfError, parse_conf
+    from hypertopo.topology.scheduler_conf import SchedulerConfError, parse_conf
 
     if value is None or value == "" or value == {}:
         return None
@@ -92,6 +92,6 @@ def coerce_scheduler_conf(value: Any) -> dict[str, Any] | None:
 
 def default_scheduler_conf() -> dict[str, Any]:
     """The project's scheduler configuration (the scheduler_config role's defaults)."""
-    from hypertopo.rollout.scheduler_config import default_conf_from_role
+    from hypertopo.topology.scheduler_conf import default_conf_from_role
 
     return default_conf_from_role()
