@@ -1,9 +1,9 @@
 """One test's sandbox on a local control plane shared by many tests.
 
 :class:`Workspace` is a unique namespace plus the cluster-scoped objects (Nodes, HyperNodes) the
-test created, all named with a unique prefix and removed at the end. Pods are force-deleted
-(grace 0: no kubelet will ever confirm a graceful delete); the namespace itself is left behind,
-because without kube-controller-manager a Namespace never finishes deleting.
+test created, all named with a unique prefix and removed at the end: Jobs, pods (force-deleted,
+grace 0, so nothing waits for kwok), PodGroups, HyperNodes, Nodes, and last the namespace
+(kube-controller-manager's namespace controller finishes deleting it in the background).
 
 Isolation between tests sharing one cluster: every Workspace node carries the label
 ``hypertopo.test/workspace=<name>`` and every Job the helpers build pins its pods to it with a
@@ -174,5 +174,9 @@ class Workspace:
         # pods the job controller re-created while we were deleting
         with contextlib.suppress(ApiError, OSError):
             self.cluster.force_delete_pods(self.namespace)
+        try:
+            self.cluster.delete(f"/api/v1/namespaces/{self.namespace}", grace_period_seconds=None)
+        except (ApiError, OSError) as exc:
+            errors.append(str(exc))
         if errors:
             raise AssertionError(f"clean-up of {self.namespace} failed: {errors}")

@@ -78,7 +78,7 @@ def test_status_and_idempotent_up(cluster) -> None:
     r = cli("status", state_dir=state_dir)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "up, healthy" in r.stdout
-    for comp in ("etcd", "kube-apiserver", "vc-controller-manager", "vc-scheduler"):
+    for comp in paths.COMPONENTS:
         assert comp in r.stdout
     t0 = time.monotonic()
     r = cli("up", "--no-nodes", state_dir=state_dir)
@@ -118,7 +118,7 @@ def test_nodes_have_resources_and_only_fresh_cluster_labels(cluster, cluster_ws)
             assert alloc["nvidia.com/gpu"] == str(spec.gpu)
             assert alloc["cpu"] == spec.cpu and alloc["memory"] == spec.memory
             assert alloc["pods"] == str(spec.pods)
-            assert not node["spec"].get("taints"), "TaintNodesByCondition must be disabled"
+            assert not node["spec"].get("taints"), "the not-ready taint must be gone once it is Ready"
     finally:
         delete_nodes(rest, [s.name for s in specs])
 
