@@ -211,7 +211,9 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-@pytest.mark.parametrize("component", ["kube-apiserver", "vc-scheduler"])
+@pytest.mark.parametrize(
+    "component", ["kube-apiserver", "kube-controller-manager", "vc-webhook-manager", "vc-scheduler", "kwok"]
+)
 def test_component_dying_at_startup_fails_up_with_log_tail_and_leaves_nothing(tmp_path, component) -> None:
     state_dir = tmp_path / "state"
     var = "HYPERTOPO_CLUSTER_EXTRA_ARGS_" + component.upper().replace("-", "_")
