@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import re
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +31,20 @@ from hypertopo.cluster.nodes import NodeLike
 from hypertopo.cluster.rest import ApiError
 
 WORKSPACE_LABEL = "hypertopo.test/workspace"
+
+
+def cli(
+    *args: str, state_dir: Path, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """``hypertopo-cluster <args>`` on the control plane of ``state_dir``."""
+    return subprocess.run(
+        [sys.executable, "-m", "hypertopo.cluster.cli", *args],
+        env={**os.environ, "HYPERTOPO_CLUSTER_DIR": str(state_dir), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def processes_mentioning(text: str) -> list[int]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,23 +18,12 @@ from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes, hosts_f
 from hypertopo.cluster.processes import ClusterError, Proc, is_alive, spawn, start_ticks, stop
 from hypertopo.topology.labels import kubelet_labels
 
-from ..cluster_helpers import processes_mentioning
+from ..cluster_helpers import cli, processes_mentioning
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SH = REPO / "controlplane" / "build.sh"
 
 pytestmark = pytest.mark.cluster
-
-
-def cli(*args: str, state_dir: Path, env: dict[str, str] | None = None, timeout: float = 180):
-    return subprocess.run(
-        [sys.executable, "-m", "hypertopo.cluster.cli", *args],
-        env={**os.environ, "HYPERTOPO_CLUSTER_DIR": str(state_dir), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 # ---------------------------------------------------------------- the shared cluster

@@ -29,7 +29,7 @@ from hypertopo.cluster.paths import COMPONENTS, versions
 from hypertopo.cluster.rest import ApiError
 from hypertopo.cluster.workloads import container, pod_running
 
-from .test_controlplane import cli
+from ..cluster_helpers import cli
 
 pytestmark = pytest.mark.cluster
 
