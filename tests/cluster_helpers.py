@@ -1,9 +1,9 @@
 """One test's sandbox on a local control plane shared by many tests.
 
 :class:`Workspace` is a unique namespace plus the cluster-scoped objects (Nodes, HyperNodes) the
-test created, all named with a unique prefix and removed at the end. Pods are force-deleted
-(grace 0: no kubelet will ever confirm a graceful delete); the namespace itself is left behind,
-because without kube-controller-manager a Namespace never finishes deleting.
+test created, all named with a unique prefix and removed at the end: Jobs, pods (force-deleted,
+grace 0, so nothing waits for kwok), PodGroups, HyperNodes, Nodes, and last the namespace
+(kube-controller-manager's namespace controller finishes deleting it in the background).
 
 Isolation between tests sharing one cluster: every Workspace node carries the label
 ``hypertopo.test/workspace=<name>`` and every Job the helpers build pins its pods to it with a
@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import re
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +31,20 @@ from hypertopo.cluster.nodes import NodeLike
 from hypertopo.cluster.rest import ApiError
 
 WORKSPACE_LABEL = "hypertopo.test/workspace"
+
+
+def cli(
+    *args: str, state_dir: Path, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """``hypertopo-cluster <args>`` on the control plane of ``state_dir``."""
+    return subprocess.run(
+        [sys.executable, "-m", "hypertopo.cluster.cli", *args],
+        env={**os.environ, "HYPERTOPO_CLUSTER_DIR": str(state_dir), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def processes_mentioning(text: str) -> list[int]:
@@ -174,5 +191,9 @@ class Workspace:
         # pods the job controller re-created while we were deleting
         with contextlib.suppress(ApiError, OSError):
             self.cluster.force_delete_pods(self.namespace)
+        try:
+            self.cluster.delete(f"/api/v1/namespaces/{self.namespace}", grace_period_seconds=None)
+        except (ApiError, OSError) as exc:
+            errors.append(str(exc))
         if errors:
             raise AssertionError(f"clean-up of {self.namespace} failed: {errors}")

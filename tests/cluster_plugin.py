@@ -10,7 +10,8 @@
 
 ``cluster_ws`` (function)
     A :class:`tests.cluster_helpers.Workspace`: a unique namespace and name prefix; its Jobs,
-    pods (force-deleted), PodGroups, Nodes and HyperNodes are removed at the end of the test.
+    pods (force-deleted), PodGroups, Nodes, HyperNodes and the namespace itself are removed at
+    the end of the test.
 
 ``cluster_ns`` (function)
     Just the unique namespace name of ``cluster_ws``.

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,23 +18,12 @@ from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes, hosts_f
 from hypertopo.cluster.processes import ClusterError, Proc, is_alive, spawn, start_ticks, stop
 from hypertopo.topology.labels import kubelet_labels
 
-from ..cluster_helpers import processes_mentioning
+from ..cluster_helpers import cli, processes_mentioning
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SH = REPO / "controlplane" / "build.sh"
 
 pytestmark = pytest.mark.cluster
-
-
-def cli(*args: str, state_dir: Path, env: dict[str, str] | None = None, timeout: float = 180):
-    return subprocess.run(
-        [sys.executable, "-m", "hypertopo.cluster.cli", *args],
-        env={**os.environ, "HYPERTOPO_CLUSTER_DIR": str(state_dir), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 # ---------------------------------------------------------------- the shared cluster
@@ -78,7 +66,7 @@ def test_status_and_idempotent_up(cluster) -> None:
     r = cli("status", state_dir=state_dir)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "up, healthy" in r.stdout
-    for comp in ("etcd", "kube-apiserver", "vc-controller-manager", "vc-scheduler"):
+    for comp in paths.COMPONENTS:
         assert comp in r.stdout
     t0 = time.monotonic()
     r = cli("up", "--no-nodes", state_dir=state_dir)
@@ -118,7 +106,7 @@ def test_nodes_have_resources_and_only_fresh_cluster_labels(cluster, cluster_ws)
             assert alloc["nvidia.com/gpu"] == str(spec.gpu)
             assert alloc["cpu"] == spec.cpu and alloc["memory"] == spec.memory
             assert alloc["pods"] == str(spec.pods)
-            assert not node["spec"].get("taints"), "TaintNodesByCondition must be disabled"
+            assert not node["spec"].get("taints"), "the not-ready taint must be gone once it is Ready"
     finally:
         delete_nodes(rest, [s.name for s in specs])
 
@@ -211,7 +199,9 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-@pytest.mark.parametrize("component", ["kube-apiserver", "vc-scheduler"])
+@pytest.mark.parametrize(
+    "component", ["kube-apiserver", "kube-controller-manager", "vc-webhook-manager", "vc-scheduler", "kwok"]
+)
 def test_component_dying_at_startup_fails_up_with_log_tail_and_leaves_nothing(tmp_path, component) -> None:
     state_dir = tmp_path / "state"
     var = "HYPERTOPO_CLUSTER_EXTRA_ARGS_" + component.upper().replace("-", "_")

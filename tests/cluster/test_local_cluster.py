@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from hypertopo.cluster import ClusterError, NodeSpec, Task, local_cluster
+from hypertopo.cluster.paths import COMPONENTS
 from hypertopo.topology import scheduler_conf as schedconf
 from hypertopo.topology.labels import GPU_RESOURCE
 
@@ -50,7 +51,8 @@ def test_local_cluster_builds_any_objects_and_stops_on_an_exception(tmp_path) ->
         assert state is not None
         pids = [p.pid for p in state.procs]
         state_dir = c.state_dir
-        assert len(_alive(pids)) == 4
+        assert [p.name for p in state.procs] == list(COMPONENTS)
+        assert len(_alive(pids)) == len(COMPONENTS)
 
         # nodes: with GPUs, tainted, GPU-less and cordoned, arbitrary resources
         c.create_nodes([NodeSpec("plain", gpu=8), NodeSpec("tainted", gpu=8, taints=[TAINT])])

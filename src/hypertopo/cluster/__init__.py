@@ -1,8 +1,9 @@
 """A real local Kubernetes control plane for tests and demos.
 
-etcd + kube-apiserver + Volcano's vc-scheduler and vc-controller-manager, built from Go
-modules by ``controlplane/build.sh`` (``make build-controlplane``) and run as plain processes
-bound to 127.0.0.1, with simulated (API-only) nodes.
+etcd, kube-apiserver and kube-controller-manager, Volcano as its Helm chart installs it
+(vc-scheduler, vc-controller-manager, vc-webhook-manager with the chart's admission webhooks) and
+kwok as the kubelet of simulated nodes, built from Go modules by ``controlplane/build.sh``
+(``make build-controlplane``) and run as plain processes bound to 127.0.0.1.
 
 Library API (documented in ``controlplane/README.md``):
 

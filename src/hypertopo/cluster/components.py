@@ -2,15 +2,20 @@
 
 1. ``etcd`` (3.6, ``--unsafe-no-fsync``) on two free ports;
 2. ``kube-apiserver`` (TLS with a generated CA, x509 client-certificate admin user in
-   ``system:masters``, RBAC authorization, admission plugins ServiceAccount and
-   TaintNodesByCondition disabled so API-only nodes are schedulable, no request throttling);
+   ``system:masters``, Node and RBAC authorization, kubeadm's admission plugins: the defaults
+   plus NodeRestriction, no request throttling);
 3. the six Volcano CRDs, waited on until Established;
-4. ``vc-controller-manager`` (job, pg, queue and gc controllers) and ``vc-scheduler``, both with
-   leader election, healthz and metrics off.
+4. ``kube-controller-manager`` with kubeadm's controllers (:data:`KCM_CONTROLLERS`), its own
+   client certificate and the service-account signing key;
+5. Volcano's admission webhook configurations (:mod:`hypertopo.cluster.admission`) and
+   ``vc-webhook-manager`` serving them over TLS;
+6. ``vc-controller-manager`` (job, pg, queue and gc controllers) and ``vc-scheduler``, both with
+   leader election, healthz and metrics off;
+7. ``kwok`` (:mod:`hypertopo.cluster.kwok`), the kubelet of every simulated node.
 
-A component is ready only when its own PID listens on the ports it was given and its health
-check answers; one that exits with "address already in use" is started again on other free
-ports.
+A component with ports is ready only when its own PID listens on the ports it was given and its
+health check answers; one that exits with "address already in use" is started again on other
+free ports.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import shutil
+import socket
+import ssl
 import time
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
@@ -27,13 +34,20 @@ import yaml
 
 from hypertopo.cluster import pki as pki_mod
 from hypertopo.cluster import signals
+from hypertopo.cluster.admission import (
+    ENABLED_ADMISSIONS,
+    apply_webhook_configurations,
+    webhook_configurations,
+)
 from hypertopo.cluster.crds import NEEDED_CRDS
-from hypertopo.cluster.paths import Layout, extra_args_from_env
+from hypertopo.cluster.kwok import kwok_args
+from hypertopo.cluster.paths import Layout, binary_file, extra_args_from_env
 from hypertopo.cluster.processes import (
     LOOPBACK,
     ClusterError,
     ComponentDied,
     Proc,
+    connected_to,
     free_port,
     listens_on,
     spawn,
@@ -43,6 +57,16 @@ from hypertopo.cluster.rest import ApiError, Rest
 from hypertopo.cluster.state import State
 
 VC_CONTROLLERS = "job-controller,pg-controller,queue-controller,gc-controller"
+#: kubeadm's ``*,bootstrapsigner,tokencleaner`` minus what needs a cloud provider or a pod
+#: network: node-ipam (would allocate node podCIDRs from a --cluster-cidr; kwok gives pods
+#: addresses itself), cloud-node-lifecycle, service-lb and node-route (no cloud provider).
+KCM_CONTROLLERS = (
+    "*,bootstrap-signer-controller,token-cleaner-controller,-node-ipam-controller,"
+    "-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller"
+)
+KCM_USER = "system:kube-controller-manager"
+SERVICE_CIDR = "10.0.0.0/24"
+SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 KUBE_CONTEXT = "hypertopo-local"
 PORT_RETRIES = 5
 CRDS_API = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
@@ -78,7 +102,7 @@ class Launcher:
 
     def argv(self, component: str, args: Sequence[str]) -> list[str]:
         return [
-            str(self.bin_dir / component),
+            str(self.bin_dir / binary_file(component)),
             *args,
             *self.extra_args.get(component, ()),
             *extra_args_from_env(component),
@@ -120,10 +144,13 @@ class Launcher:
         ready_for: Callable[[dict[str, int]], Callable[[], bool]],
         *,
         before_retry: Callable[[], None] | None = None,
+        before_start: Callable[[dict[str, int]], None] | None = None,
     ) -> dict[str, int]:
         retry = False
         for attempt in range(1, PORT_RETRIES + 1):
             ports = self._ports(port_names, state, retry=retry)
+            if before_start:
+                before_start(ports)
             proc = self.spawn(state, component, args_for(ports))
             ready = _owns_ports_and(proc, ports, ready_for(ports))
             try:
@@ -167,7 +194,7 @@ class Launcher:
             ]
 
         def ready(ports: dict[str, int]) -> Callable[[], bool]:
-            return lambda: _http_ok(f"http://{LOOPBACK}:{ports['etcd-client']}/health", '"health":"true"')
+            return lambda: http_ok(f"http://{LOOPBACK}:{ports['etcd-client']}/health", '"health":"true"')
 
         self._start_with_port_retry(
             state, "etcd", ("etcd-client", "etcd-peer"), args, ready, before_retry=lambda: remove(data)
@@ -187,12 +214,15 @@ class Launcher:
                 f"--tls-cert-file={p.serving_cert}",
                 f"--tls-private-key-file={p.serving_key}",
                 f"--client-ca-file={p.ca_cert}",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-issuer={SA_ISSUER}",
                 f"--service-account-key-file={p.sa_pub}",
                 f"--service-account-signing-key-file={p.sa_key}",
-                "--service-cluster-ip-range=10.0.0.0/24",
-                "--authorization-mode=RBAC",
-                "--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--authorization-mode=Node,RBAC",
+                # kubeadm's: the default plugins (ServiceAccount, TaintNodesByCondition, Priority,
+                # MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ...) plus NodeRestriction
+                "--enable-admission-plugins=NodeRestriction",
+                "--enable-bootstrap-token-auth=true",
                 "--allow-privileged=true",
                 "--profiling=false",
                 # a test harness: no request throttling (node simulator bursts)
@@ -216,7 +246,77 @@ class Launcher:
         ports = self._start_with_port_retry(state, "kube-apiserver", ("apiserver",), args, ready)
         state.server = f"https://{LOOPBACK}:{ports['apiserver']}"
 
-    # ---- Volcano (no TCP ports at all)
+    # ---- kube-controller-manager and vc-webhook-manager (one port each)
+
+    def controller_manager(self, state: State, p: pki_mod.Pki) -> None:
+        kubeconfig = self.layout.kubeconfig_of("kube-controller-manager")
+        write_kubeconfig(kubeconfig, state.server, p.ca_cert, p.kcm_cert, p.kcm_key, user=KCM_USER)
+
+        def args(ports: dict[str, int]) -> list[str]:
+            return [
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                f"--bind-address={LOOPBACK}",
+                f"--secure-port={ports['kube-controller-manager']}",
+                f"--cert-dir={p.dir / 'kube-controller-manager-serving'}",
+                f"--client-ca-file={p.ca_cert}",
+                f"--root-ca-file={p.ca_cert}",
+                f"--cluster-signing-cert-file={p.ca_cert}",
+                f"--cluster-signing-key-file={p.ca_key}",
+                f"--service-account-private-key-file={p.sa_key}",
+                "--use-service-account-credentials=true",
+                f"--controllers={KCM_CONTROLLERS}",
+                "--cluster-name=kubernetes",
+                # kwokctl's "unlimited" client rate: with the default 20 requests/s the node
+                # lifecycle controller needs 13 s to untaint 256 new nodes
+                "--kube-api-qps=5000",
+                "--kube-api-burst=10000",
+                "--leader-elect=false",
+                "--profiling=false",
+            ]
+
+        def ready(ports: dict[str, int]) -> Callable[[], bool]:
+            url = f"https://{LOOPBACK}:{ports['kube-controller-manager']}/healthz"
+            return lambda: http_ok(url, "ok", context=ssl._create_unverified_context())
+
+        self._start_with_port_retry(
+            state, "kube-controller-manager", ("kube-controller-manager",), args, ready
+        )
+
+    def webhook_manager(self, state: State, p: pki_mod.Pki, rest: Rest) -> None:
+        """Register Volcano's webhook configurations for a free port, then serve them there."""
+        ca_bundle = base64.b64encode(p.ca_cert.read_bytes()).decode()
+
+        def url(ports: dict[str, int]) -> str:
+            return f"https://{LOOPBACK}:{ports['vc-webhook-manager']}"
+
+        def register(ports: dict[str, int]) -> None:
+            apply_webhook_configurations(rest, webhook_configurations(url(ports), ca_bundle))
+
+        def args(ports: dict[str, int]) -> list[str]:
+            return [
+                f"--kubeconfig={self.layout.kubeconfig}",
+                f"--enabled-admission={','.join(ENABLED_ADMISSIONS)}",
+                f"--webhook-url={url(ports)}",
+                f"--listen-address={LOOPBACK}",
+                f"--port={ports['vc-webhook-manager']}",
+                f"--tls-cert-file={p.webhook_cert}",
+                f"--tls-private-key-file={p.webhook_key}",
+                f"--ca-cert-file={p.ca_cert}",
+                "--enable-healthz=false",
+                f"--healthz-address={LOOPBACK}:0",
+                "--v=2",
+            ]
+
+        def ready(ports: dict[str, int]) -> Callable[[], bool]:
+            return lambda: tls_handshake_ok(ports["vc-webhook-manager"], p.ca_cert)
+
+        self._start_with_port_retry(
+            state, "vc-webhook-manager", ("vc-webhook-manager",), args, ready, before_start=register
+        )
+
+    # ---- Volcano's controllers and scheduler, kwok (no TCP ports at all)
 
     def volcano(self, state: State) -> Proc:
         """Start vc-controller-manager, then vc-scheduler; returns vc-scheduler."""
@@ -246,6 +346,22 @@ class Launcher:
             proc = self.spawn(state, component, args, env={"DEBUG_SOCKET_DIR": str(sock)})
             self.log(f"{component} started (pid {proc.pid})")
         assert proc is not None
+        return proc
+
+    def kwok(self, state: State) -> Proc:
+        """Start kwok and wait until it is connected to kube-apiserver (it opens no port, and logs
+        only warnings)."""
+        home = self.layout.kwok_home
+        home.mkdir(parents=True, exist_ok=True)
+        proc = self.spawn(state, "kwok", kwok_args(self.layout.kubeconfig), env={"HOME": str(home)})
+        took = wait_ready(
+            proc,
+            lambda: connected_to(proc.pid, state.ports["apiserver"]),
+            timeout=self.timeout,
+            what="kwok",
+            watch=state.procs[:-1],
+        )
+        self.log(f"kwok ready (pid {proc.pid}; {took:.1f} s)")
         return proc
 
 
@@ -279,9 +395,20 @@ def _owns_ports_and(proc: Proc, ports: Mapping[str, int], answers: Callable[[], 
     return lambda: all(listens_on(proc.pid, p) for p in ports.values()) and answers()
 
 
-def _http_ok(url: str, expect: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as r:
+def http_ok(url: str, expect: str, *, context: ssl.SSLContext | None = None) -> bool:
+    with urllib.request.urlopen(url, timeout=2, context=context) as r:
         return expect in r.read().decode()
+
+
+def tls_handshake_ok(port: int, ca_cert: Path) -> bool:
+    """True if a TLS server on ``127.0.0.1:port`` presents a certificate for 127.0.0.1 signed by
+    ``ca_cert``."""
+    ctx = ssl.create_default_context(cafile=str(ca_cert))
+    with (
+        socket.create_connection((LOOPBACK, port), timeout=2) as raw,
+        ctx.wrap_socket(raw, server_hostname=LOOPBACK),
+    ):
+        return True
 
 
 def queue_open(rest: Rest) -> bool:
@@ -290,8 +417,10 @@ def queue_open(rest: Rest) -> bool:
     return bool(q) and (q.get("status") or {}).get("state") == "Open"
 
 
-def write_kubeconfig(path: Path, server: str, p: pki_mod.Pki) -> None:
-    """A kubeconfig (context ``hypertopo-local``) with the CA and admin credentials embedded."""
+def write_kubeconfig(
+    path: Path, server: str, ca_cert: Path, cert: Path, key: Path, *, user: str = "admin"
+) -> None:
+    """A kubeconfig (context ``hypertopo-local``) with the CA and a client certificate embedded."""
 
     def b64(f: Path) -> str:
         return base64.b64encode(f.read_bytes()).decode()
@@ -302,16 +431,16 @@ def write_kubeconfig(path: Path, server: str, p: pki_mod.Pki) -> None:
         "clusters": [
             {
                 "name": KUBE_CONTEXT,
-                "cluster": {"server": server, "certificate-authority-data": b64(p.ca_cert)},
+                "cluster": {"server": server, "certificate-authority-data": b64(ca_cert)},
             }
         ],
         "users": [
             {
-                "name": "admin",
-                "user": {"client-certificate-data": b64(p.admin_cert), "client-key-data": b64(p.admin_key)},
+                "name": user,
+                "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)},
             }
         ],
-        "contexts": [{"name": KUBE_CONTEXT, "context": {"cluster": KUBE_CONTEXT, "user": "admin"}}],
+        "contexts": [{"name": KUBE_CONTEXT, "context": {"cluster": KUBE_CONTEXT, "user": user}}],
         "current-context": KUBE_CONTEXT,
         "preferences": {},
     }

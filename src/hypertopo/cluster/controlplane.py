@@ -1,9 +1,11 @@
 """Start, check and stop one local control plane rooted in a state directory.
 
 :class:`ControlPlane` starts the components (:mod:`hypertopo.cluster.components`) in order
-(etcd, kube-apiserver, the Volcano CRDs, vc-controller-manager, vc-scheduler) and stops them in
-reverse, by the PIDs it recorded. It is ready when vc-scheduler has loaded its configuration
-and queue ``default`` exists and is ``Open``.
+(etcd, kube-apiserver, the Volcano CRDs, kube-controller-manager, Volcano's webhook
+configurations and vc-webhook-manager, vc-controller-manager, vc-scheduler, kwok) and stops them
+in reverse, by the PIDs it recorded. It is ready when vc-scheduler has loaded its configuration,
+queue ``default`` exists and is ``Open`` (created through Volcano's queue webhooks) and kwok's
+controllers run.
 
 Everything lives in the state directory: ``state.json`` (PIDs, ports), ``kubeconfig``,
 ``pki/``, ``etcd/``, ``scheduler/volcano-scheduler.conf`` and ``logs/``. ``down`` stops exactly
@@ -38,7 +40,8 @@ from hypertopo.cluster.components import (
 )
 from hypertopo.cluster.crds import NEEDED_CRDS, CrdError
 from hypertopo.cluster.crds import crd_dir as module_crd_dir
-from hypertopo.cluster.paths import BINARIES, Layout, check_binaries, default_bin_dir, default_state_dir
+from hypertopo.cluster.health import component_health
+from hypertopo.cluster.paths import COMPONENTS, Layout, check_binaries, default_bin_dir, default_state_dir
 from hypertopo.cluster.processes import ClusterError, Proc, is_alive, stop_all, wait_ready
 from hypertopo.cluster.rest import ApiError, Rest
 from hypertopo.cluster.scheduler_conf import ConfSource, SchedulerConf, log_size
@@ -155,7 +158,8 @@ class ControlPlane:
     # ---- status
 
     def status(self, *, deep: bool = True) -> Status:
-        """Processes alive, and (``deep``) apiserver ready, queue ``default`` Open, node count."""
+        """Processes alive, and (``deep``) each component's own health check, queue ``default``
+        Open, node count."""
         state = self.load_state()
         if state is None:
             return Status(self.state_dir, running=False, healthy=False, detail="no state")
@@ -172,7 +176,7 @@ class ControlPlane:
         if dead:
             st.detail = f"not running: {', '.join(dead)}"
             return st
-        if set(comps) != set(BINARIES):
+        if set(comps) != set(COMPONENTS):
             st.detail = f"incomplete start (components: {', '.join(comps) or 'none'})"
             return st
         if not deep:
@@ -181,7 +185,7 @@ class ControlPlane:
         try:
             rest = self.rest(pool_size=1)
             try:
-                ready = rest.request("GET", "/readyz", raw=True).strip()
+                st.health = component_health(state, pki_mod.Pki.at(self.layout.pki), rest)
                 queue = rest.get_or_none(DEFAULT_QUEUE)
                 nodes = rest.get("/api/v1/nodes?limit=1")
             finally:
@@ -192,12 +196,13 @@ class ControlPlane:
         st.queue_state = ((queue or {}).get("status") or {}).get("state", "") if queue else "missing"
         meta = nodes.get("metadata") or {}
         st.nodes = len(nodes.get("items") or []) + int(meta.get("remainingItemCount") or 0)
-        if ready != "ok":
-            st.detail = f"/readyz says {ready!r}"
+        failing = [f"{name}: {h.detail}" for name, h in st.health.items() if not h.ok]
+        if failing:
+            st.detail = "; ".join(failing)
         elif st.queue_state != "Open":
             st.detail = f"queue default is {st.queue_state or 'not Open yet'}"
         else:
-            st.healthy, st.detail = True, "all components running, apiserver ready, queue default Open"
+            st.healthy, st.detail = True, "all components running and healthy, queue default Open"
         return st
 
     # ---- up
@@ -265,13 +270,15 @@ class ControlPlane:
         try:
             launcher.etcd(state)
             launcher.apiserver(state, p)
-            write_kubeconfig(layout.kubeconfig, state.server, p)
+            write_kubeconfig(layout.kubeconfig, state.server, p.ca_cert, p.admin_cert, p.admin_key)
             self._save_state(state)
             rest = self.rest(pool_size=4)
             try:
                 t0 = time.monotonic()
                 apply_crds(rest, crd_dir)
                 self.log(f"Volcano CRDs established ({time.monotonic() - t0:.1f} s)")
+                launcher.controller_manager(state, p)
+                launcher.webhook_manager(state, p, rest)
                 conf.write(layout)
                 state.nta = conf.nta
                 scheduler = launcher.volcano(state)
@@ -286,6 +293,7 @@ class ControlPlane:
                     watch=state.procs[:-1],
                 )
                 self.log(f"queue 'default' is Open ({time.monotonic() - t0:.1f} s)")
+                launcher.kwok(state)
             finally:
                 rest.close()
         except BaseException as exc:

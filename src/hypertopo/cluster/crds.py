@@ -1,25 +1,33 @@
 """Volcano's CRDs, taken from the ``volcano.sh/volcano`` Go module (the one the control plane is built from).
 
-The module is looked up in the Go module cache first (``$GOMODCACHE``, else
-``$GOPATH/pkg/mod``, else ``~/go/pkg/mod``), which needs neither ``go`` nor the network; only
-when it is not there is it fetched with the ordinary ``go`` client (``go mod download``).
-Nothing is vendored into the repository, and the module cache is only ever read.
+The module is found in (or fetched into) the Go module cache by
+:func:`hypertopo.cluster.gomodules.module_dir`; nothing is vendored into the repository, and the
+module cache is only ever read.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from hypertopo.cluster.gomodules import ModuleError, escape_module_path, module_cache, module_dir
 from hypertopo.cluster.paths import versions
+
+__all__ = [
+    "CRD_SUBDIR",
+    "NEEDED_CRDS",
+    "VOLCANO_MODULE",
+    "CrdError",
+    "crd_dir",
+    "crd_for_kind",
+    "escape_module_path",
+    "load_crd",
+    "module_cache",
+    "schema_for",
+]
 
 VOLCANO_MODULE = "volcano.sh/volcano"
 CRD_SUBDIR = Path("config") / "crd" / "volcano" / "bases"
@@ -33,24 +41,8 @@ NEEDED_CRDS = (
 )
 
 
-class CrdError(RuntimeError):
+class CrdError(ModuleError):
     """The CRDs could not be located (not in the module cache, and no Go toolchain or module proxy)."""
-
-
-def module_cache() -> Path:
-    """The Go module cache the ``go`` client would use, from the environment alone.
-
-    ``$GOMODCACHE``; else ``<first entry of $GOPATH>/pkg/mod``; else ``~/go/pkg/mod``.
-    """
-    if os.environ.get("GOMODCACHE"):
-        return Path(os.environ["GOMODCACHE"])
-    gopath = [p for p in os.environ.get("GOPATH", "").split(os.pathsep) if p]
-    return Path(gopath[0] if gopath else Path.home() / "go") / "pkg" / "mod"
-
-
-def escape_module_path(path: str) -> str:
-    """Go's case encoding of module paths in the cache (``A`` -> ``!a``)."""
-    return "".join(f"!{c.lower()}" if c.isupper() else c for c in path)
 
 
 def _volcano_version() -> str:
@@ -60,49 +52,17 @@ def _volcano_version() -> str:
     return version
 
 
-def _complete(path: Path) -> bool:
-    return all((path / f).is_file() for f in NEEDED_CRDS)
-
-
-def _download(version: str) -> Path:
-    go = shutil.which("go")
-    if go is None:
-        raise CrdError(
-            f"{VOLCANO_MODULE}@{version} is not in the Go module cache ({module_cache()}) and the Go "
-            "toolchain ('go') is not on PATH to fetch it"
-        )
-    proc = subprocess.run(
-        [go, "mod", "download", "-json", f"{VOLCANO_MODULE}@{version}"],
-        cwd=tempfile.gettempdir(),  # outside any module: a plain module download
-        env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    try:
-        info = json.loads(proc.stdout or "{}")
-    except json.JSONDecodeError:
-        info = {}
-    if proc.returncode != 0 or "Dir" not in info:
-        detail = info.get("Error") or proc.stderr.strip() or "unknown error"
-        raise CrdError(f"go mod download {VOLCANO_MODULE}@{version} failed: {detail}")
-    return Path(info["Dir"])
-
-
 @lru_cache(maxsize=1)
 def crd_dir() -> Path:
     """``config/crd/volcano/bases`` of the pinned ``volcano.sh/volcano`` module (read-only).
 
     Taken from the module cache when it holds the module; downloaded with ``go`` otherwise.
     """
-    version = _volcano_version()
-    cached = module_cache() / f"{escape_module_path(VOLCANO_MODULE)}@{version}" / CRD_SUBDIR
-    if _complete(cached):
-        return cached
-    path = _download(version) / CRD_SUBDIR
-    if not _complete(path):
-        raise CrdError(f"{path} does not hold the CRDs {', '.join(NEEDED_CRDS)}")
-    return path
+    try:
+        root = module_dir(VOLCANO_MODULE, _volcano_version(), [CRD_SUBDIR / f for f in NEEDED_CRDS])
+    except ModuleError as exc:
+        raise CrdError(str(exc)) from exc
+    return root / CRD_SUBDIR
 
 
 def load_crd(file_name: str) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from hypertopo.cluster.workloads import (
     collection_path,
     namespace_object,
     object_path,
+    pod_running,
     vcjob,
 )
 from hypertopo.topology.objects import HYPERNODE_API, hypernode_object
@@ -149,14 +150,24 @@ class LocalCluster:
         return list(self.rest.get(path + query)["items"])
 
     def delete(self, path_or_obj: str | Mapping[str, Any], *, grace_period_seconds: int | None = 0) -> None:
-        """Delete by REST path or object (grace 0 by default: no kubelet confirms a graceful delete)."""
+        """Delete by REST path or object (grace 0 by default, so nothing waits for kwok to confirm;
+        ``None`` is the object's own grace period)."""
         path = path_or_obj if isinstance(path_or_obj, str) else object_path(path_or_obj)
         self.rest.delete(path, grace_period_seconds=grace_period_seconds)
 
     # ---- namespaces, nodes, HyperNodes, pods
 
-    def create_namespace(self, name: str, *, labels: Mapping[str, str] | None = None) -> str:
+    def create_namespace(
+        self, name: str, *, labels: Mapping[str, str] | None = None, timeout: float = 30.0
+    ) -> str:
+        """Create a namespace and wait for its ``default`` ServiceAccount (made by
+        kube-controller-manager; the ServiceAccount admission plugin refuses pods without it)."""
         self.rest.post("/api/v1/namespaces", namespace_object(name, labels))
+        deadline = time.monotonic() + timeout
+        while self.rest.get_or_none(f"/api/v1/namespaces/{name}/serviceaccounts/default") is None:
+            if time.monotonic() > deadline:
+                raise ClusterError(f"namespace {name}: no ServiceAccount 'default' after {timeout:.0f} s")
+            time.sleep(0.1)
         return name
 
     def create_nodes(self, nodes: Iterable[NodeLike], *, workers: int | None = None) -> ApplyResult:
@@ -251,6 +262,24 @@ class LocalCluster:
                 raise ClusterError(
                     f"job {namespace}/{job}: {len(pods)}/{count} pods created after {timeout:.0f} s "
                     f"(vc-controller-manager log: {log})"
+                )
+            time.sleep(0.2)
+
+    def wait_running(
+        self, namespace: str, job: str, count: int, *, timeout: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` pods of ``job`` are ``Running`` and ``Ready`` (kwok runs them)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pods = self.pods(namespace, job=job)
+            running = [p for p in pods if pod_running(p)]
+            if len(running) >= count:
+                return running
+            if time.monotonic() > deadline:
+                phases = {p["metadata"]["name"]: (p.get("status") or {}).get("phase") for p in pods}
+                raise ClusterError(
+                    f"job {namespace}/{job}: {len(running)}/{count} pods Running and Ready after "
+                    f"{timeout:.0f} s: {phases}"
                 )
             time.sleep(0.2)
 

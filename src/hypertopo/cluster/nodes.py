@@ -3,12 +3,17 @@
 Each node is rendered by :func:`hypertopo.topology.objects.node_object`: the labels a fresh
 kubelet registers plus any given ones, ``status.capacity`` = ``status.allocatable`` (by default
 cpu, memory, pods and ``nvidia.com/gpu``; any map can be given, with or without GPUs), optional
-taints and ``unschedulable``, and the status a kubelet would report (``Ready``, node info).
-Inventory hosts get no topology or GPU-model labels: applying them is the job of our roles. No
-kubelet runs, so bound pods stay ``Pending``; Volcano ignores node conditions and only needs
-allocatable resources and no ``NoSchedule`` taints.
+taints and ``unschedulable``. Inventory hosts get no topology or GPU-model labels: applying them
+is the job of our roles.
 
-Nodes are created with their status in one POST (the Node REST strategy keeps status on
+A node is registered as a kubelet registers it; the rest is the cluster's doing, as in a real
+one: kube-apiserver's TaintNodesByCondition admission adds the ``node.kubernetes.io/not-ready``
+taint, kwok (the simulated kubelet, :mod:`hypertopo.cluster.kwok`) reports the node ``Ready``,
+keeps its Lease renewed and runs the pods bound to it, and kube-controller-manager's node
+lifecycle controller removes the taint. :func:`apply_nodes` returns once every new node is
+``Ready`` and untainted, i.e. schedulable.
+
+Nodes are created with their resources in one POST (the Node REST strategy keeps status on
 create), concurrently through a thread pool, so thousands of nodes take seconds. Existing nodes
 are updated in place: their resources and the kubelet's labels are (re)set, every other label
 (e.g. topology labels our roles applied) is kept, and taints / ``unschedulable`` are replaced
@@ -24,11 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from hypertopo.cluster.processes import ClusterError
 from hypertopo.cluster.rest import ApiError, Rest
 from hypertopo.topology.labels import GPU_RESOURCE
 from hypertopo.topology.objects import node_object, node_resources
 
 DEFAULT_WORKERS = 16
+#: Taints the node lifecycle controller keeps on a node until it is Ready (and heartbeating).
+NOT_READY_TAINTS = frozenset({"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"})
 #: The resources a simulated node has unless told otherwise; an update removes those a spec drops.
 STANDARD_RESOURCES = ("cpu", "memory", "pods", GPU_RESOURCE)
 
@@ -90,44 +98,14 @@ class NodeSpec:
         return res
 
     def node(self) -> dict[str, Any]:
-        """The Node object, with the simulated kubelet's status."""
+        """The Node object as a kubelet registers it (status: resources only)."""
         return node_object(
             self.name,
             self.labels,
             resources=self.allocatable(),
             taints=self.taints,
             unschedulable=self.unschedulable,
-            status=simulated_status(),
         )
-
-
-def simulated_status() -> dict[str, Any]:
-    """What a kubelet would report besides resources: ``Ready`` and the node info."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {
-        "conditions": [
-            {
-                "type": "Ready",
-                "status": "True",
-                "reason": "KubeletReady",
-                "message": "simulated by hypertopo (API-only node)",
-                "lastHeartbeatTime": now,
-                "lastTransitionTime": now,
-            }
-        ],
-        "nodeInfo": {
-            "architecture": "amd64",
-            "operatingSystem": "linux",
-            "kubeletVersion": "v0.0.0-simulated",
-            "kubeProxyVersion": "",
-            "containerRuntimeVersion": "none://simulated",
-            "kernelVersion": "",
-            "osImage": "simulated",
-            "machineID": "",
-            "systemUUID": "",
-            "bootID": "",
-        },
-    }
 
 
 def _merge_patch(rest: Rest, path: str, body: Mapping[str, Any]) -> None:
@@ -165,9 +143,17 @@ class ApplyResult:
 NodeLike = HostLike | NodeSpec | Mapping[str, Any] | Sequence[Any]
 
 
-def apply_nodes(rest: Rest, hosts: Iterable[NodeLike], *, workers: int = DEFAULT_WORKERS) -> ApplyResult:
-    """Create or update one Node per host, concurrently. ``rest`` should have a
-    pool at least ``workers`` large (see :func:`apply_nodes_kubeconfig`)."""
+def apply_nodes(
+    rest: Rest,
+    hosts: Iterable[NodeLike],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    wait: bool = True,
+    timeout: float = 120.0,
+) -> ApplyResult:
+    """Create or update one Node per host, concurrently, and (``wait``) wait until every new one is
+    schedulable (:func:`wait_nodes_ready`). ``rest`` should have a pool at least ``workers`` large
+    (see :func:`apply_nodes_kubeconfig`)."""
     specs = [NodeSpec.of(h) for h in hosts]
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
@@ -183,8 +169,43 @@ def apply_nodes(rest: Rest, hosts: Iterable[NodeLike], *, workers: int = DEFAULT
                 res.created += 1
             else:
                 res.updated += 1
+    if wait and res.created:
+        wait_nodes_ready(rest, names, timeout=timeout)
     res.seconds = time.monotonic() - t0
     return res
+
+
+def not_ready(node: Mapping[str, Any]) -> str | None:
+    """Why a Node is not schedulable yet (not ``Ready``, or still tainted not-ready/unreachable),
+    or None."""
+    conds = (node.get("status") or {}).get("conditions") or []
+    if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds):
+        return "not Ready"
+    taints = {t.get("key") for t in (node.get("spec") or {}).get("taints") or ()}
+    left = sorted(taints & NOT_READY_TAINTS)
+    return f"tainted {', '.join(left)}" if left else None
+
+
+def wait_nodes_ready(rest: Rest, names: Iterable[str], *, timeout: float = 120.0) -> float:
+    """Wait until every named Node is ``Ready`` and free of the not-ready/unreachable taints (kwok
+    reports it, kube-controller-manager untaints it); returns the seconds waited."""
+    pending = set(names)
+    # a list of thousands of nodes costs the apiserver and us real CPU: poll less often then
+    interval = min(2.0, max(0.25, len(pending) / 2000))
+    t0 = time.monotonic()
+    while True:
+        nodes = rest.get("/api/v1/nodes?resourceVersion=0")["items"]
+        why = {n["metadata"]["name"]: not_ready(n) for n in nodes if n["metadata"]["name"] in pending}
+        pending = {name for name in pending if name not in why or why[name]}
+        if not pending:
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > timeout:
+            shown = ", ".join(f"{n} ({why.get(n) or 'missing'})" for n in sorted(pending)[:5])
+            raise ClusterError(
+                f"{len(pending)} node(s) not schedulable after {timeout:.0f} s: {shown} "
+                "(kwok reports nodes Ready, kube-controller-manager removes the not-ready taint)"
+            )
+        time.sleep(interval)
 
 
 def delete_nodes(rest: Rest, names: Iterable[str], *, workers: int = DEFAULT_WORKERS) -> int:
@@ -206,11 +227,11 @@ def hosts_from_inventory(inventory: Path | str) -> list[NodeSpec]:
 
 
 def apply_nodes_kubeconfig(
-    kubeconfig: Path | str, hosts: Iterable[NodeLike], *, workers: int = DEFAULT_WORKERS
+    kubeconfig: Path | str, hosts: Iterable[NodeLike], *, workers: int = DEFAULT_WORKERS, wait: bool = True
 ) -> ApplyResult:
     """:func:`apply_nodes` with a client of its own built from ``kubeconfig``."""
     rest = Rest.from_kubeconfig(kubeconfig, pool_size=workers)
     try:
-        return apply_nodes(rest, hosts, workers=workers)
+        return apply_nodes(rest, hosts, workers=workers, wait=wait)
     finally:
         rest.close()

@@ -23,11 +23,20 @@ from pathlib import Path
 
 from hypertopo.cluster.processes import ClusterError
 
-#: The four programs of a control plane, in start order.
-BINARIES = ("etcd", "kube-apiserver", "vc-scheduler", "vc-controller-manager")
+#: The components of a control plane, in start order (kwok's program file carries its version:
+#: :func:`binary_file`).
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "vc-webhook-manager",
+    "vc-controller-manager",
+    "vc-scheduler",
+    "kwok",
+)
 BUILD_HINT = (
     "build them with `make build-controlplane` in a hypertopo checkout (it runs "
-    "controlplane/build.sh; the first build takes several minutes and needs Go >= 1.25 and "
+    "controlplane/build.sh; the first build takes several minutes and needs Go >= 1.26 and "
     "the Go module proxy), or point HYPERTOPO_CP_BIN at a folder holding them"
 )
 
@@ -72,9 +81,17 @@ def default_state_dir() -> Path:
     return Path(env) if env else cache_root() / "cluster"
 
 
+def binary_file(component: str) -> str:
+    """The program file of ``component`` in the binary folder: its name, except kwok's, which
+    is ``kwok-<KWOK_VERSION>`` (kwok is versioned apart from the folder's key)."""
+    if component == "kwok":
+        return f"kwok-{versions()['KWOK_VERSION']}"
+    return component
+
+
 def check_binaries(bin_dir: Path) -> None:
     """Raise :class:`ClusterError` naming the missing programs and how to build them."""
-    missing = [b for b in BINARIES if not os.access(bin_dir / b, os.X_OK)]
+    missing = [binary_file(c) for c in COMPONENTS if not os.access(bin_dir / binary_file(c), os.X_OK)]
     if missing:
         raise ClusterError(f"control-plane binaries missing in {bin_dir}: {', '.join(missing)}; {BUILD_HINT}")
 
@@ -107,6 +124,10 @@ class Layout:
     def pki(self) -> Path:
         return self.root / "pki"
 
+    def kubeconfig_of(self, component: str) -> Path:
+        """The kubeconfig of a component with an identity of its own."""
+        return self.pki / f"{component}.kubeconfig"
+
     @property
     def etcd_data(self) -> Path:
         return self.root / "etcd"
@@ -129,6 +150,11 @@ class Layout:
         return self.root / "dump"
 
     @property
+    def kwok_home(self) -> Path:
+        """kwok's ``HOME`` (so that no ``~/.kwok/kwok.yaml`` is read)."""
+        return self.root / "kwok"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 
@@ -149,4 +175,5 @@ class Layout:
             self.scheduler_dir,
             self.sockets,
             self.dumps,
+            self.kwok_home,
         ]

@@ -1,10 +1,12 @@
 """Certificates and keys for the local control plane (python ``cryptography``).
 
-One self-signed CA signs the apiserver's serving certificate (SANs
-``127.0.0.1`` and ``localhost``) and the admin client certificate
-(CN=admin, O=system:masters). A separate key signs service-account tokens.
-Keys are ECDSA P-256: quick to generate and accepted by kube-apiserver for
-serving, client and service-account signing.
+One self-signed CA signs the serving certificates of kube-apiserver (SANs ``127.0.0.1``,
+``localhost`` and the ``kubernetes`` service address) and vc-webhook-manager (SANs
+``127.0.0.1``, ``localhost``), the admin client certificate (CN=admin, O=system:masters) and
+kube-controller-manager's client certificate (CN=system:kube-controller-manager, the user
+kubeadm gives it). A separate key signs service-account tokens; kube-apiserver verifies them
+with its public half and kube-controller-manager signs them with it. Keys are ECDSA P-256:
+quick to generate and accepted for serving, client and service-account signing.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class Pki:
     serving_key: Path
     admin_cert: Path
     admin_key: Path
+    kcm_cert: Path
+    kcm_key: Path
+    webhook_cert: Path
+    webhook_key: Path
     sa_key: Path
     sa_pub: Path
 
@@ -46,23 +52,31 @@ class Pki:
             serving_key=directory / "apiserver.key",
             admin_cert=directory / "admin.crt",
             admin_key=directory / "admin.key",
+            kcm_cert=directory / "kube-controller-manager.crt",
+            kcm_key=directory / "kube-controller-manager.key",
+            webhook_cert=directory / "vc-webhook-manager.crt",
+            webhook_key=directory / "vc-webhook-manager.key",
             sa_key=directory / "sa.key",
             sa_pub=directory / "sa.pub",
         )
 
     def complete(self) -> bool:
-        return all(
-            p.is_file()
-            for p in (
-                self.ca_cert,
-                self.ca_key,
-                self.serving_cert,
-                self.serving_key,
-                self.admin_cert,
-                self.admin_key,
-                self.sa_key,
-                self.sa_pub,
-            )
+        return all(p.is_file() for p in self.files())
+
+    def files(self) -> tuple[Path, ...]:
+        return (
+            self.ca_cert,
+            self.ca_key,
+            self.serving_cert,
+            self.serving_key,
+            self.admin_cert,
+            self.admin_key,
+            self.kcm_cert,
+            self.kcm_key,
+            self.webhook_cert,
+            self.webhook_key,
+            self.sa_key,
+            self.sa_pub,
         )
 
 
@@ -103,7 +117,7 @@ def _builder(
 
 
 def generate(directory: Path) -> Pki:
-    """Create a fresh CA, serving cert, admin client cert and SA key pair in ``directory``."""
+    """Create a fresh CA, the serving and client certificates and the SA key pair in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
     pki = Pki.at(directory)
@@ -164,26 +178,23 @@ def generate(directory: Path) -> Pki:
             b = b.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         return key, b.sign(ca_key, hashes.SHA256())
 
-    serving_key, serving_cert = leaf(
-        "kube-apiserver",
-        None,
-        ExtendedKeyUsageOID.SERVER_AUTH,
-        [
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            # first address of --service-cluster-ip-range, the in-cluster 'kubernetes' service
-            x509.IPAddress(ipaddress.ip_address("10.0.0.1")),
-        ],
+    loopback = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    # first address of --service-cluster-ip-range, the in-cluster 'kubernetes' service
+    service = x509.IPAddress(ipaddress.ip_address("10.0.0.1"))
+    server, client = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
+    pairs = (
+        (pki.serving_cert, pki.serving_key, leaf("kube-apiserver", None, server, [*loopback, service])),
+        (pki.admin_cert, pki.admin_key, leaf("admin", "system:masters", client, None)),
+        (pki.kcm_cert, pki.kcm_key, leaf("system:kube-controller-manager", None, client, None)),
+        (pki.webhook_cert, pki.webhook_key, leaf("volcano-admission-service", None, server, loopback)),
     )
-    admin_key, admin_cert = leaf("admin", "system:masters", ExtendedKeyUsageOID.CLIENT_AUTH, None)
     sa_key = _key()
 
     _write(pki.ca_key, _key_pem(ca_key), private=True)
     _write(pki.ca_cert, _cert_pem(ca_cert), private=False)
-    _write(pki.serving_key, _key_pem(serving_key), private=True)
-    _write(pki.serving_cert, _cert_pem(serving_cert), private=False)
-    _write(pki.admin_key, _key_pem(admin_key), private=True)
-    _write(pki.admin_cert, _cert_pem(admin_cert), private=False)
+    for cert_file, key_file, (key, cert) in pairs:
+        _write(key_file, _key_pem(key), private=True)
+        _write(cert_file, _cert_pem(cert), private=False)
     _write(pki.sa_key, _key_pem(sa_key), private=True)
     _write(
         pki.sa_pub,

@@ -215,6 +215,17 @@ def listens_on(pid: int, port: int) -> bool:
     Readiness checks use it so that a *foreign* server that already listens on
     a port we picked is never mistaken for our component.
     """
+    return _owns_socket(pid, lambda local, remote, state: state == "0A" and local == port)
+
+
+def connected_to(pid: int, port: int) -> bool:
+    """True if process ``pid`` owns an established TCP connection to ``port`` (IPv4)."""
+    return _owns_socket(pid, lambda local, remote, state: state == "01" and remote == port)
+
+
+def _owns_socket(pid: int, match: Callable[[int, int, str], bool]) -> bool:
+    """True if ``pid`` has an open IPv4 TCP socket for which ``match(local port, remote port,
+    state)`` holds (states as in ``/proc/net/tcp``: ``0A`` listening, ``01`` established)."""
     inodes = set()
     try:
         lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
@@ -222,8 +233,8 @@ def listens_on(pid: int, port: int) -> bool:
         return True  # cannot tell: do not block start-up on it
     for line in lines:
         f = line.split()
-        local, state, inode = f[1], f[3], f[9]
-        if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+        local, remote, state, inode = f[1], f[2], f[3], f[9]
+        if match(int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16), state):
             inodes.add(f"socket:[{inode}]")
     if not inodes:
         return False

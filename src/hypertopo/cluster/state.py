@@ -53,6 +53,14 @@ class State:
         )
 
 
+@dataclass(frozen=True)
+class Health:
+    """One component's health: ``ok`` and what was checked (or what failed)."""
+
+    ok: bool
+    detail: str
+
+
 @dataclass
 class Status:
     """The health of one control plane, as `hypertopo-cluster status` prints it."""
@@ -63,6 +71,7 @@ class Status:
     detail: str
     state: State | None = None
     components: dict[str, bool] = field(default_factory=dict)
+    health: dict[str, Health] = field(default_factory=dict)
     nodes: int | None = None
     queue_state: str | None = None
 
@@ -79,7 +88,12 @@ class Status:
         out.append(f"apiserver:  {self.state.server}")
         for p in self.state.procs:
             alive = self.components.get(p.name, False)
-            out.append(f"  {p.name:<22} pid {p.pid:<8} {'running' if alive else 'NOT RUNNING'}  log {p.log}")
+            health = self.health.get(p.name)
+            if health is None:
+                shown = "running" if alive else "NOT RUNNING"
+            else:
+                shown = f"{'healthy' if health.ok else 'UNHEALTHY'} ({health.detail})"
+            out.append(f"  {p.name:<24} pid {p.pid:<8} {shown}  log {p.log}")
         out.append(f"scheduler:  network-topology-aware {'enabled' if self.state.nta else 'DISABLED'}")
         if self.queue_state is not None:
             out.append(f"queue:      default is {self.queue_state or '(no state)'}")

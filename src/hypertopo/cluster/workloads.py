@@ -1,10 +1,10 @@
 """Objects to create in a local control plane: Volcano Jobs, bound pods, namespaces, and the REST
 path of any object.
 
-The local control plane runs no admission webhook, so nothing fills in defaults: :func:`vcjob`
-writes fully specified Jobs (scheduler, queue, ``minAvailable`` per task and per job, a
-placeholder container with requests = limits). Every helper takes the Kubernetes fields it does
-not name as pass-through mappings, so any spec can be expressed.
+:func:`vcjob` writes fully specified Jobs (scheduler, queue, ``minAvailable`` per task and per
+job, a placeholder container with requests = limits), so that Volcano's mutating webhook has
+nothing to add and the Job reads back as it was sent. Every helper takes the Kubernetes fields
+it does not name as pass-through mappings, so any spec can be expressed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from hypertopo.topology.labels import GPU_RESOURCE
 
 VCJOB_API = "batch.volcano.sh/v1alpha1"
-PLACEHOLDER_IMAGE = "registry.k8s.io/pause:3.10"  # never pulled: no kubelet runs
+PLACEHOLDER_IMAGE = "registry.k8s.io/pause:3.10"  # never pulled: kwok only reports it running
 TASK_LABEL = "hypertopo.test/task"
 
 #: Kinds without a namespace (the ones a test of this project creates).
@@ -223,3 +223,12 @@ def bound_pod(
     }
     pod_spec.update(spec or {})
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
+
+
+def pod_running(pod: Mapping[str, Any]) -> bool:
+    """True if the pod is ``Running`` with condition ``Ready=True`` and is not being deleted."""
+    status = pod.get("status") or {}
+    ready = any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ()
+    )
+    return status.get("phase") == "Running" and ready and not pod["metadata"].get("deletionTimestamp")
