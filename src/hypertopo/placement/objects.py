@@ -6,7 +6,6 @@ state. Resource amounts are kept in Volcano's units (see :mod:`.quantity`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from hypertopo.placement.fields import (
     string_map,
     where_of,
 )
+from hypertopo.placement.goregexp import GoRegexp, GoSyntaxError, RegexLimitError, compile_pattern
 from hypertopo.placement.podspec import PodSpecInfo, parse_pod_spec
 from hypertopo.placement.resources import Resources
 from hypertopo.placement.selectors import LabelSelector, Taint, parse_label_selector
@@ -201,7 +201,7 @@ def parse_pod(obj: Any, index: int) -> PodObj:
 class Member:
     type: str  # Node | HyperNode
     exact: str | None
-    regex: re.Pattern[str] | None
+    regex: GoRegexp | None
     regex_text: str | None
     label: LabelSelector | None
     path: str
@@ -245,11 +245,14 @@ def parse_member(raw: Any, where: str, path: str) -> Member:
         if not regex_text:
             raise PlacementInputError(f"{where}: {path}.selector.regexMatch.pattern: must not be empty")
         try:
-            regex = re.compile(regex_text)
-        except re.error as exc:
+            regex = compile_pattern(regex_text)
+        except GoSyntaxError as exc:
             raise PlacementInputError(
-                f"{where}: {path}.selector.regexMatch.pattern: invalid regular expression: {exc}"
+                f"{where}: {path}.selector.regexMatch.pattern: invalid regular expression for Go's regexp "
+                f"(Volcano's admission webhook rejects the HyperNode): {exc}"
             ) from None
+        except RegexLimitError as exc:
+            raise PlacementInputError(f"{where}: {path}.selector.regexMatch.pattern: {exc}") from None
     else:
         label = parse_label_selector(sel["labelMatch"], where, f"{path}.selector.labelMatch")
     return Member(mtype, exact, regex, regex_text, label, path)
