@@ -54,7 +54,7 @@ from typing import Any
 from hypertopo.placement.baseline import baseline as run_baseline
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.inputs import as_objects
-from hypertopo.placement.jobs import JobIn, parse_job
+from hypertopo.placement.jobs import JobIn, PodBudget, parse_job
 from hypertopo.placement.result import ethernet_share, shape
 from hypertopo.placement.session import run_session
 from hypertopo.placement.ties import hypernode_choices, task_order_ties
@@ -87,7 +87,8 @@ def predict(
     with _gc_paused():  # many long-lived objects and no garbage cycles worth collecting
         world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
         job_objs = as_objects(jobs, "jobs")
-        job_ins = [parse_job(obj, i, world.pods) for i, obj in enumerate(job_objs)]
+        budget = PodBudget()
+        job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(job_objs)]
         _check_unique(job_ins)
         session = run_session(world, job_ins)
         result = shape(session)

@@ -30,6 +30,9 @@ DEFAULT_MAX_PODS = 110
 
 ANN_GROUP_NAME = "scheduling.k8s.io/group-name"
 
+#: The highest HyperNode tier read (real topologies have a handful of tiers).
+MAX_TIER = 1000
+
 _STR_ONLY = {str}
 
 
@@ -270,6 +273,11 @@ def parse_hypernode(obj: Any, index: int) -> HyperNodeObj:
     assert tier is not None
     if tier < 0:
         raise PlacementInputError(f"{where}: spec.tier: must be >= 0, got {tier}")
+    if tier > MAX_TIER:
+        raise PlacementInputError(
+            f"{where}: spec.tier: {tier} is above {MAX_TIER}; Volcano's network-topology-aware plugin loops "
+            "over every tier number up to the highest"
+        )
     members_raw = as_list(spec.get("members"), where, "spec.members")
     if not members_raw:
         raise PlacementInputError(f"{where}: spec.members: at least one member is required")
