@@ -51,6 +51,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from hypertopo.placement.baseline import MAX_BASELINE_SAMPLES
 from hypertopo.placement.baseline import baseline as run_baseline
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.inputs import as_objects
@@ -84,6 +85,10 @@ def predict(
     False those that follow other choices at HyperNode-level ties (``choices`` ties).
     Raises :class:`PlacementInputError` for malformed input.
     """
+    if baseline_samples is not None and baseline_samples > MAX_BASELINE_SAMPLES:
+        raise PlacementInputError(
+            f"baseline_samples: at most {MAX_BASELINE_SAMPLES} random tie-break runs, got {baseline_samples}"
+        )
     with _gc_paused():  # many long-lived objects and no garbage cycles worth collecting
         world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
         job_objs = as_objects(jobs, "jobs")

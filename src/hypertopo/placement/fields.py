@@ -88,7 +88,8 @@ def as_int(
     if number < minimum:
         raise PlacementInputError(f"{where}: {path}: must be >= {minimum}, got {shown(value)}")
     if number > maximum:
-        raise PlacementInputError(f"{where}: {path}: must be <= {maximum:,}, got {shown(value)}")
+        kind = " (an int32 field)" if maximum == INT32_MAX else ""
+        raise PlacementInputError(f"{where}: {path}: must be <= {maximum:,}{kind}, got {shown(value)}")
     return number
 
 
