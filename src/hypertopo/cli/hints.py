@@ -8,7 +8,9 @@ Files are YAML or JSON: a single object, a ``kind: List`` / ``*List`` with
 holds it; without it the project's default configuration is assumed (the
 network-topology-aware plugin enabled with the scheduler_config role's
 arguments). Exit status: 0 with a prediction (also when a job is infeasible),
-2 with a one-line message on malformed input.
+2 with a one-line message on malformed input: a file that cannot be read or parsed, nests
+deeper than ``MAX_DEPTH`` levels, or (``--jobs``, ``--nodes``) holds no object, and every
+object or field the engine refuses (the message names the object and the field).
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ from typing import Any
 import yaml
 
 from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
+from hypertopo.placement.inputs import as_objects
 
 PROG = "topology-hints"
 EXIT_INPUT = 2
 EXIT_INTERNAL = 70
+#: The deepest nesting of mappings and lists read (Kubernetes objects nest about 15 levels).
+MAX_DEPTH = 100
+JOBS = "objects to place (Volcano Jobs, Deployments, StatefulSets or PodGroups)"
 
 try:
     _LOADER: Any = yaml.CSafeLoader
@@ -47,20 +53,46 @@ def load_documents(path: str) -> list[Any]:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a UTF-8 text file") from None
+    docs = _parse(path, text)
+    for doc in docs:
+        _check_depth(path, doc)
+    return [d for d in docs if d is not None]
+
+
+def _parse(path: str, text: str) -> list[Any]:
     stripped = text.lstrip()
-    if stripped[:1] in ("{", "["):
-        try:
-            return [json.loads(text)]
-        except json.JSONDecodeError:
-            pass  # YAML flow style is also allowed
     try:
-        docs = list(yaml.load_all(text, Loader=_LOADER))
+        if stripped[:1] in ("{", "["):
+            try:
+                return [json.loads(text)]
+            except json.JSONDecodeError:
+                pass  # YAML flow style is also allowed
+        return list(yaml.load_all(text, Loader=_LOADER))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"{path}: not valid YAML or JSON{where}: {problem}") from None
-    return [d for d in docs if d is not None]
+    except RecursionError:
+        raise InputError(f"{path}: nested deeper than the {MAX_DEPTH} levels read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"{path}: not valid YAML or JSON: {exc}") from None
+
+
+def _check_depth(path: str, doc: Any) -> None:
+    """Refuse documents nested deeper than ``MAX_DEPTH`` (checked without recursion)."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise InputError(f"{path}: nested deeper than the {MAX_DEPTH} levels read")
+        stack.extend((child, depth + 1) for child in children)
 
 
 def load_objects(path: str | None) -> list[Any]:
@@ -131,12 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_required(path: str, what: str) -> list[Any]:
+    """The objects of ``path``; a file without any is an input error."""
+    objs = as_objects(load_objects(path), what)
+    if not objs:
+        raise InputError(f"{path}: no {what} in the file")
+    return objs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result = predict(
-            jobs=load_objects(args.jobs),
-            nodes=load_objects(args.nodes),
+            jobs=load_required(args.jobs, JOBS),
+            nodes=load_required(args.nodes, "Node objects"),
             hypernodes=load_objects(args.hypernodes),
             pods=load_objects(args.pods),
             scheduler_conf=load_scheduler_conf(args.scheduler_conf),

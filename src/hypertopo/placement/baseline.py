@@ -24,6 +24,8 @@ from hypertopo.placement.world import World
 from hypertopo.topology.labels import LABEL_SWITCH, LABEL_SWITCH_TYPE
 
 DEFAULT_BASELINE_SAMPLES = 16
+#: The most random tie-break runs one may ask for (each is a whole simulated session).
+MAX_BASELINE_SAMPLES = 1000
 #: With ``baseline_samples=None`` the random-tie-break runs stop within about this many seconds.
 BASELINE_BUDGET_S = 3.0
 #: The node-affinity keys the baseline drops.

@@ -51,10 +51,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from hypertopo.placement.baseline import MAX_BASELINE_SAMPLES
 from hypertopo.placement.baseline import baseline as run_baseline
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.inputs import as_objects
-from hypertopo.placement.jobs import JobIn, parse_job
+from hypertopo.placement.jobs import JobIn, PodBudget, parse_job
 from hypertopo.placement.result import ethernet_share, shape
 from hypertopo.placement.session import run_session
 from hypertopo.placement.ties import hypernode_choices, task_order_ties
@@ -84,10 +85,15 @@ def predict(
     False those that follow other choices at HyperNode-level ties (``choices`` ties).
     Raises :class:`PlacementInputError` for malformed input.
     """
+    if baseline_samples is not None and baseline_samples > MAX_BASELINE_SAMPLES:
+        raise PlacementInputError(
+            f"baseline_samples: at most {MAX_BASELINE_SAMPLES} random tie-break runs, got {baseline_samples}"
+        )
     with _gc_paused():  # many long-lived objects and no garbage cycles worth collecting
         world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
         job_objs = as_objects(jobs, "jobs")
-        job_ins = [parse_job(obj, i, world.pods) for i, obj in enumerate(job_objs)]
+        budget = PodBudget()
+        job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(job_objs)]
         _check_unique(job_ins)
         session = run_session(world, job_ins)
         result = shape(session)

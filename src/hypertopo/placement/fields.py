@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.errors import PlacementInputError, shown
 from hypertopo.placement.quantity import volcano_value
 from hypertopo.placement.resources import Resources
 
@@ -54,9 +54,23 @@ def as_str(value: Any, where: str, path: str, *, required: bool = False, default
     return str(value)
 
 
+#: Bounds of Kubernetes' integer fields: ``int32`` (replicas, minAvailable, ...) and ``int64``.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,30}")
+
+
 def as_int(
-    value: Any, where: str, path: str, *, required: bool = False, default: int | None = None
+    value: Any,
+    where: str,
+    path: str,
+    *,
+    required: bool = False,
+    default: int | None = None,
+    minimum: int = -INT64_MAX - 1,
+    maximum: int = INT64_MAX,
 ) -> int | None:
+    """An integer field within ``[minimum, maximum]`` (by default the int64 range)."""
     if value is None:
         if required:
             raise PlacementInputError(f"{where}: {path}: required")
@@ -64,10 +78,19 @@ def as_int(
     if isinstance(value, bool):
         raise PlacementInputError(f"{where}: {path}: must be an integer, got {value!r}")
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
-        return int(value)
-    raise PlacementInputError(f"{where}: {path}: must be an integer, got {value!r}")
+        number = value
+    elif isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+        number = maximum + 1  # longer than any bound: reported below without converting it
+    else:
+        raise PlacementInputError(f"{where}: {path}: must be an integer, got {shown(value)}")
+    if number < minimum:
+        raise PlacementInputError(f"{where}: {path}: must be >= {minimum}, got {shown(value)}")
+    if number > maximum:
+        kind = " (an int32 field)" if maximum == INT32_MAX else ""
+        raise PlacementInputError(f"{where}: {path}: must be <= {maximum:,}{kind}, got {shown(value)}")
+    return number
 
 
 def string_map(value: Any, where: str, path: str) -> dict[str, str]:

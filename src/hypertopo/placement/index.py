@@ -6,9 +6,9 @@ of a scan over every node (how that scales: ``bench/RESULTS-engine.md``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
+from hypertopo.placement.goregexp import GoRegexp
 from hypertopo.placement.objects import Node
 from hypertopo.placement.selectors import LabelRequirement, LabelSelector, NodeSelectorTerm
 
@@ -94,7 +94,9 @@ class NodeIndex:
         nodes = self.nodes
         return [i for i in pool if term.matches(nodes[i].name, nodes[i].labels)]
 
-    def select_regex(self, pattern: re.Pattern[str]) -> list[int]:
+    def select_regex(self, pattern: GoRegexp) -> list[int]:
+        """Nodes whose name ``pattern`` matches anywhere (Go's ``MatchString``); raises the
+        pattern's :class:`~hypertopo.placement.goregexp.RegexLimitError` past its work budget."""
         cached = self._regex_cache.get(pattern.pattern)
         if cached is None:
             cached = [node.index for node in self.nodes if pattern.search(node.name)]

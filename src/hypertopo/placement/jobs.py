@@ -15,6 +15,15 @@
   real names carry random suffixes).
 * ``scheduling.volcano.sh/v1beta1`` PodGroup: as written; its pods are the given
   Pods annotated ``scheduling.k8s.io/group-name: <podgroup>`` in its namespace.
+
+What the API server would refuse is an input error, not a prediction: for a Job the CRD's
+int32 fields and minimums and the job admission webhook's rules (after its mutating
+defaults), ``pkg/webhooks/admission/jobs/validate/admit_job.go`` ``validateJobCreate`` and
+``validatePartitionPolicy``: task ``minAvailable`` <= ``replicas``, job ``minAvailable`` <=
+the tasks' total replicas, ``minAvailable`` = ``minPartitions x partitionSize`` when both are
+set, unique task names, ``highestTierAllowed`` and ``highestTierName`` not both set; for a
+Deployment/StatefulSet a negative ``replicas``. The jobs of one prediction create at most
+``MAX_PODS`` pods.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from typing import Any
 
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.fields import (
+    INT32_MAX,
     as_int,
     as_list,
     as_mapping,
@@ -46,6 +56,33 @@ LABEL_TASK_SPEC = "volcano.sh/task-spec"
 LABEL_JOB_NAME = "volcano.sh/job-name"
 LABEL_PARTITION = "volcano.sh/partition-id"
 VOLCANO = "volcano"
+
+#: The most pods the jobs of one prediction may create (their replicas summed): the
+#: Kubernetes limit for a whole cluster; it bounds the memory and time of absurd replica counts.
+MAX_PODS = 150_000
+
+
+class PodBudget:
+    """The pods the jobs of one prediction may still create (``MAX_PODS`` in all)."""
+
+    def __init__(self, limit: int = MAX_PODS) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def take(self, count: int, where: str, path: str) -> None:
+        if count > self.left:
+            raise PlacementInputError(
+                f"{where}: {path}: {count:,} pods would bring the jobs to more than the {self.limit:,} pods "
+                "one prediction places (Kubernetes' limit for a whole cluster)"
+            )
+        self.left -= count
+
+
+def _count(value: Any, where: str, path: str, *, default: int, minimum: int = 0) -> int:
+    """An int32 count of a Volcano or apps object (the CRD/API minimum and int32 maximum)."""
+    number = as_int(value, where, path, default=default, minimum=minimum, maximum=INT32_MAX)
+    assert number is not None
+    return number
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +171,10 @@ def _existing_index(pods: Sequence[PodObj]) -> dict[tuple[str, str], PodObj]:
 # --------------------------------------------------------------------------- Volcano Job
 
 
-def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> JobIn:
+def volcano_job(
+    obj: Mapping[str, Any], index: int, pods: Sequence[PodObj], budget: PodBudget | None = None
+) -> JobIn:
+    budget = budget or PodBudget()
     name, namespace, where, meta = _meta(obj, "Job", index)
     spec = as_mapping(obj.get("spec"), where, "spec", required=True)
     tasks = as_list(spec.get("tasks"), where, "spec.tasks")
@@ -165,9 +205,8 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
         tname = as_str(task.get("name"), where, f"{tpath}.name") or f"default{t}"
         if tname in roles:
             raise PlacementInputError(f"{where}: {tpath}.name: duplicate task name {tname!r}")
-        replicas = as_int(task.get("replicas"), where, f"{tpath}.replicas", default=0) or 0
-        if replicas < 0:
-            raise PlacementInputError(f"{where}: {tpath}.replicas: must be >= 0")
+        replicas = _count(task.get("replicas"), where, f"{tpath}.replicas", default=0)
+        budget.take(replicas, where, f"{tpath}.replicas")
         template = as_mapping(task.get("template"), where, f"{tpath}.template", required=True)
         tmeta = as_mapping(template.get("metadata"), where, f"{tpath}.template.metadata")
         pspec_raw = dict(as_mapping(template.get("spec"), where, f"{tpath}.template.spec", required=True))
@@ -181,19 +220,25 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
             )
         partition = task.get("partitionPolicy")
         psize = None
-        task_min = as_int(task.get("minAvailable"), where, f"{tpath}.minAvailable")
+        mpath = f"{tpath}.minAvailable"
+        task_min = as_int(task.get("minAvailable"), where, mpath, minimum=0, maximum=INT32_MAX)
         if partition is not None:
             ppath = f"{tpath}.partitionPolicy"
             part = as_mapping(partition, where, ppath)
             total = as_int(part.get("totalPartitions"), where, f"{ppath}.totalPartitions", required=True) or 0
             psize = as_int(part.get("partitionSize"), where, f"{ppath}.partitionSize", required=True) or 0
-            pmin = as_int(part.get("minPartitions"), where, f"{ppath}.minPartitions", default=0) or 0
+            pmin = _count(part.get("minPartitions"), where, f"{ppath}.minPartitions", default=0)
             if total < 1 or psize < 1:
                 raise PlacementInputError(f"{where}: {ppath}: totalPartitions and partitionSize must be >= 1")
             if total * psize != replicas:
                 raise PlacementInputError(
                     f"{where}: {ppath}: replicas ({replicas}) must equal totalPartitions x partitionSize "
                     f"({total} x {psize}); the admission webhook rejects the job"
+                )
+            if task_min is not None and pmin > 0 and pmin * psize != task_min:
+                raise PlacementInputError(
+                    f"{where}: {tpath}.minAvailable: {task_min} must equal minPartitions x partitionSize "
+                    f"({pmin} x {psize}); the admission webhook rejects the job"
                 )
             ptopo = _topology(part.get("networkTopology"), where, f"{ppath}.networkTopology")
             subgroups.append(
@@ -214,6 +259,11 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
                 task_min = pmin * psize if pmin > 0 else replicas
         if task_min is None:
             task_min = replicas
+        if task_min > replicas:
+            raise PlacementInputError(
+                f"{where}: {tpath}.minAvailable: {task_min} is greater than replicas ({replicas}); the "
+                "admission webhook rejects the job"
+            )
         min_task[tname] = task_min
         total_min += task_min
         roles.append(tname)
@@ -235,7 +285,13 @@ def volcano_job(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> J
                 labels[LABEL_PARTITION] = str(i // psize)
             found = existing.get((namespace, pod_name))
             out_pods.append(PodIn(pod_name, namespace, tname, labels, pspec, t, found))
-    min_available = as_int(spec.get("minAvailable"), where, "spec.minAvailable", default=0) or 0
+    min_available = _count(spec.get("minAvailable"), where, "spec.minAvailable", default=0)
+    total_replicas = sum(replicas for _name, replicas, _psize, _spec in per_task)
+    if min_available > total_replicas:
+        raise PlacementInputError(
+            f"{where}: spec.minAvailable: {min_available} is greater than the tasks' total replicas "
+            f"({total_replicas}); the admission webhook rejects the job"
+        )
     if min_available == 0:
         min_available = total_min
     min_resources = _volcano_min_resources(per_task, min_task, min_available)
@@ -269,10 +325,11 @@ def _volcano_min_resources(
     total_min = sum(min_task.values())
 
     def add(spec: PodSpecInfo, count: int) -> None:
+        if count <= 0:
+            return
         one = dict(spec.template_requests)
         one["pods"] = 1
-        for _ in range(max(count, 0)):
-            add_into(out, one)
+        add_into(out, {key: val * count for key, val in one.items()})
 
     if min_available < total_min:
         count = min_available
@@ -306,11 +363,14 @@ def _volcano_min_resources(
 # --------------------------------------------------------------------------- Deployment / StatefulSet
 
 
-def workload(obj: Mapping[str, Any], index: int, kind: str, pods: Sequence[PodObj]) -> JobIn:
+def workload(
+    obj: Mapping[str, Any], index: int, kind: str, pods: Sequence[PodObj], budget: PodBudget | None = None
+) -> JobIn:
+    budget = budget or PodBudget()
     name, namespace, where, meta = _meta(obj, kind, index)
     spec = as_mapping(obj.get("spec"), where, "spec", required=True)
-    replicas = as_int(spec.get("replicas"), where, "spec.replicas", default=1)
-    assert replicas is not None
+    replicas = _count(spec.get("replicas"), where, "spec.replicas", default=1)
+    budget.take(replicas, where, "spec.replicas")
     template = as_mapping(spec.get("template"), where, "spec.template", required=True)
     tmeta = as_mapping(template.get("metadata"), where, "spec.template.metadata")
     annotations = string_map(tmeta.get("annotations"), where, "spec.template.metadata.annotations")
@@ -359,10 +419,9 @@ def workload(obj: Mapping[str, Any], index: int, kind: str, pods: Sequence[PodOb
             "the "
             "pg-controller ignores these pods and Volcano never places them"
         )
-    one = dict(pspec.resreq)
-    min_resources: Resources = {}
-    for _ in range(min_member):
-        add_into(min_resources, one)
+    min_resources: Resources = (
+        {key: val * min_member for key, val in pspec.resreq.items()} if min_member > 0 else {}
+    )
     existing = _existing_index(pods)
     out_pods = []
     for i in range(replicas):
@@ -396,8 +455,7 @@ def workload(obj: Mapping[str, Any], index: int, kind: str, pods: Sequence[PodOb
 def podgroup(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> JobIn:
     name, namespace, where, _meta_map = _meta(obj, "PodGroup", index)
     spec = as_mapping(obj.get("spec"), where, "spec")
-    min_member = as_int(spec.get("minMember"), where, "spec.minMember", default=1)
-    assert min_member is not None
+    min_member = _count(spec.get("minMember"), where, "spec.minMember", default=1)
     min_task: dict[str, int] = {}
     for role, val in as_mapping(spec.get("minTaskMember"), where, "spec.minTaskMember").items():
         min_task[str(role)] = as_int(val, where, f"spec.minTaskMember.{role}", required=True) or 0
@@ -456,16 +514,17 @@ def podgroup(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> JobI
 # --------------------------------------------------------------------------- dispatch
 
 
-def parse_job(obj: Any, index: int, pods: Sequence[PodObj]) -> JobIn:
+def parse_job(obj: Any, index: int, pods: Sequence[PodObj], budget: PodBudget | None = None) -> JobIn:
+    """One object to place; ``budget`` is shared by the jobs of one prediction (``MAX_PODS``)."""
     if not isinstance(obj, Mapping):
         raise PlacementInputError(f"job #{index}: must be a mapping, got {type(obj).__name__}")
     kind = obj.get("kind")
     api = str(obj.get("apiVersion") or "")
     group = api.split("/")[0] if "/" in api else ""
     if kind == "Job" and group == "batch.volcano.sh":
-        return volcano_job(obj, index, pods)
+        return volcano_job(obj, index, pods, budget)
     if kind in ("Deployment", "StatefulSet") and group in ("apps", ""):
-        return workload(obj, index, kind, pods)
+        return workload(obj, index, kind, pods, budget)
     if kind == "PodGroup" and group in ("scheduling.volcano.sh", ""):
         return podgroup(obj, index, pods)
     where = where_of(

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.errors import PlacementInputError, shown
 from hypertopo.placement.objects import Node
 from hypertopo.placement.tree import VIRTUAL_ROOT, Tree
 from hypertopo.topology.labels import LABEL_GPU_TYPE, LABEL_SWITCH, LABEL_SWITCH_TYPE
@@ -136,15 +136,19 @@ class NetworkModel:
     )
 
 
+#: The largest number a network or KV-cache field takes (products of them stay finite floats).
+MAX_FIELD = 10**15
+
+
 def _positive(value: Any, where: str, *, integer: bool = False) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or value <= 0
+        or not 0 < value <= MAX_FIELD  # also refuses NaN
         or (integer and value != int(value))
     ):
         kind = "a positive integer" if integer else "a positive number"
-        raise PlacementInputError(f"{where}: must be {kind}, got {value!r}")
+        raise PlacementInputError(f"{where}: must be {kind} up to {MAX_FIELD:.0e}, got {shown(value)}")
     return value
 
 

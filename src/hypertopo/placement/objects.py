@@ -6,7 +6,6 @@ state. Resource amounts are kept in Volcano's units (see :mod:`.quantity`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from hypertopo.placement.fields import (
     string_map,
     where_of,
 )
+from hypertopo.placement.goregexp import GoRegexp, GoSyntaxError, RegexLimitError, compile_pattern
 from hypertopo.placement.podspec import PodSpecInfo, parse_pod_spec
 from hypertopo.placement.resources import Resources
 from hypertopo.placement.selectors import LabelSelector, Taint, parse_label_selector
@@ -29,6 +29,9 @@ from hypertopo.placement.selectors import LabelSelector, Taint, parse_label_sele
 DEFAULT_MAX_PODS = 110
 
 ANN_GROUP_NAME = "scheduling.k8s.io/group-name"
+
+#: The highest HyperNode tier read (real topologies have a handful of tiers).
+MAX_TIER = 1000
 
 _STR_ONLY = {str}
 
@@ -201,7 +204,7 @@ def parse_pod(obj: Any, index: int) -> PodObj:
 class Member:
     type: str  # Node | HyperNode
     exact: str | None
-    regex: re.Pattern[str] | None
+    regex: GoRegexp | None
     regex_text: str | None
     label: LabelSelector | None
     path: str
@@ -245,11 +248,14 @@ def parse_member(raw: Any, where: str, path: str) -> Member:
         if not regex_text:
             raise PlacementInputError(f"{where}: {path}.selector.regexMatch.pattern: must not be empty")
         try:
-            regex = re.compile(regex_text)
-        except re.error as exc:
+            regex = compile_pattern(regex_text)
+        except GoSyntaxError as exc:
             raise PlacementInputError(
-                f"{where}: {path}.selector.regexMatch.pattern: invalid regular expression: {exc}"
+                f"{where}: {path}.selector.regexMatch.pattern: invalid regular expression for Go's regexp "
+                f"(Volcano's admission webhook rejects the HyperNode): {exc}"
             ) from None
+        except RegexLimitError as exc:
+            raise PlacementInputError(f"{where}: {path}.selector.regexMatch.pattern: {exc}") from None
     else:
         label = parse_label_selector(sel["labelMatch"], where, f"{path}.selector.labelMatch")
     return Member(mtype, exact, regex, regex_text, label, path)
@@ -267,6 +273,11 @@ def parse_hypernode(obj: Any, index: int) -> HyperNodeObj:
     assert tier is not None
     if tier < 0:
         raise PlacementInputError(f"{where}: spec.tier: must be >= 0, got {tier}")
+    if tier > MAX_TIER:
+        raise PlacementInputError(
+            f"{where}: spec.tier: {tier} is above {MAX_TIER}; Volcano's network-topology-aware plugin loops "
+            "over every tier number up to the highest"
+        )
     members_raw = as_list(spec.get("members"), where, "spec.members")
     if not members_raw:
         raise PlacementInputError(f"{where}: spec.members: at least one member is required")

@@ -71,9 +71,18 @@ def _container_requests(
     out: dict[str, Fraction] = {}
     for name, qty in as_mapping(res.get("requests"), where, f"{path}.resources.requests").items():
         out[str(name)] = parse_quantity(qty, where=f"{where}: {path}.resources.requests.{name}")
-    if default_from_limits:
-        for name, qty in as_mapping(res.get("limits"), where, f"{path}.resources.limits").items():
-            out.setdefault(str(name), parse_quantity(qty, where=f"{where}: {path}.resources.limits.{name}"))
+    limits = {
+        str(name): parse_quantity(qty, where=f"{where}: {path}.resources.limits.{name}")
+        for name, qty in as_mapping(res.get("limits"), where, f"{path}.resources.limits").items()
+    }
+    for name, limit in limits.items():
+        if name in out and out[name] > limit:
+            raise PlacementInputError(
+                f"{where}: {path}.resources.requests.{name}: greater than its limit (the API server "
+                "rejects the pod)"
+            )
+        if default_from_limits:
+            out.setdefault(name, limit)
     return out
 
 

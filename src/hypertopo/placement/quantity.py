@@ -5,6 +5,10 @@ bytes, ``pods`` as a count and every other (scalar) resource in thousandths of a
 unit (``Quantity.MilliValue()``), see ``pkg/scheduler/api/resource_info.go``
 ``NewResource``. :func:`to_volcano_units` reproduces that, rounding up like
 ``resource.Quantity`` does.
+
+Refused as input errors: negative amounts (the API server's pod and node validation rejects
+them, ``ValidateResourceQuantityValue``), texts longer than ``MAX_QUANTITY_CHARS`` and amounts
+above ``MAX_AMOUNT`` (their thousandths no longer fit the int64 of ``Quantity.MilliValue()``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 
-from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.errors import PlacementInputError, shown
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
@@ -36,6 +40,14 @@ _QUANTITY = re.compile(
 #: Units Volcano keeps a resource in: value -> ``ceil(value * factor)``.
 MILLI_RESOURCES_EXCEPT = frozenset({"memory", "pods"})
 
+#: The longest quantity text read (an int64 amount with a suffix takes at most 25 characters).
+MAX_QUANTITY_CHARS = 64
+#: The largest amount: its thousandths must fit an int64 (``Quantity.MilliValue()``).
+MAX_AMOUNT = (2**63 - 1) // 1000
+#: Exponents beyond this change nothing within the bounds above (``1e-100`` rounds up like
+#: ``1e-9999``; ``1e100`` is too large like ``1e9999``), so they are clamped before computing.
+_MAX_EXPONENT = 100
+
 
 @lru_cache(maxsize=4096)
 def _parse_text(text: str) -> Fraction | None:
@@ -45,10 +57,15 @@ def _parse_text(text: str) -> Fraction | None:
     number, exponent, suffix = match.groups()
     value = Fraction(number)
     if exponent:
-        return value * Fraction(10) ** int(exponent[1:])
+        power = max(-_MAX_EXPONENT, min(_MAX_EXPONENT, int(exponent[1:])))
+        return value * Fraction(10) ** power
     if suffix in _BINARY:
         return value * _BINARY[suffix]
     return value * _DECIMAL[suffix or ""]
+
+
+def _in_bounds(amount: Fraction) -> bool:
+    return 0 <= amount <= MAX_AMOUNT
 
 
 def parse_quantity(value: object, *, where: str) -> Fraction:
@@ -56,16 +73,31 @@ def parse_quantity(value: object, *, where: str) -> Fraction:
     if isinstance(value, bool):
         raise PlacementInputError(f"{where}: {value!r} is not a quantity")
     if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
+        amount = Fraction(value)
+    elif isinstance(value, float):
         if not math.isfinite(value):
             raise PlacementInputError(f"{where}: {value!r} is not a quantity")
-        return Fraction(str(value))
-    if isinstance(value, str):
-        parsed = _parse_text(value)
-        if parsed is not None:
-            return parsed
-    raise PlacementInputError(f"{where}: cannot parse quantity {value!r} (expected e.g. 250m, 2Gi, 1e9, 8)")
+        amount = Fraction(str(value))
+    elif isinstance(value, str) and len(value) > MAX_QUANTITY_CHARS:
+        raise PlacementInputError(
+            f"{where}: {shown(value)} is longer than the {MAX_QUANTITY_CHARS} characters a quantity may have"
+        )
+    elif isinstance(value, str) and (parsed := _parse_text(value)) is not None:
+        amount = parsed
+    else:
+        raise PlacementInputError(
+            f"{where}: cannot parse quantity {shown(value)} (expected e.g. 250m, 2Gi, 1e9, 8)"
+        )
+    if amount < 0:
+        raise PlacementInputError(
+            f"{where}: {shown(value)} is negative (the API server rejects negative resource quantities)"
+        )
+    if amount > MAX_AMOUNT:
+        raise PlacementInputError(
+            f"{where}: {shown(value)} is too large (at most {MAX_AMOUNT:,}: its thousandths must fit "
+            "an int64)"
+        )
+    return amount
 
 
 def to_volcano_units(name: str, quantity: Fraction) -> int:
@@ -77,8 +109,9 @@ def to_volcano_units(name: str, quantity: Fraction) -> int:
 
 @lru_cache(maxsize=8192)
 def _volcano_value(name: str, text: str) -> int | None:
-    parsed = _parse_text(text)
-    return None if parsed is None else to_volcano_units(name, parsed)
+    """The cached fast path for valid texts (None: let :func:`parse_quantity` say what is wrong)."""
+    parsed = _parse_text(text) if len(text) <= MAX_QUANTITY_CHARS else None
+    return None if parsed is None or not _in_bounds(parsed) else to_volcano_units(name, parsed)
 
 
 def volcano_value(name: str, value: object, *, where: str) -> int:

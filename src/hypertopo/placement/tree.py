@@ -3,7 +3,8 @@
 Rules (``pkg/scheduler/api/hyper_node_info.go``, ``framework/session.go``):
 
 * ``type: Node`` members: ``exactMatch`` (a name, even of a missing node),
-  ``regexMatch`` (unanchored search over node names), ``labelMatch`` (an empty
+  ``regexMatch`` (Go's ``regexp``, an unanchored search over node names, ``GetMembers``;
+  see :mod:`.goregexp`), ``labelMatch`` (an empty
   selector matches nothing). ``type: HyperNode`` members: only ``exactMatch``;
   regex/label selectors on them are ignored.
 * A HyperNode's nodes are its own node members plus its children's nodes.
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.goregexp import RegexLimitError
 from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.objects import HyperNodeObj, Member, Node
 from hypertopo.topology.labels import natural_key
@@ -102,7 +104,12 @@ class Tree:
                 if member.type == "Node":
                     if member.exact is not None and member.exact not in self.index.by_name:
                         dangling_nodes.append(f"{obj.name}: {member.exact}")
-                    found.update(member_nodes(member, self.index))
+                    try:
+                        found.update(member_nodes(member, self.index))
+                    except RegexLimitError as exc:
+                        raise PlacementInputError(
+                            f"{obj.where}: {member.path}.selector.regexMatch.pattern: {exc}"
+                        ) from None
                     continue
                 if member.exact is None:
                     self.warnings.append(
