@@ -28,6 +28,7 @@ from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.objects import Member, Node, parse_member
 from hypertopo.placement.selectors import parse_label_selector
 from hypertopo.placement.tree import member_nodes
+from hypertopo.rollout.objdiff import object_name
 
 OWNER_LABELS: dict[str, str] = {"app.kubernetes.io/managed-by": "hypertopo"}
 
@@ -37,13 +38,7 @@ class HyperNodePlanError(ValueError):
 
 
 def _name(obj: Mapping[str, Any], what: str) -> str:
-    try:
-        name = obj["metadata"]["name"]
-    except (KeyError, TypeError):
-        raise HyperNodePlanError(f"a {what} has no metadata.name: {obj!r:.200}") from None
-    if not isinstance(name, str) or not name:
-        raise HyperNodePlanError(f"a {what} has an invalid metadata.name: {name!r}")
-    return name
+    return object_name(obj, what, HyperNodePlanError)
 
 
 def _labels(obj: Mapping[str, Any]) -> dict[str, str]:

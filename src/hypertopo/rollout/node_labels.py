@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hypertopo.rollout.batches import per_definition_results
+from hypertopo.rollout.objdiff import object_name
 from hypertopo.topology.labels import GPU_RESOURCE, LABEL_MANAGED, MANAGED_LABEL_KEYS, natural_key
 
 VANISHED = "the Node no longer exists (deleted after the listing)"
@@ -34,13 +35,7 @@ class LabelPlanError(ValueError):
 
 
 def _node_name(node: Mapping[str, Any]) -> str:
-    try:
-        name = node["metadata"]["name"]
-    except (KeyError, TypeError):
-        raise LabelPlanError(f"a Node in the listing has no metadata.name: {node!r:.200}") from None
-    if not isinstance(name, str) or not name:
-        raise LabelPlanError(f"a Node in the listing has an invalid metadata.name: {name!r}")
-    return name
+    return object_name(node, "Node in the listing", LabelPlanError)
 
 
 def _gpu_count(node: Mapping[str, Any], resource: str) -> int:

@@ -44,6 +44,17 @@ _SUFFIX = {
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 
 
+def object_name(obj: Mapping[str, Any], what: str, error: type[ValueError] = ValueError) -> str:
+    """``metadata.name`` of a listed or rendered object; ``error`` names ``what`` when it is missing."""
+    try:
+        name = obj["metadata"]["name"]
+    except (KeyError, TypeError):
+        raise error(f"a {what} has no metadata.name: {obj!r:.200}") from None
+    if not isinstance(name, str) or not name:
+        raise error(f"a {what} has an invalid metadata.name: {name!r}")
+    return name
+
+
 def quantity(value: Any) -> Decimal | None:
     """A Kubernetes quantity as a number, or None when ``value`` is not one."""
     if isinstance(value, bool):
