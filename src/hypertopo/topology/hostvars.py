@@ -78,6 +78,7 @@ class HostVarChecks:
         self.raw = raw
         self.catalogue = catalogue  # None: the GPU models are unknown (group 'all' unreadable)
         self.problems: list[Problem] = []
+        self._errors: dict[tuple[Any, ...], str | None] = {}
 
     def _model_error(self, value: Any) -> str | None:
         if not isinstance(value, str) or not value:
@@ -88,7 +89,17 @@ class HostVarChecks:
         return None
 
     def error(self, variable: str, value: Any) -> str | None:
-        """What is wrong with ``value`` as ``variable`` (a phrase naming the variable), or None."""
+        """What is wrong with ``value`` as ``variable`` (a phrase naming the variable), or None.
+
+        Hosts share the values they inherit (one object per group_vars value), so a value is
+        checked once: by identity for mappings and lists, by value for scalars.
+        """
+        key = (variable, id(value)) if isinstance(value, dict | list) else (variable, type(value), value)
+        if key not in self._errors:
+            self._errors[key] = self._error(variable, value)
+        return self._errors[key]
+
+    def _error(self, variable: str, value: Any) -> str | None:
         if variable == "gpu_model":
             return self._model_error(value)
         checks: dict[str, Callable[[Any], str | None]] = {
@@ -133,38 +144,33 @@ class HostVarChecks:
         """The host's values; None when one is missing (a problem) or invalid (reported where written)."""
         v = host.vars
         where = f"host '{host.name}' ({host.source})"
-        model = v.get("gpu_model")
-        if model is None:
+        if any(self.error(k, v[k]) for k in HOST_VARS if k in v):
+            return None  # an invalid value: reported where it is written
+        if "gpu_model" not in v:
             models = ", ".join(sorted(self.catalogue or ()))
             self.problems.append(Problem(where, "has no gpu_model", f"set gpu_model to one of {models}"))
             return None
-        values = {k: v.get(k) for k in ("gpu_count", "node_pods", "node_cpu", "node_memory")}
-        values["node_pods"] = v.get("node_pods", DEFAULT_PODS)
-        if self.error("gpu_model", model) or self.error(
-            "topology_node_resources", v.get("topology_node_resources") or {}
-        ):
-            return None
+        model = v["gpu_model"]
         resources = (v.get("topology_node_resources") or {}).get(model) or {}
-        ok = True
-        for variable, key in (("node_cpu", "cpu"), ("node_memory", "memory")):
-            if values[variable] is None:
-                values[variable] = resources.get(key)
-            if values[variable] is None:
-                self.problems.append(
-                    Problem(
-                        where,
-                        f"has no {variable} (and topology_node_resources has no {key} for '{model}')",
-                        f"set {variable} on the host, or topology_node_resources.{model}.{key} "
-                        "in group_vars/all.yml",
-                    )
-                )
-                ok = False
-        if values["gpu_count"] is None:
-            self.problems.append(
-                Problem(where, "has no gpu_count", "set gpu_count (e.g. 8) in group_vars/all.yml")
+        values = {
+            "gpu_count": v.get("gpu_count"),
+            "node_pods": v.get("node_pods", DEFAULT_PODS),
+            "node_cpu": v.get("node_cpu", resources.get("cpu")),
+            "node_memory": v.get("node_memory", resources.get("memory")),
+        }
+        missing = [
+            Problem(
+                where,
+                f"has no {variable} (and topology_node_resources has no {key} for '{model}')",
+                f"set {variable} on the host, or topology_node_resources.{model}.{key} in group_vars/all.yml",
             )
-            ok = False
-        if not ok or any(self.error(k, val) for k, val in values.items()):
+            for variable, key in (("node_cpu", "cpu"), ("node_memory", "memory"))
+            if values[variable] is None
+        ]
+        if values["gpu_count"] is None:
+            missing.append(Problem(where, "has no gpu_count", "set gpu_count (e.g. 8) in group_vars/all.yml"))
+        self.problems.extend(missing)
+        if missing:
             return None
         return HostSpec(
             gpu_model=str(model),

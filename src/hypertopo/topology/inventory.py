@@ -124,12 +124,14 @@ class _Files:
                 self.raw.file_problems.append(problem)
 
 
-def _why_unparsed(loader: Any, path: str) -> str:
-    """The first reason an enabled inventory plugin gives for not parsing ``path``."""
+def _why_unparsed(loader: Any, path: str, *, yaml_file: bool) -> str:
+    """Why the enabled inventory plugins do not parse ``path``: the YAML plugin's reason for a YAML
+    file, else the last plugin's (for a file without extension, the INI plugin's)."""
     from ansible import constants as C
     from ansible.inventory.data import InventoryData
     from ansible.plugins.loader import inventory_loader
 
+    reasons: list[tuple[str, str]] = []
     for name in C.INVENTORY_ENABLED:
         plugin = inventory_loader.get(name)
         try:
@@ -137,13 +139,25 @@ def _why_unparsed(loader: Any, path: str) -> str:
                 continue
             plugin.parse(InventoryData(), loader, path, cache=False)
         except Exception as exc:
-            return _first_line(exc)
-    return "no enabled inventory plugin accepts it"
+            reasons.append((name, _first_line(exc)))
+    if not reasons:
+        return "no enabled inventory plugin accepts it"
+    yaml_reasons = [r for n, r in reasons if n.endswith("yaml")]
+    return yaml_reasons[0] if yaml_file and yaml_reasons else reasons[-1][1]
 
 
 def _first_line(exc: BaseException) -> str:
     message = str(getattr(exc, "message", "") or exc).strip()
     return message.splitlines()[0] if message else type(exc).__name__
+
+
+def _use_vault_secrets(loader: Any) -> None:
+    """Decrypt vaulted files with the secrets ansible-playbook was given (if any)."""
+    from ansible.parsing.vault import VaultSecretsContext
+
+    context = VaultSecretsContext.current(optional=True)
+    if context is not None:
+        loader.set_vault_secrets(context.secrets)
 
 
 def _parse_sources(inventory: Any, loader: Any, sources: list[str], files: _Files) -> None:
@@ -165,7 +179,8 @@ def _parse_sources(inventory: Any, loader: Any, sources: list[str], files: _File
                     FileProblem(
                         _display(path),
                         None,
-                        f"could not be parsed as an inventory: {_why_unparsed(loader, str(path))}",
+                        "could not be parsed as an inventory: "
+                        + _why_unparsed(loader, str(path), yaml_file=path.suffix != "" or doc is not None),
                         "fix the file (YAML or INI inventory), or move it out of the inventory directory",
                     )
                 )
@@ -237,6 +252,9 @@ class _VarsFiles:
             self.files.raw.stray_groups[name] = _display(path)
         close = difflib.get_close_matches(name, sorted(known - set(BUILTIN_GROUPS)), n=1, cutoff=0.8)
         hint = f" (is it '{close[0]}'?)" if close else ""
+        if close and not self.paths(kind, close[0]):
+            # Most likely the file of that group, misnamed: what depends on it is not known.
+            self.files.raw.unknown.add(f"{kind}:{close[0]}")
         add = f"list {kind} '{name}' in the hosts file"
         if kind == "group":
             add += f" (a switch without hosts too: '{name}: {{}}' under all.children)"
@@ -291,6 +309,7 @@ def load_raw_inventory(*sources: str) -> RawInventory:
         raw.load_errors.append(f"inventory source {', '.join(missing)} does not exist")
         return raw
     loader = DataLoader()
+    _use_vault_secrets(loader)
     inventory = InventoryManager(loader=loader, sources=abs_sources, parse=False)
     files = _Files(raw)
     _parse_sources(inventory, loader, abs_sources, files)
@@ -308,7 +327,8 @@ def _read_groups(
     raw: RawInventory, inventory: Any, vars_files: _VarsFiles, plugin_vars: Callable[..., Any]
 ) -> None:
     where = raw.locations
-    for name, group in inventory.groups.items():
+    for tagged_name, group in inventory.groups.items():
+        name = str(tagged_name)  # plain text: names reach the model, never as templates
         first_file, fine = vars_files.check("group", name)
         own = dict(group.get_vars())
         if fine:
@@ -329,18 +349,19 @@ def _read_groups(
         raw.groups[name] = RawGroup(
             name=name,
             vars=own,
-            hosts=[h.name for h in group.hosts],
+            hosts=[str(h.name) for h in group.hosts],
             source=where.var("group", name, SWITCH_VAR) or first_file or where.groups.get(name, raw.source),
-            parents=[g.name for g in group.parent_groups if g.name not in BUILTIN_GROUPS],
-            ancestors=[g.name for g in group.get_ancestors() if g.name not in BUILTIN_GROUPS],
+            parents=[str(g.name) for g in group.parent_groups if g.name not in BUILTIN_GROUPS],
+            ancestors=[str(g.name) for g in group.get_ancestors() if g.name not in BUILTIN_GROUPS],
         )
 
 
 def _read_hosts(raw: RawInventory, loader: Any, inventory: Any, vars_files: _VarsFiles) -> None:
     host_vars = inventory_host_vars(loader, inventory)
     for host in inventory.get_hosts():
-        key = f"host:{host.name}"
-        first_file, fine = vars_files.check("host", host.name)
+        name = str(host.name)  # plain text, as above
+        key = f"host:{name}"
+        first_file, fine = vars_files.check("host", name)
         in_unknown_group = any(f"group:{g.name}" in raw.unknown for g in host.get_groups())
         merged: dict[str, Any] = {}
         own: frozenset[str] = frozenset()
@@ -349,11 +370,11 @@ def _read_hosts(raw: RawInventory, loader: Any, inventory: Any, vars_files: _Var
             own = frozenset(host.get_vars()) | frozenset(host_vars.own(host)) if merged else frozenset()
         else:
             raw.unknown.add(key)
-        raw.hosts[host.name] = RawHost(
-            name=host.name,
+        raw.hosts[name] = RawHost(
+            name=name,
             vars={k: v for k, v in merged.items() if not k.startswith("ansible_")},
-            groups=[g.name for g in host.groups if g.name not in BUILTIN_GROUPS],
-            source=raw.locations.hosts.get(host.name) or first_file or raw.source,
+            groups=[str(g.name) for g in host.groups if g.name not in BUILTIN_GROUPS],
+            source=raw.locations.hosts.get(name) or first_file or raw.source,
             own_vars=own,
         )
 
@@ -366,6 +387,7 @@ class _HostVars:
         self.inventory = inventory
         self.all_group = inventory.groups["all"]
         self.by_group_set: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._host_plugin_vars: dict[str, dict[str, Any]] = {}  # kept from __call__ for own()
 
     def plugin_vars(self, entities: list[Any]) -> dict[str, Any]:
         from ansible.vars.plugins import get_vars_from_inventory_sources
@@ -408,7 +430,8 @@ class _HostVars:
         """The variables of the host itself: its inventory line and its host_vars files."""
         from ansible.utils.vars import combine_vars
 
-        return combine_vars(host.get_vars(), self.plugin_vars([host]))
+        plugin = self._host_plugin_vars.pop(host.name, None)
+        return combine_vars(host.get_vars(), self.plugin_vars([host]) if plugin is None else plugin)
 
     def __call__(self, host: Any) -> dict[str, Any]:
         from ansible.inventory.helpers import sort_groups
@@ -416,7 +439,8 @@ class _HostVars:
 
         groups = sort_groups([g for g in host.get_groups() if g.name != "all"])
         data = combine_vars(self._group_part(groups), host.get_vars())
-        return combine_vars(data, self.plugin_vars([host]))
+        plugin = self._host_plugin_vars[host.name] = self.plugin_vars([host])
+        return combine_vars(data, plugin)
 
 
 def inventory_host_vars(loader: Any, inventory: Any) -> _HostVars:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 MAX_CHARS = 64
 MAX_INT64 = 2**63 - 1
@@ -73,6 +74,17 @@ def parse_quantity(value: object) -> Fraction:
 
 def check_positive_quantity(value: object, *, milli: bool = False) -> str | None:
     """Why ``value`` is not a positive, bounded quantity (``milli``: counted in thousandths), or None."""
+    if isinstance(value, str | int | float):
+        return _check_scalar(value, milli)
+    return _check(value, milli)
+
+
+@lru_cache(maxsize=4096)
+def _check_scalar(value: str | int | float, milli: bool) -> str | None:
+    return _check(value, milli)
+
+
+def _check(value: object, milli: bool) -> str | None:
     try:
         amount = parse_quantity(value)
     except QuantityError as exc:

@@ -73,12 +73,17 @@ class _Builder:
         self.network_check = network_check
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        #: Switches with a switch group nested under them against its parent (not checked for hosts).
+        self.nested_into: set[str] = set()
+        #: Groups whose switch definition is empty ("group:<name>"): treated as unreadable.
+        self.opaque: set[str] = set()
 
     def problem(self, where: str, what: str, fix: str) -> None:
         self.problems.append(Problem(where, what, fix))
 
     def unknown(self, kind: str, name: str) -> bool:
-        return f"{kind}:{name}" in self.raw.unknown
+        """Whether the group/host could not be read (or its switch definition is empty): not checked."""
+        return f"{kind}:{name}" in self.raw.unknown or f"{kind}:{name}" in self.opaque
 
     # -- variables in the wrong place ---------------------------------------------------
     def misplaced(self) -> None:
@@ -164,12 +169,14 @@ class _Builder:
                 continue
             spec = group.vars[SWITCH_VAR]
             where = _group_where(group)
-            if not isinstance(spec, dict):
+            if not isinstance(spec, dict) or not spec:
+                what = f"{SWITCH_VAR} is empty" if spec in ({}, None) else f"{SWITCH_VAR} is {shown(spec)}"
                 self.problem(
                     where,
-                    f"{SWITCH_VAR} is {shown(spec)}, not a mapping (tier, type, parent)",
+                    f"{what}, not a mapping with tier, type and parent",
                     f"write {SWITCH_VAR}: {{tier: 1, type: ib, parent: <switch>}}",
                 )
+                self.opaque.add(f"group:{group.name}")
                 continue
             name = spec.get("name", group.name)
             if not isinstance(name, str):
@@ -217,6 +224,17 @@ class _Builder:
         self, name: str, group: RawGroup, spec: dict[str, Any], names: set[str]
     ) -> _Fields:
         where = _group_where(group)
+        first = len(self.problems)
+        fields = self._switch_fields(name, where, spec, names)
+        # Everything wrong with one switch definition is one line.
+        mine = self.problems[first:]
+        if len(mine) > 1:
+            prefix = f"switch '{name}' "
+            whats = [mine[0].what] + [p.what.removeprefix(prefix) for p in mine[1:]]
+            self.problems[first:] = [Problem(where, "; ".join(whats), "; ".join(p.fix for p in mine))]
+        return fields
+
+    def _switch_fields(self, name: str, where: str, spec: dict[str, Any], names: set[str]) -> _Fields:
         unknown_keys = sorted(str(k) for k in spec if k not in SWITCH_KEYS)
         for key in unknown_keys:
             close = difflib.get_close_matches(key, SWITCH_KEYS, n=1)
@@ -236,8 +254,8 @@ class _Builder:
             )
             stype = None
         parent, state = self._parent(name, where, spec.get("parent"), names)
-        if state == "root" and unknown_keys:
-            state = "bad"  # e.g. 'parnet:': the parent was meant, the switch is not a root
+        if state == "root" and (unknown_keys or tier is None or stype is None):
+            state = "bad"  # e.g. 'parnet:' or half a definition: whether it is a root is not known
         return _Fields(tier, None if stype is None else str(stype), parent, state)
 
     def _parent(self, name: str, where: str, parent: Any, names: set[str]) -> tuple[str | None, str]:
@@ -278,10 +296,11 @@ class _Builder:
             if fields[name].parent_state not in ("ok", "root"):
                 continue
             chain = _chain(name, fields)
-            for above in group.ancestors:
+            for above in self._groups_above(group):
                 switch = group_to_switch.get(above)
                 if switch is None or switch in chain:
                     continue
+                self.nested_into.add(switch)
                 parent = fields[name].parent
                 now = f"its parent is '{parent}'" if parent else "it sets no parent"
                 self.problem(
@@ -293,6 +312,16 @@ class _Builder:
                 )
                 fields[name].parent_state = "bad"
                 break
+
+    def _groups_above(self, group: RawGroup) -> list[str]:
+        """The Ansible groups ``group`` is nested in, nearest first."""
+        order: list[str] = []
+        layer = list(group.parents)
+        while layer:
+            above = [g for g in dict.fromkeys(layer) if g not in order and g in self.raw.groups]
+            order.extend(above)
+            layer = [p for g in above for p in self.raw.groups[g].parents]
+        return order
 
     # -- hosts on switches ------------------------------------------------------------------
     def attach_hosts(
@@ -307,12 +336,13 @@ class _Builder:
         host_leaf: dict[str, str] = {}
         for hname, host in raw.hosts.items():
             mine = [g for g in host.groups if g in group_to_switch]
+            unreadable = self.unknown("host", hname) or any(self.unknown("group", g) for g in host.groups)
             # a switch group the host is in only through nesting is covered by check_nesting
             lowest = sorted(
                 {group_to_switch[g] for g in mine if not any(g in nested_under[o] for o in mine if o != g)}
             )
             claimed.update(lowest)
-            if self.unknown("host", hname):
+            if unreadable:
                 continue
             if not lowest:
                 blocks.setdefault(("none", tuple(sorted(host.groups))), []).append(hname)
@@ -372,7 +402,9 @@ class _Builder:
             if f.parent_state == "ok" and f.parent is not None:
                 children[f.parent].append(name)
         host_leaf, claimed = self.attach_hosts(found, children)
-        members = {n: [h for h, leaf in host_leaf.items() if leaf == n] for n in names}
+        members: dict[str, list[str]] = {n: [] for n in names}
+        for hname, leaf in host_leaf.items():
+            members[leaf].append(hname)
         self.check_leaves(found, fields, children, claimed)
         self.check_tree(found, fields, claimed)
         checks = HostVarChecks(raw, known_models)
@@ -419,7 +451,7 @@ class _Builder:
         claimed: set[str],
     ) -> None:
         for name, (group, _) in found.items():
-            if children[name] or name in claimed:
+            if children[name] or name in claimed or name in self.nested_into:
                 continue
             self.problem(
                 _group_where(group),

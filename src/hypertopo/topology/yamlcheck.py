@@ -104,6 +104,8 @@ def read_yaml(path: Path, shown_path: str) -> YamlFile:
 
 def key_value(node: yaml.Node) -> object:
     """The Python value of a scalar key as Ansible would build it (text for unknown tags)."""
+    if node.tag == _STR:
+        return node.value
     if isinstance(node, yaml.ScalarNode) and node.tag.startswith("tag:yaml.org,2002:"):
         try:
             return _CONSTRUCTOR.construct_object(node, deep=True)
