@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -52,3 +54,9 @@ def shown(value: object) -> str:
     if isinstance(value, list | tuple):
         return "(a list)"
     return f"(a {type(value).__name__})"
+
+
+def close_match(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice ``word`` most likely misspells (for a "did you mean" hint), or None."""
+    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=cutoff)
+    return found[0] if found else None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hypertopo.topology.errors import close_match
 from hypertopo.topology.sources import (
     YAML_INVENTORY_EXTENSIONS,
     Locations,
@@ -244,17 +245,15 @@ class _VarsFiles:
                     raw.file_problems.append(self._stray(kind, name, ours[0][0], ours[0][1], known))
 
     def _stray(self, kind: str, name: str, variable: str, path: Path, known: set[str]) -> FileProblem:
-        import difflib
-
         doc = self.files.read(path)
         check_vars_yaml(doc, kind, name, self.files.raw.locations)
         if kind == "group":
             self.files.raw.stray_groups[name] = _display(path)
-        close = difflib.get_close_matches(name, sorted(known - set(BUILTIN_GROUPS)), n=1, cutoff=0.8)
-        hint = f" (is it '{close[0]}'?)" if close else ""
-        if close and not self.paths(kind, close[0]):
+        close = close_match(name, known - set(BUILTIN_GROUPS), cutoff=0.8)
+        hint = f" (is it '{close}'?)" if close else ""
+        if close and not self.paths(kind, close):
             # Most likely the file of that group, misnamed: what depends on it is not known.
-            self.files.raw.unknown.add(f"{kind}:{close[0]}")
+            self.files.raw.unknown.add(f"{kind}:{close}")
         add = f"list {kind} '{name}' in the hosts file"
         if kind == "group":
             add += f" (a switch without hosts too: '{name}: {{}}' under all.children)"
@@ -273,25 +272,22 @@ def _entity_name(file_name: str) -> str:
     return stem if ext in (".yml", ".yaml", ".json") else file_name
 
 
-def _read_vars(
-    files: _Files, key: str, where: str | None, fine: bool, read: Callable[[], Any]
-) -> dict[str, Any]:
-    """``read()``; when Ansible fails, the group/host is unknown (and the failure a problem once)."""
+def _read_vars(files: _Files, key: str, where: str | None, read: Callable[[], Any]) -> dict[str, Any]:
+    """``read()`` the vars of a group/host whose files passed the strict check; when Ansible still
+    fails (e.g. a vaulted file without the password), the group/host is unknown and that a problem."""
     from ansible.errors import AnsibleError
 
     try:
         return dict(read())
     except AnsibleError as exc:
         files.raw.unknown.add(key)
-        if fine:
-            files.raw.file_problems.append(
-                FileProblem(
-                    where or files.raw.source,
-                    None,
-                    f"could not be read by Ansible: {_first_line(exc)}",
-                    "fix the file",
-                )
-            )
+        reason = _first_line(exc)
+        fix = "fix the file"
+        if "vault" in reason.lower():
+            fix = "run with the vault password (--ask-vault-pass or --vault-password-file)"
+        files.raw.file_problems.append(
+            FileProblem(where or files.raw.source, None, f"could not be read by Ansible: {reason}", fix)
+        )
         return {}
 
 
@@ -337,7 +333,6 @@ def _read_groups(
                     vars_files.files,
                     f"group:{name}",
                     first_file,
-                    fine,
                     lambda group=group: plugin_vars(vars_files.loader, inventory._sources, [group], "task"),
                 )
             )
@@ -366,8 +361,8 @@ def _read_hosts(raw: RawInventory, loader: Any, inventory: Any, vars_files: _Var
         merged: dict[str, Any] = {}
         own: frozenset[str] = frozenset()
         if fine and not in_unknown_group:
-            merged = _read_vars(vars_files.files, key, first_file, fine, lambda host=host: host_vars(host))
-            own = frozenset(host.get_vars()) | frozenset(host_vars.own(host)) if merged else frozenset()
+            merged = _read_vars(vars_files.files, key, first_file, lambda host=host: host_vars(host))
+            own = frozenset(host_vars.own(host)) if key not in raw.unknown else frozenset()
         else:
             raw.unknown.add(key)
         raw.hosts[name] = RawHost(

@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from hypertopo.topology.errors import close_match
 from hypertopo.topology.yamlcheck import YamlFile, items, key_kind, kind_of, line_of
 
 YAML_INVENTORY_EXTENSIONS = ("", ".yml", ".yaml", ".json")
@@ -110,8 +110,8 @@ def _check_group(doc: YamlFile, key: yaml.Node, value: yaml.Node, where: Locatio
             continue
         section_name = section_key.value
         if section_name not in _SECTIONS:
-            close = difflib.get_close_matches(section_name, _SECTIONS, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            close = close_match(section_name, _SECTIONS)
+            hint = f" (did you mean '{close}'?)" if close else ""
             doc.problem(
                 section_key,
                 f"group '{name}' has the key '{section_name}', which Ansible ignores (with what is under it)",

@@ -25,13 +25,12 @@ parent, an unknown GPU model, an unreadable file) is skipped rather than repeate
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hypertopo.topology.errors import Problem, TopologyError, shown
+from hypertopo.topology.errors import Problem, TopologyError, close_match, shown
 from hypertopo.topology.gpus import gpu_catalogue
 from hypertopo.topology.hostvars import HostVarChecks
 from hypertopo.topology.inventory import MODEL_VARS, SWITCH_VAR, RawGroup, RawInventory
@@ -237,8 +236,8 @@ class _Builder:
     def _switch_fields(self, name: str, where: str, spec: dict[str, Any], names: set[str]) -> _Fields:
         unknown_keys = sorted(str(k) for k in spec if k not in SWITCH_KEYS)
         for key in unknown_keys:
-            close = difflib.get_close_matches(key, SWITCH_KEYS, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            close = close_match(key, SWITCH_KEYS)
+            hint = f"did you mean '{close}'? " if close else ""
             self.problem(
                 where,
                 f"switch '{name}' has the key '{key}' in {SWITCH_VAR}",
