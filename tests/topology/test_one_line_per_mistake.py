@@ -68,7 +68,25 @@ def _broken_custom_model(tree: dict[str, Any]) -> None:
     tree["hosts"]["leaf-a"]["n1"]["gpu_model"] = "mi300x"
 
 
+def _capital_model(tree: dict[str, Any]) -> None:
+    tree["hosts"]["leaf-b"]["n2"]["gpu_model"] = "H100"
+
+
+def _quoted_numbers(tree: dict[str, Any]) -> None:
+    tree["hosts"]["leaf-b"]["n2"]["gpu_count"] = "8"
+
+
 CASES: list[tuple[str, Mutator, list[str]]] = [
+    (
+        "a GPU model in capitals",
+        _capital_model,
+        ["host 'n2'", "unknown gpu_model 'H100' (did you mean 'h100'?)"],
+    ),
+    (
+        "a quoted GPU count",
+        _quoted_numbers,
+        ["gpu_count '8' is text, not a number (write it without quotes)"],
+    ),
     ("unknown parent", _unknown_parent, ["parent 'nowhere', which is not a switch"]),
     ("unknown GPU model", _unknown_gpu, ["host 'n0'", "unknown gpu_model 'tpu9'", "use one of a100, h100"]),
     ("a bad gpu_count for all hosts", _bad_count_for_all, ["group 'all'", "all.yml:", "gpu_count 'eight'"]),

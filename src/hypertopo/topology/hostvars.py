@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hypertopo.topology.errors import Problem, shown
+from hypertopo.topology.errors import Problem, close_match, shown
 from hypertopo.topology.inventory import HOST_VARS, RawHost, RawInventory
 from hypertopo.topology.quantity import check_positive_quantity
 
@@ -25,6 +25,8 @@ DEFAULT_PODS = 110
 
 def count_error(value: Any) -> str | None:
     """Why ``value`` is not an integer between 1 and :data:`MAX_COUNT`, or None."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return f"{shown(value)} is text, not a number (write it without quotes)"
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         return f"{shown(value)} is not a positive integer"
     if value > MAX_COUNT:
@@ -85,7 +87,8 @@ class HostVarChecks:
             hint = " (YAML reads it as a number: quote it)" if isinstance(value, int | float) else ""
             return f"gpu_model {shown(value)} is not a GPU model name{hint}"
         if self.catalogue is not None and value not in self.catalogue:
-            return f"unknown gpu_model {shown(value)}"
+            close = close_match(value.lower(), self.catalogue)
+            return f"unknown gpu_model {shown(value)}" + (f" (did you mean '{close}'?)" if close else "")
         return None
 
     def error(self, variable: str, value: Any) -> str | None:

@@ -211,10 +211,13 @@ class _Builder:
             )
             return None
         if not _is_int(tier) or not 1 <= tier <= MAX_TIER:
+            quoted = isinstance(tier, str) and tier.strip().isdigit()
             self.problem(
                 where,
                 f"switch '{name}' has tier {shown(tier)}, not an integer >= 1",
-                "set topology_switch.tier to 1 (leaf), 2 (aggregation) or 3 (core)",
+                "write the tier without quotes"
+                if quoted
+                else "set topology_switch.tier to 1 (leaf), 2 (aggregation) or 3 (core)",
             )
             return None
         return int(tier)
