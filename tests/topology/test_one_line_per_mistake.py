@@ -76,7 +76,16 @@ def _quoted_numbers(tree: dict[str, Any]) -> None:
     tree["hosts"]["leaf-b"]["n2"]["gpu_count"] = "8"
 
 
+def _no_switches(tree: dict[str, Any]) -> None:
+    tree["switches"] = dict.fromkeys(tree["switches"])
+
+
 CASES: list[tuple[str, Mutator, list[str]]] = [
+    (
+        "no switch defined at all",
+        _no_switches,
+        ["no group defines topology_switch", "next to the hosts file"],
+    ),
     (
         "a GPU model in capitals",
         _capital_model,

@@ -403,7 +403,17 @@ class _Builder:
         for name, f in fields.items():
             if f.parent_state == "ok" and f.parent is not None:
                 children[f.parent].append(name)
-        host_leaf, claimed = self.attach_hosts(found, children)
+        if found or not raw.hosts:
+            host_leaf, claimed = self.attach_hosts(found, children)
+        else:  # one line, not one per group of hosts
+            host_leaf, claimed = {}, set()
+            if not raw.unknown and not self.opaque:
+                self.problem(
+                    f"inventory {raw.source}",
+                    f"no group defines {SWITCH_VAR}",
+                    f"declare each switch as a group with {SWITCH_VAR}: {{tier, type, parent}} in "
+                    "group_vars/<switch>.yml next to the hosts file",
+                )
         members: dict[str, list[str]] = {n: [] for n in names}
         for hname, leaf in host_leaf.items():
             members[leaf].append(hname)
@@ -435,12 +445,6 @@ class _Builder:
         self.problems.extend(checks.problems)
         if not raw.hosts:
             self.problem(f"inventory {raw.source}", "has no hosts", "add hosts under leaf switch groups")
-        if not found and raw.hosts and not raw.unknown:
-            self.problem(
-                f"inventory {raw.source}",
-                f"no group defines {SWITCH_VAR}",
-                "declare switches as groups with topology_switch: {tier, type, parent}",
-            )
         if self.problems:
             raise TopologyError(raw.source, self.problems)
         return self.topology(found, fields, children, members, hosts, catalogue, network)
