@@ -12,19 +12,47 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.rollout.plain import plain_filters
+from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.netcost import network_model_from
+from hypertopo.rollout.plain import plain, plain_filters
 from hypertopo.topology import TopologyError, load_topology
 from hypertopo.topology.labels import GPU_RESOURCE, label_keys
 from hypertopo.topology.objects import model_node_objects as node_objects
+
+#: The fields of the network cost overrides (``network_model_from`` reads these and ignores others).
+NETWORK_FIELDS = (
+    "classes",
+    "kv_model",
+    "switch_type_label",
+    "gpu_type_label",
+    "no_gpudirect",
+    "host_copy",
+    "roles",
+)
+
+
+def network_error(network: Any) -> str | None:
+    """Why ``topology_network`` is not a valid set of network cost overrides (the predictor's schema)."""
+    unknown = sorted(str(k) for k in network if k not in NETWORK_FIELDS)
+    if unknown:
+        return f".{unknown[0]}: unknown field (one of {', '.join(NETWORK_FIELDS)})"
+    try:
+        network_model_from(network, None)
+    except PlacementInputError as exc:
+        text = str(exc)
+        return text.removeprefix("network") if text.startswith("network") else f".{text}"
+    return None
 
 
 def topology_model(sources: list[str] | str) -> dict[str, Any]:
     """See topology_model.yml."""
     paths = [sources] if isinstance(sources, str) else list(sources)
     try:
-        return load_topology(*paths).as_dict()
+        model = load_topology(*paths, network_check=network_error).as_dict()
     except TopologyError as exc:
         raise AnsibleFilterError(str(exc)) from None
+    # Plain, untagged data: nothing read from the inventory is ever trusted as a template.
+    return plain(model)
 
 
 def topology_node_objects(model: dict[str, Any], with_topology_labels: bool = True) -> list[dict[str, Any]]:

@@ -121,7 +121,7 @@ CASES: list[tuple[str, Mutator, list[str]]] = [
         ["host 'Node_0'", "not a valid Kubernetes object name"],
     ),
     ("leaf with no hosts", _empty_leaf, ["leaf switch 'leaf-c' has no hosts"]),
-    ("no root", _no_root, ["switches form a cycle: agg -> agg", "has no root switch"]),
+    ("no root", _no_root, ["switches form a cycle: agg -> agg", "leave topology_switch.parent unset"]),
     ("more than one root", _two_roots, ["has 2 root switches ['agg', 'agg2']", "add a core switch"]),
     (
         "hosts on an aggregation switch",

@@ -33,19 +33,42 @@ BUILTIN_GPU_MODELS: dict[str, GpuModel] = {
 }
 
 
-def gpu_catalogue(extra: dict[str, Any] | None) -> tuple[dict[str, GpuModel], list[str]]:
+GPU_MODEL_KEYS = ("label", "gpudirect_rdma", "description")
+
+
+def _model_error(name: object, spec: object) -> str | None:
+    if not isinstance(name, str) or not name:
+        return f"model name {name!r} is not text (quote it)"
+    if not isinstance(spec, dict):
+        return f"{name} must be a mapping with label and gpudirect_rdma"
+    unknown = sorted(str(k) for k in spec if k not in GPU_MODEL_KEYS)
+    if unknown:
+        return f"{name} has the key '{unknown[0]}' (only {', '.join(GPU_MODEL_KEYS)})"
+    if not isinstance(spec.get("gpudirect_rdma", False), bool):
+        return f"{name}.gpudirect_rdma must be true or false"
+    for key in ("label", "description"):
+        if key in spec and not isinstance(spec[key], str):
+            return f"{name}.{key} must be text"
+    return None
+
+
+def gpu_catalogue(extra: Any) -> tuple[dict[str, GpuModel], list[str]]:
     """Built-in models plus ``extra`` (from ``topology_gpu_models``); returns (catalogue, errors)."""
     catalogue = dict(BUILTIN_GPU_MODELS)
+    if extra is None:
+        return catalogue, []
+    if not isinstance(extra, dict):
+        return catalogue, ["topology_gpu_models must be a mapping of model name to {label, gpudirect_rdma}"]
     errors: list[str] = []
-    for name, spec in (extra or {}).items():
-        if not isinstance(spec, dict):
-            errors.append(f"topology_gpu_models.{name} must be a mapping with label and gpudirect_rdma")
-            continue
-        rdma = spec.get("gpudirect_rdma", False)
-        if not isinstance(rdma, bool):
-            errors.append(f"topology_gpu_models.{name}.gpudirect_rdma must be true or false")
+    for name, spec in extra.items():
+        error = _model_error(name, spec)
+        if error:
+            errors.append(f"topology_gpu_models.{error}")
             continue
         catalogue[str(name)] = GpuModel(
-            str(name), str(spec.get("label", name)), rdma, str(spec.get("description", name))
+            str(name),
+            str(spec.get("label", name)),
+            bool(spec.get("gpudirect_rdma", False)),
+            str(spec.get("description", name)),
         )
     return catalogue, errors
