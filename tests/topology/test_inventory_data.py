@@ -74,7 +74,8 @@ def test_the_model_is_plain_untrusted_data(tmp_path):
     [
         (
             {"classes": {"same_ib_leaf": {"latency_us": "{{ 2 }}"}}},
-            "topology_network.classes.same_ib_leaf.latency_us: must be a positive number up to 1e+15, got '{{ 2 }}'",
+            "topology_network.classes.same_ib_leaf.latency_us: "
+            "must be a positive number up to 1e+15, got '{{ 2 }}'",
         ),
         ({"clases": {}}, "topology_network.clases: unknown field (one of classes, kv_model"),
         (
