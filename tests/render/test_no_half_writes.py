@@ -22,7 +22,8 @@ def playbook(tmp: Path, name: str, *extra: str) -> subprocess.CompletedProcess[s
         "TMPDIR": str(tmp),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(SEED), f"playbooks/{name}", *extra]
+    program = str(Path(sys.executable).parent / "ansible-playbook")
+    cmd = [program, "-i", str(SEED), f"playbooks/{name}", *extra]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
