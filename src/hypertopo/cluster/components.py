@@ -1,9 +1,10 @@
 """Starting the components of a local control plane, each bound to 127.0.0.1.
 
-1. ``etcd`` (3.6, ``--unsafe-no-fsync``) on two free ports;
-2. ``kube-apiserver`` (TLS with a generated CA, x509 client-certificate admin user in
-   ``system:masters``, Node and RBAC authorization, kubeadm's admission plugins: the defaults
-   plus NodeRestriction, no request throttling);
+1. ``etcd`` (3.6, ``--unsafe-no-fsync``) on two free ports, TLS on both, answering only
+   clients with a certificate of the cluster CA (kube-apiserver's etcd client certificate);
+2. ``kube-apiserver`` (TLS with a generated CA, anonymous requests refused, x509
+   client-certificate admin user in ``system:masters``, Node and RBAC authorization, kubeadm's
+   admission plugins: the defaults plus NodeRestriction, no request throttling);
 3. the six Volcano CRDs, waited on until Established;
 4. ``kube-controller-manager`` with kubeadm's controllers (:data:`KCM_CONTROLLERS`), its own
    client certificate and the service-account signing key;
@@ -173,12 +174,12 @@ class Launcher:
             return ports
         raise AssertionError("unreachable")
 
-    def etcd(self, state: State) -> None:
+    def etcd(self, state: State, p: pki_mod.Pki) -> None:
         data = self.layout.etcd_data
 
         def args(ports: dict[str, int]) -> list[str]:
-            client = f"http://{LOOPBACK}:{ports['etcd-client']}"
-            peer = f"http://{LOOPBACK}:{ports['etcd-peer']}"
+            client = f"https://{LOOPBACK}:{ports['etcd-client']}"
+            peer = f"https://{LOOPBACK}:{ports['etcd-peer']}"
             return [
                 "--name=n0",
                 f"--data-dir={data}",
@@ -188,24 +189,38 @@ class Launcher:
                 f"--initial-advertise-peer-urls={peer}",
                 f"--initial-cluster=n0={peer}",
                 "--initial-cluster-state=new",
+                # kubeadm's: TLS for clients and peers, only certificates of the cluster CA
+                f"--cert-file={p.etcd_cert}",
+                f"--key-file={p.etcd_key}",
+                "--client-cert-auth=true",
+                f"--trusted-ca-file={p.ca_cert}",
+                f"--peer-cert-file={p.etcd_cert}",
+                f"--peer-key-file={p.etcd_key}",
+                "--peer-client-cert-auth=true",
+                f"--peer-trusted-ca-file={p.ca_cert}",
                 "--unsafe-no-fsync=true",
                 "--quota-backend-bytes=4294967296",
                 "--log-level=warn",
             ]
 
         def ready(ports: dict[str, int]) -> Callable[[], bool]:
-            return lambda: http_ok(f"http://{LOOPBACK}:{ports['etcd-client']}/health", '"health":"true"')
+            return lambda: etcd_healthy(ports["etcd-client"], p)
 
         self._start_with_port_retry(
             state, "etcd", ("etcd-client", "etcd-peer"), args, ready, before_retry=lambda: remove(data)
         )
 
     def apiserver(self, state: State, p: pki_mod.Pki) -> None:
-        etcd = f"http://{LOOPBACK}:{state.ports['etcd-client']}"
+        etcd = f"https://{LOOPBACK}:{state.ports['etcd-client']}"
 
         def args(ports: dict[str, int]) -> list[str]:
             return [
                 f"--etcd-servers={etcd}",
+                f"--etcd-cafile={p.ca_cert}",
+                f"--etcd-certfile={p.etcd_client_cert}",
+                f"--etcd-keyfile={p.etcd_client_key}",
+                # every request authenticates (health checks too: they use the admin certificate)
+                "--anonymous-auth=false",
                 f"--bind-address={LOOPBACK}",
                 f"--advertise-address={LOOPBACK}",
                 f"--secure-port={ports['apiserver']}",
@@ -400,10 +415,24 @@ def http_ok(url: str, expect: str, *, context: ssl.SSLContext | None = None) -> 
         return expect in r.read().decode()
 
 
+def client_tls(ca_cert: Path, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
+    """A TLS context trusting ``ca_cert``, presenting the client certificate ``cert`` if given."""
+    ctx = ssl.create_default_context(cafile=str(ca_cert))
+    if cert is not None:
+        ctx.load_cert_chain(str(cert), str(key) if key else None)
+    return ctx
+
+
+def etcd_healthy(port: int, p: pki_mod.Pki) -> bool:
+    """etcd's ``/health`` over TLS, as kube-apiserver reaches it (its etcd client certificate)."""
+    ctx = client_tls(p.ca_cert, p.etcd_client_cert, p.etcd_client_key)
+    return http_ok(f"https://{LOOPBACK}:{port}/health", '"health":"true"', context=ctx)
+
+
 def tls_handshake_ok(port: int, ca_cert: Path) -> bool:
     """True if a TLS server on ``127.0.0.1:port`` presents a certificate for 127.0.0.1 signed by
     ``ca_cert``."""
-    ctx = ssl.create_default_context(cafile=str(ca_cert))
+    ctx = client_tls(ca_cert)
     with (
         socket.create_connection((LOOPBACK, port), timeout=2) as raw,
         ctx.wrap_socket(raw, server_hostname=LOOPBACK),
@@ -420,7 +449,8 @@ def queue_open(rest: Rest) -> bool:
 def write_kubeconfig(
     path: Path, server: str, ca_cert: Path, cert: Path, key: Path, *, user: str = "admin"
 ) -> None:
-    """A kubeconfig (context ``hypertopo-local``) with the CA and a client certificate embedded."""
+    """A kubeconfig (context ``hypertopo-local``) with the CA and a client certificate embedded,
+    written atomically with mode 0600 (set before the key is written)."""
 
     def b64(f: Path) -> str:
         return base64.b64encode(f.read_bytes()).decode()
@@ -444,10 +474,7 @@ def write_kubeconfig(
         "current-context": KUBE_CONTEXT,
         "preferences": {},
     }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    pki_mod.write_atomic(path, yaml.safe_dump(cfg, sort_keys=False).encode(), mode=0o600)
 
 
 def apply_crds(rest: Rest, crd_dir: Path, *, timeout: float = 60.0) -> list[str]:

@@ -140,7 +140,7 @@ class ControlPlane:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Serialise up/down/conf between processes sharing this state dir."""
-        self.layout.root.mkdir(parents=True, exist_ok=True)
+        self.layout.make_root()
         with self.layout.lock_file.open("a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
@@ -268,7 +268,7 @@ class ControlPlane:
             timeout=self.start_timeout,
         )
         try:
-            launcher.etcd(state)
+            launcher.etcd(state, p)
             launcher.apiserver(state, p)
             write_kubeconfig(layout.kubeconfig, state.server, p.ca_cert, p.admin_cert, p.admin_key)
             self._save_state(state)

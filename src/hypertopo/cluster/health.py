@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from hypertopo.cluster import pki as pki_mod
-from hypertopo.cluster.components import LOOPBACK, http_ok, tls_handshake_ok
+from hypertopo.cluster.components import LOOPBACK, etcd_healthy, http_ok, tls_handshake_ok
 from hypertopo.cluster.processes import Proc, is_alive
 from hypertopo.cluster.rest import Rest
 from hypertopo.cluster.state import Health, State
@@ -43,13 +43,12 @@ def node_leases(rest: Rest, now: float | None = None) -> tuple[int, int]:
 
 def component_health(state: State, p: pki_mod.Pki, rest: Rest) -> dict[str, Health]:
     """One :class:`Health` per recorded component: its process, and its own check where it has one
-    (etcd ``/health``, kube-apiserver ``/readyz``, kube-controller-manager ``/healthz``,
-    vc-webhook-manager's TLS certificate, kwok's node Leases)."""
+    (etcd ``/health`` with kube-apiserver's etcd client certificate, kube-apiserver ``/readyz``,
+    kube-controller-manager ``/healthz``, vc-webhook-manager's TLS certificate, kwok's node
+    Leases)."""
     port = state.ports.get
     checks: dict[str, Callable[[], Health]] = {
-        "etcd": lambda: _probe(
-            lambda: http_ok(f"http://{LOOPBACK}:{port('etcd-client')}/health", '"health":"true"'), "/health"
-        ),
+        "etcd": lambda: _probe(lambda: etcd_healthy(int(port("etcd-client") or 0), p), "/health"),
         "kube-apiserver": lambda: _probe(
             lambda: rest.request("GET", "/readyz", raw=True).strip() == "ok", "/readyz"
         ),

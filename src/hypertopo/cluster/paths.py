@@ -112,6 +112,12 @@ class Layout:
 
     root: Path
 
+    def make_root(self) -> None:
+        """Create the state directory, readable by its owner only (it holds the admin kubeconfig
+        and the keys)."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root.chmod(0o700)
+
     @property
     def state_file(self) -> Path:
         return self.root / "state.json"

@@ -1,18 +1,25 @@
 """Certificates and keys for the local control plane (python ``cryptography``).
 
 One self-signed CA signs the serving certificates of kube-apiserver (SANs ``127.0.0.1``,
-``localhost`` and the ``kubernetes`` service address) and vc-webhook-manager (SANs
-``127.0.0.1``, ``localhost``), the admin client certificate (CN=admin, O=system:masters) and
+``localhost`` and the ``kubernetes`` service address), etcd (SANs ``127.0.0.1``, ``localhost``;
+server and client usage, as kubeadm's ``etcd/server`` and ``etcd/peer``) and vc-webhook-manager
+(SANs ``127.0.0.1``, ``localhost``), the admin client certificate (CN=admin, O=system:masters),
+kube-apiserver's etcd client certificate (CN=kube-apiserver-etcd-client, kubeadm's) and
 kube-controller-manager's client certificate (CN=system:kube-controller-manager, the user
-kubeadm gives it). A separate key signs service-account tokens; kube-apiserver verifies them
-with its public half and kube-controller-manager signs them with it. Keys are ECDSA P-256:
-quick to generate and accepted for serving, client and service-account signing.
+kubeadm gives it). etcd trusts only client certificates of this CA. A separate key signs
+service-account tokens; kube-apiserver verifies them with its public half and
+kube-controller-manager signs them with it. Keys are ECDSA P-256: quick to generate and accepted
+for serving, client and service-account signing. Every file is written atomically with its mode
+set before its content (:func:`write_atomic`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +46,10 @@ class Pki:
     kcm_key: Path
     webhook_cert: Path
     webhook_key: Path
+    etcd_cert: Path
+    etcd_key: Path
+    etcd_client_cert: Path
+    etcd_client_key: Path
     sa_key: Path
     sa_pub: Path
 
@@ -56,6 +67,10 @@ class Pki:
             kcm_key=directory / "kube-controller-manager.key",
             webhook_cert=directory / "vc-webhook-manager.crt",
             webhook_key=directory / "vc-webhook-manager.key",
+            etcd_cert=directory / "etcd-server.crt",
+            etcd_key=directory / "etcd-server.key",
+            etcd_client_cert=directory / "apiserver-etcd-client.crt",
+            etcd_client_key=directory / "apiserver-etcd-client.key",
             sa_key=directory / "sa.key",
             sa_pub=directory / "sa.pub",
         )
@@ -75,6 +90,10 @@ class Pki:
             self.kcm_key,
             self.webhook_cert,
             self.webhook_key,
+            self.etcd_cert,
+            self.etcd_key,
+            self.etcd_client_cert,
+            self.etcd_client_key,
             self.sa_key,
             self.sa_pub,
         )
@@ -97,8 +116,24 @@ def _cert_pem(cert: x509.Certificate) -> bytes:
 
 
 def _write(path: Path, data: bytes, *, private: bool) -> None:
-    path.write_bytes(data)
-    path.chmod(0o600 if private else 0o644)
+    write_atomic(path, data, mode=0o600 if private else 0o644)
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write ``path`` atomically: a new file in the same folder, created with ``mode`` before a
+    byte is written, then renamed over ``path`` (readers see the old file or the whole new one)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def _builder(
@@ -146,7 +181,10 @@ def generate(directory: Path) -> Pki:
     )
 
     def leaf(
-        cn: str, org: str | None, usage: x509.ObjectIdentifier, sans: list[x509.GeneralName] | None
+        cn: str,
+        org: str | None,
+        usage: x509.ObjectIdentifier | list[x509.ObjectIdentifier],
+        sans: list[x509.GeneralName] | None,
     ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         key = _key()
         attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
@@ -169,7 +207,9 @@ def generate(directory: Path) -> Pki:
                 ),
                 critical=True,
             )
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(
+                x509.ExtendedKeyUsage(usage if isinstance(usage, list) else [usage]), critical=False
+            )
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
             )
@@ -187,6 +227,8 @@ def generate(directory: Path) -> Pki:
         (pki.admin_cert, pki.admin_key, leaf("admin", "system:masters", client, None)),
         (pki.kcm_cert, pki.kcm_key, leaf("system:kube-controller-manager", None, client, None)),
         (pki.webhook_cert, pki.webhook_key, leaf("volcano-admission-service", None, server, loopback)),
+        (pki.etcd_cert, pki.etcd_key, leaf("etcd", None, [server, client], loopback)),
+        (pki.etcd_client_cert, pki.etcd_client_key, leaf("kube-apiserver-etcd-client", None, client, None)),
     )
     sa_key = _key()
 
