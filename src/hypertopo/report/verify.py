@@ -5,9 +5,12 @@
 inventory model, and returns a plain, JSON-serialisable verdict:
 
 * ``ok`` / ``failures`` — hard rules: every predicted pod exists and is bound to a node of the
-  inventory; a job with ``networkTopology.mode: hard`` has all its bound pods under one switch of
-  tier <= ``highestTierAllowed``; no pod of an IB-required role sits under an Ethernet leaf (a
-  role is IB-required when its pods require the switch-type label ``In [ib]`` by node affinity
+  inventory, and (``require_running``) is ``Running`` and ``Ready`` there; every workload given in
+  ``workloads`` (the live Volcano Jobs and Deployments, with their status) exists and runs: a
+  Volcano Job in phase ``Running``, a Deployment ``Available`` with all its replicas available; a
+  job with ``networkTopology.mode: hard`` has all its bound pods under one switch of tier <=
+  ``highestTierAllowed``; no pod of an IB-required role sits under an Ethernet leaf (a role is
+  IB-required when its pods require the switch-type label ``In [ib]`` by node affinity
   or nodeSelector, or when it is listed in ``ib_required_roles``);
 * ``differences`` — what differs from the prediction without breaking a rule (another node of a
   tie, another HyperNode, other per-leaf counts);
@@ -16,10 +19,16 @@ inventory model, and returns a plain, JSON-serialisable verdict:
   picks at random among equal-score HyperNodes, ``SelectBestHyperNodeAndScore``, and among
   equal-index pods; the engine replays those choices as ``choices`` / ``task-order`` ties),
   ``"other"`` when neither, ``None`` when nothing is bound;
-* per job: each pod's predicted and actual node and leaf, the HyperNode (the lowest switch
-  holding all bound pods) and its tier, pods per leaf, predicted and actual;
+* per job: each pod's predicted and actual node and leaf, its phase and readiness, the workload's
+  ``state`` (``kind``, ``phase``, ``ok``, ``detail``; ``None`` without ``workloads``), the
+  HyperNode (the lowest switch holding all bound pods) and its tier, pods per leaf, predicted and
+  actual;
 * ``network``: the pair classes achieved (prefill-internal, decode-internal, prefill-decode)
   with latency, bandwidth and KV-cache ms, predicted and actual.
+
+A Deployment's pods have generated names: they are found through their ReplicaSet
+(``<deployment>-<pod-template-hash>``) and paired with the engine's ``<deployment>-<index>``
+placements, those on a predicted node first.
 
 Not checked: per-task ``partitionPolicy`` tier limits (pods do not say which partition they
 are in).
@@ -49,6 +58,9 @@ class _Pod:
     task: str
     node: str | None
     ib_required: bool
+    deployment: str
+    phase: str
+    ready: bool
 
 
 def verify(
@@ -60,13 +72,17 @@ def verify(
     role_keywords: Mapping[str, str] = DEFAULT_ROLE_KEYWORDS,
     jobs: Sequence[Mapping[str, Any]] = (),
     kv_model: Mapping[str, Any] | None = None,
+    workloads: Sequence[Mapping[str, Any]] | None = None,
+    require_running: bool = True,
 ) -> dict[str, Any]:
     """Predicted vs actual placement; see the module docstring for the rules and the output.
 
     ``jobs`` are the Volcano Job / PodGroup objects that were submitted; their
     ``spec.networkTopology`` gives the hard constraints (without them: the limit the engine
     reports it applied, ``hard`` and ``constraint`` of its job entry). ``role_keywords`` maps a role
-    to the word that identifies it in a task or job name.
+    to the word that identifies it in a task or job name. ``workloads`` are the live Volcano Jobs
+    and Deployments as the API returns them (``None``: their state is not checked);
+    ``require_running`` makes a bound pod that is not ``Running`` and ``Ready`` a failure.
     """
     costs = Costs(model, kv_model=kv_model)
     tree = costs.tree
@@ -77,13 +93,23 @@ def verify(
     out_jobs: list[dict[str, Any]] = []
     nodes_by_role: dict[str, dict[str, list[str]]] = {"predicted": {}, "actual": {}}
     specs = {(_ns(j), j.get("metadata", {}).get("name")): j for j in jobs}
+    live = None if workloads is None else {_workload_key(w): w for w in workloads}
     for job in predicted.get("jobs") or []:
         name, namespace = job["name"], job.get("namespace") or "default"
         mine = _pods_of(job, namespace, pods)
-        result = _verify_job(job, mine, tree, ib_roles, role_keywords, failures, differences)
+        if job.get("kind") == "Deployment":
+            job = _pair_replicas(job, mine)
+        result = _verify_job(job, mine, tree, ib_roles, role_keywords, failures, differences, require_running)
         constraint = _constraint(job, specs.get((namespace, name)))
         result["constraint"] = constraint
         _check_constraint(result, constraint, failures)
+        result["state"] = None
+        if live is not None:
+            result["state"] = workload_state(
+                job.get("kind", "Job"), live.get((job.get("kind", "Job"), namespace, name))
+            )
+            if not result["state"]["ok"]:
+                failures.append(f"{result['kind']} {namespace}/{name}: {result['state']['detail']}")
         out_jobs.append(result)
         for row in result["pods"]:
             if row["role"] is None:
@@ -101,6 +127,9 @@ def verify(
         "summary": {
             "pods": sum(len(j["pods"]) for j in out_jobs),
             "bound": sum(j["bound"] for j in out_jobs),
+            "running_ready": sum(
+                1 for j in out_jobs for p in j["pods"] if p["phase"] == "Running" and p["ready"]
+            ),
             "matching_nodes": sum(1 for j in out_jobs for p in j["pods"] if p["match"]),
         },
     }
@@ -136,6 +165,7 @@ def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
     labels = meta.get("labels") or {}
     annotations = meta.get("annotations") or {}
     spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
     return _Pod(
         name=str(meta.get("name", "")),
         namespace=_ns(pod),
@@ -144,7 +174,63 @@ def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
         task=str(labels.get(LABEL_TASK_SPEC) or annotations.get(LABEL_TASK_SPEC) or ""),
         node=spec.get("nodeName") or None,
         ib_required=requires_ib(spec),
+        deployment=_deployment_of(meta),
+        phase=str(status.get("phase") or "Pending"),
+        ready=_condition(status, "Ready") == "True",
     )
+
+
+def _condition(status: Mapping[str, Any], kind: str) -> str | None:
+    """The ``status`` of the condition of type ``kind`` (``"True"``, ``"False"``, ...), or None."""
+    for cond in status.get("conditions") or []:
+        if isinstance(cond, Mapping) and cond.get("type") == kind:
+            return str(cond.get("status"))
+    return None
+
+
+def _deployment_of(meta: Mapping[str, Any]) -> str:
+    """The Deployment owning a pod through its ReplicaSet ``<deployment>-<pod-template-hash>``, or ""."""
+    suffix = "-" + str((meta.get("labels") or {}).get("pod-template-hash") or "")
+    if suffix == "-":
+        return ""
+    for ref in meta.get("ownerReferences") or []:
+        name = str(ref.get("name") or "")
+        if ref.get("kind") == "ReplicaSet" and name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return ""
+
+
+def _workload_key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(obj.get("kind", "")), _ns(obj), str((obj.get("metadata") or {}).get("name", "")))
+
+
+def workload_state(kind: str, obj: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Whether a live workload runs: ``{"kind", "phase", "ok", "detail"}``.
+
+    A Volcano Job runs in phase ``Running`` (``status.state.phase``); a Deployment when its
+    ``Available`` condition is ``True`` and ``status.availableReplicas`` reaches ``spec.replicas``.
+    """
+    if obj is None:
+        return {"kind": kind, "phase": "missing", "ok": False, "detail": "not found in the cluster"}
+    status = obj.get("status") or {}
+    if kind == "Deployment":
+        want = int((obj.get("spec") or {}).get("replicas", 1))
+        have = int(status.get("availableReplicas") or 0)
+        available = _condition(status, "Available")
+        ok = available == "True" and have >= want
+        phase = "Available" if ok else "Unavailable"
+        detail = f"{have}/{want} replicas available, condition Available={available or 'unset'}"
+        return {
+            "kind": kind,
+            "phase": phase,
+            "ok": ok,
+            "detail": detail if ok else f"not Available: {detail}",
+        }
+    phase = str((status.get("state") or {}).get("phase") or "Pending")
+    running = int(status.get("running") or 0)
+    ok = phase == "Running"
+    detail = f"phase {phase}, {running} pod(s) running"
+    return {"kind": kind, "phase": phase, "ok": ok, "detail": detail if ok else f"not Running: {detail}"}
 
 
 def requires_ib(pod_spec: Mapping[str, Any]) -> bool:
@@ -173,8 +259,42 @@ def _pods_of(job: Mapping[str, Any], namespace: str, pods: Sequence[_Pod]) -> li
         p
         for p in pods
         if p.namespace == namespace
-        and (p.job == name or p.name in predicted or (not p.job and p.group and group.match(p.group)))
+        and (
+            p.job == name
+            or p.name in predicted
+            or (not p.job and p.group and group.match(p.group))
+            or (job.get("kind") == "Deployment" and p.deployment == name)
+        )
     ]
+
+
+def _pair_replicas(job: Mapping[str, Any], pods: Sequence[_Pod]) -> dict[str, Any]:
+    """``job`` with its placements renamed after the live replicas they stand for.
+
+    A replica on a predicted node takes that placement; the other replicas take the remaining
+    placements in order. Placements left over keep the engine's name (no such pod exists).
+    """
+    placements = [dict(p) for p in job.get("placements") or []]
+    free = list(range(len(placements)))
+    names: dict[str, str] = {}
+    rest: list[_Pod] = []
+    for pod in sorted(pods, key=lambda p: natural_key(p.name)):
+        hit = next((i for i in free if pod.node and placements[i].get("node") == pod.node), None)
+        if hit is None:
+            rest.append(pod)
+            continue
+        free.remove(hit)
+        names[placements[hit]["pod"]] = pod.name
+    for pod, i in zip(rest, list(free), strict=False):
+        free.remove(i)
+        names[placements[i]["pod"]] = pod.name
+    for p in placements:
+        p["pod"] = names.get(p["pod"], p["pod"])
+    ties = [
+        {**t, "pod": names.get(t["pod"], t["pod"])} if isinstance(t, Mapping) and t.get("pod") else t
+        for t in job.get("ties") or []
+    ]
+    return {**job, "placements": placements, "ties": ties}
 
 
 def _verify_job(
@@ -185,6 +305,7 @@ def _verify_job(
     keywords: Mapping[str, str],
     failures: list[str],
     differences: list[str],
+    require_running: bool = True,
 ) -> dict[str, Any]:
     name = job["name"]
     ties = job.get("ties") or []
@@ -203,10 +324,14 @@ def _verify_job(
             "actual_node": act.node if act else None,
             "predicted_leaf": tree.leaf((pred or {}).get("node") or ""),
             "actual_leaf": tree.leaf(act.node) if act and act.node else None,
+            "phase": act.phase if act else None,
+            "ready": act.ready if act else None,
         }
         row["match"] = row["predicted_node"] is not None and row["predicted_node"] == row["actual_node"]
         rows.append(row)
         _check_pod(row, act, pred, tree, ib_roles, ties, failures, differences)
+        if require_running and act is not None and act.node and act.node in tree:
+            _check_running(act, failures)
     bound = [r["actual_node"] for r in rows if r["actual_node"]]
     planned = [r["predicted_node"] for r in rows if r["predicted_node"]]
     actual_hn = tree.lca(bound)
@@ -298,6 +423,13 @@ def _check_pod(
     elif not row["match"]:
         tie = _tie_note(ties, act.node, pod)
         differences.append(f"pod {pod}: predicted {row['predicted_node']}, actual {act.node}{tie}")
+
+
+def _check_running(pod: _Pod, failures: list[str]) -> None:
+    if pod.phase != "Running":
+        failures.append(f"pod {pod.name}: phase {pod.phase} on {pod.node}, not Running")
+    elif not pod.ready:
+        failures.append(f"pod {pod.name}: Running on {pod.node} but not Ready")
 
 
 def _compare_job(result: Mapping[str, Any], ties: Any, differences: list[str]) -> None:
