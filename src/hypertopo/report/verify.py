@@ -46,6 +46,7 @@ from typing import Any
 from hypertopo.placement.jobs import LABEL_JOB_NAME, LABEL_TASK_SPEC
 from hypertopo.placement.objects import ANN_GROUP_NAME
 from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, Costs, ModelTree, engine_constraint, role_of
+from hypertopo.report.run_state import condition, workload_key, workload_state
 from hypertopo.topology.labels import LABEL_SWITCH_TYPE, natural_key
 
 
@@ -93,7 +94,7 @@ def verify(
     out_jobs: list[dict[str, Any]] = []
     nodes_by_role: dict[str, dict[str, list[str]]] = {"predicted": {}, "actual": {}}
     specs = {(_ns(j), j.get("metadata", {}).get("name")): j for j in jobs}
-    live = None if workloads is None else {_workload_key(w): w for w in workloads}
+    live = None if workloads is None else {workload_key(w): w for w in workloads}
     for job in predicted.get("jobs") or []:
         name, namespace = job["name"], job.get("namespace") or "default"
         mine = _pods_of(job, namespace, pods)
@@ -138,6 +139,13 @@ def verify(
 def pod_list(value: Any) -> list[dict[str, Any]]:
     """Pods from what a caller has: a list, a ``kind: List`` (``items``), a ``k8s_info`` result
     (``resources``), or nothing."""
+    return object_list(value, ("Pod",), "pods")
+
+
+def object_list(value: Any, kinds: Iterable[str], what: str = "objects") -> list[dict[str, Any]]:
+    """API objects of ``kinds`` from a list, a ``kind: List`` (``items``), ``k8s_info`` results
+    (``resources``), or nothing; ``what`` names the input in errors."""
+    kinds = tuple(kinds)
     if value is None:
         return []
     if isinstance(value, Mapping):
@@ -145,15 +153,18 @@ def pod_list(value: Any) -> list[dict[str, Any]]:
             return list(value["resources"] or [])
         if "items" in value:
             return list(value["items"] or [])
-        if value.get("kind") == "Pod":
+        if value.get("kind") in kinds:
             return [dict(value)]
-        raise ValueError("pods: expected a list of Pods, a List (items) or a k8s_info result (resources)")
+        raise ValueError(
+            f"{what}: expected a list of {'/'.join(kinds)}, a List (items) or a k8s_info result (resources)"
+        )
     if isinstance(value, (list, tuple)):
         out: list[dict[str, Any]] = []
         for item in value:
-            out += pod_list(item) if isinstance(item, Mapping) and item.get("kind") != "Pod" else [item]
+            nested = isinstance(item, Mapping) and item.get("kind") not in kinds
+            out += object_list(item, kinds, what) if nested else [item]
         return out
-    raise ValueError(f"pods: expected a list or a mapping, got {type(value).__name__}")
+    raise ValueError(f"{what}: expected a list or a mapping, got {type(value).__name__}")
 
 
 def _ns(obj: Mapping[str, Any]) -> str:
@@ -176,16 +187,8 @@ def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
         ib_required=requires_ib(spec),
         deployment=_deployment_of(meta),
         phase=str(status.get("phase") or "Pending"),
-        ready=_condition(status, "Ready") == "True",
+        ready=condition(status, "Ready") == "True",
     )
-
-
-def _condition(status: Mapping[str, Any], kind: str) -> str | None:
-    """The ``status`` of the condition of type ``kind`` (``"True"``, ``"False"``, ...), or None."""
-    for cond in status.get("conditions") or []:
-        if isinstance(cond, Mapping) and cond.get("type") == kind:
-            return str(cond.get("status"))
-    return None
 
 
 def _deployment_of(meta: Mapping[str, Any]) -> str:
@@ -198,39 +201,6 @@ def _deployment_of(meta: Mapping[str, Any]) -> str:
         if ref.get("kind") == "ReplicaSet" and name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
     return ""
-
-
-def _workload_key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
-    return (str(obj.get("kind", "")), _ns(obj), str((obj.get("metadata") or {}).get("name", "")))
-
-
-def workload_state(kind: str, obj: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Whether a live workload runs: ``{"kind", "phase", "ok", "detail"}``.
-
-    A Volcano Job runs in phase ``Running`` (``status.state.phase``); a Deployment when its
-    ``Available`` condition is ``True`` and ``status.availableReplicas`` reaches ``spec.replicas``.
-    """
-    if obj is None:
-        return {"kind": kind, "phase": "missing", "ok": False, "detail": "not found in the cluster"}
-    status = obj.get("status") or {}
-    if kind == "Deployment":
-        want = int((obj.get("spec") or {}).get("replicas", 1))
-        have = int(status.get("availableReplicas") or 0)
-        available = _condition(status, "Available")
-        ok = available == "True" and have >= want
-        phase = "Available" if ok else "Unavailable"
-        detail = f"{have}/{want} replicas available, condition Available={available or 'unset'}"
-        return {
-            "kind": kind,
-            "phase": phase,
-            "ok": ok,
-            "detail": detail if ok else f"not Available: {detail}",
-        }
-    phase = str((status.get("state") or {}).get("phase") or "Pending")
-    running = int(status.get("running") or 0)
-    ok = phase == "Running"
-    detail = f"phase {phase}, {running} pod(s) running"
-    return {"kind": kind, "phase": phase, "ok": ok, "detail": detail if ok else f"not Running: {detail}"}
 
 
 def requires_ib(pod_spec: Mapping[str, Any]) -> bool:
