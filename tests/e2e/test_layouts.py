@@ -125,7 +125,9 @@ def rollout(request, audited, tmp_path_factory) -> Iterator[dict[str, Any]]:
     layout = request.param
     namespace = f"e2e-{layout}-{uuid.uuid4().hex[:6]}"
     report_dir = tmp_path_factory.mktemp(f"report-{layout}")
+    start = audited.audit_lines()
     first = site(audited, layout, namespace, report_dir)
+    first_writes = audited.writes_since(start)
     before, line = audited.versions(namespace), audited.audit_lines()
     second = site(audited, layout, namespace, report_dir) if first.returncode == 0 else None
     yield {
@@ -133,6 +135,7 @@ def rollout(request, audited, tmp_path_factory) -> Iterator[dict[str, Any]]:
         "namespace": namespace,
         "report": json.loads((report_dir / "report.json").read_text()) if first.returncode == 0 else {},
         "first": first,
+        "first_writes": first_writes,
         "second": second,
         "unchanged": before == audited.versions(namespace),
         "writes": audited.writes_since(line),
@@ -160,5 +163,10 @@ def test_a_second_run_changes_nothing_and_writes_nothing(rollout):
     second = rollout["second"]
     assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-3000:]
     assert " changed=0 " in recap(second.stdout), recap(second.stdout)
+    # the audit log does record the rollout's writes: the first run created the workloads
+    kind = "deployments" if rollout["layout"] == "deployment" else "jobs"
+    assert any(w.startswith("create ") and f"/{kind}" in w for w in rollout["first_writes"]), rollout[
+        "first_writes"
+    ]
     assert rollout["unchanged"], "an object got a new resourceVersion"
     assert rollout["writes"] == [], rollout["writes"]
