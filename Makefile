@@ -15,7 +15,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 .PHONY: help venv chromium lint unit integration agreement molecule test run render clean
 
 help:
-	@echo "make run     - build what is missing, start the local control plane, roll out the seed scenario, print the report"
+	@echo "make run     - build what is missing, start the local control plane, roll out the three PD layouts, print the reports"
 	@echo "make test    - lint + unit + integration + molecule (starts the local control plane)"
 	@echo "make render  - offline render of the inventory ($(INVENTORY)) into $(OUT)/render"
 	@echo "make cluster-up / cluster-down / cluster-status"
@@ -59,21 +59,22 @@ render: venv
 	rm -rf $(OUT)/render
 	ansible-playbook -i $(INVENTORY) playbooks/render.yml -e render_dir=$(CURDIR)/$(OUT)/render
 
-# The main job: local control plane with the inventory's simulated nodes, the seed PD
-# layout, then the joint layout (each in its own namespace), verified and reported.
+# The main job: local control plane with the inventory's simulated nodes, then the three PD
+# layouts (seed, joint, deployment), each in its own namespace pd-<layout>, verified and reported.
+RUN_LAYOUTS ?= seed joint deployment
 run: venv build-controlplane
 	@mkdir -p $(OUT)
 	@echo "[run] starting the local control plane with the nodes of $(INVENTORY)"
 	@$(VENV_PY) -m hypertopo.cluster.cli up --inventory $(INVENTORY) | tee $(OUT)/cluster-up.log
 	@kc=$$(sed -n 's/^KUBECONFIG=//p' $(OUT)/cluster-up.log | tail -1); \
-	for layout in seed joint; do \
+	for layout in $(RUN_LAYOUTS); do \
 	  echo "[run] rollout: site.yml, layout $$layout (namespace pd-$$layout)"; \
 	  KUBECONFIG=$$kc ansible-playbook -i $(INVENTORY) playbooks/site.yml \
 	    -e pd_services_layout=$$layout -e pd_services_namespace=pd-$$layout \
 	    -e placement_report_dir=$(CURDIR)/$(OUT)/report/$$layout || exit 1; \
 	done; \
 	echo; echo "Reports:"; \
-	for layout in seed joint; do echo "  $(CURDIR)/$(OUT)/report/$$layout/report.html  (.txt, .json)"; done; \
+	for layout in $(RUN_LAYOUTS); do echo "  $(CURDIR)/$(OUT)/report/$$layout/report.html  (.txt, .json)"; done; \
 	echo; echo "The local control plane keeps running; stop it with: make cluster-down"; \
 	echo "KUBECONFIG=$$kc"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypertopo.report.run_state import workloads_state
 from hypertopo.rollout import pd_services as workloads
 from hypertopo.rollout.plain import plain_filters
 from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
@@ -86,6 +87,11 @@ def pd_overlay_nodes(
     )
 
 
+def pd_workloads_state(live: list[dict[str, Any]], desired: list[dict[str, Any]]) -> dict[str, Any]:
+    """See pd_workloads_state.yml."""
+    return workloads_state(live or [], desired or [])
+
+
 class FilterModule:
     """hypertopo workload filters."""
 
@@ -102,5 +108,6 @@ class FilterModule:
                 "pd_other_pods": pd_other_pods,
                 "pd_foreign_clashes": pd_foreign_clashes,
                 "pd_placement_summary": pd_placement_summary,
+                "pd_workloads_state": pd_workloads_state,
             }
         )

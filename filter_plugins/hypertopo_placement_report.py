@@ -19,7 +19,8 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from hypertopo.report import render_reports
-from hypertopo.report.verify import pod_list, verify
+from hypertopo.report.run_state import WORKLOAD_KINDS
+from hypertopo.report.verify import object_list, pod_list, verify
 from hypertopo.rollout.plain import plain_filters
 
 
@@ -30,9 +31,18 @@ def topology_verify(
     ib_required_roles: list[str] | None = None,
     role_keywords: dict[str, str] | None = None,
     jobs: list[dict[str, Any]] | None = None,
+    workloads: Any = None,
+    require_running: bool = True,
 ) -> dict[str, Any]:
     """See topology_verify.yml."""
-    kwargs: dict[str, Any] = {"ib_required_roles": list(ib_required_roles or []), "jobs": list(jobs or [])}
+    kwargs: dict[str, Any] = {
+        "ib_required_roles": list(ib_required_roles or []),
+        "jobs": list(jobs or []),
+        "workloads": None
+        if workloads is None
+        else object_list(_plain(workloads), WORKLOAD_KINDS, "workloads"),
+        "require_running": bool(require_running),
+    }
     if role_keywords:
         kwargs["role_keywords"] = dict(role_keywords)
     try:

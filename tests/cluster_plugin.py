@@ -17,9 +17,10 @@
     Just the unique namespace name of ``cluster_ws``.
 
 ``cluster_factory`` (session)
-    ``cluster_factory(nta=None, scheduler_conf=None) -> LocalCluster``: a *private* control
-    plane (:func:`hypertopo.cluster.local_cluster`), e.g. with another scheduler configuration,
-    so as not to change the shared one under other tests. All of them are stopped at the end of
+    ``cluster_factory(nta=None, scheduler_conf=None, extra_args=None) -> LocalCluster``: a
+    *private* control plane (:func:`hypertopo.cluster.local_cluster`), e.g. with another
+    scheduler configuration or a kube-apiserver audit log, so as not to change the shared one
+    under other tests. All of them are stopped at the end of
     the session; their logs are kept in pytest's temporary directory.
 """
 
@@ -95,12 +96,15 @@ def cluster_ns(cluster_ws: Workspace) -> str:
 def cluster_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LocalCluster]]:
     with contextlib.ExitStack() as started:
 
-        def make(*, nta: bool | None = None, scheduler_conf: Any = None) -> LocalCluster:
+        def make(
+            *, nta: bool | None = None, scheduler_conf: Any = None, extra_args: Any = None
+        ) -> LocalCluster:
             try:
                 return started.enter_context(
                     local_cluster(
                         nta=nta,
                         scheduler_conf=scheduler_conf,
+                        extra_args=extra_args,
                         workdir=tmp_path_factory.mktemp("cluster"),
                         keep_logs=tmp_path_factory.mktemp("cluster-logs"),
                     )

@@ -87,7 +87,12 @@ def make_pod(name: str, job: str, task: str, node: str | None, *, ib: bool = Tru
             "annotations": {"scheduling.k8s.io/group-name": f"{job}-0b6c1f5e-7d1a-4a57-9a6e-3c1f0d1e2a3b"},
         },
         "spec": spec,
-        "status": {"phase": "Running" if node else "Pending"},
+        # a bound pod as a kubelet (or kwok) reports it: Running and Ready
+        "status": (
+            {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+            if node
+            else {"phase": "Pending"}
+        ),
     }
 
 

@@ -330,3 +330,34 @@ def test_large_trees_draw_only_the_leaves_with_pods():
     assert "38 leaves without pods are not drawn" in ET.tostring(svg, encoding="unicode")
     small = ET.fromstring(render_svg(big_model(aggs=2, leaves_per_agg=3), []))
     assert len(with_class(small, "leaf")) == 6  # small trees: every leaf
+
+
+def test_reports_show_pod_phases_and_workload_states(seed_model, predicted, pods):
+    pods = copy.deepcopy(pods)
+    pods[0]["status"] = {"phase": "Pending"}
+    live = [
+        {
+            "kind": "Job",
+            "metadata": {"name": "pd-prefill-service", "namespace": "default"},
+            "status": {"state": {"phase": "Pending"}, "running": 11},
+        },
+        {
+            "kind": "Job",
+            "metadata": {"name": "pd-decode-service", "namespace": "default"},
+            "status": {"state": {"phase": "Running"}, "running": 12},
+        },
+    ]
+    verification = verify(predicted, pods, seed_model, workloads=live)
+    out = render_reports(seed_model, predicted, verification)
+    text = out["text"]
+    assert "23 Running and Ready" in text
+    assert re.search(r"pd-prefill-service-prefill-worker-0 .* Pending$", text, re.M)
+    assert re.search(r"pd-decode-service-decode-worker-0 .* Running/Ready$", text, re.M)
+    assert re.search(r"^pd-prefill-service .* not Running: phase Pending, 11 pod\(s\) running$", text, re.M)
+    assert re.search(r"^pd-decode-service .* Running$", text, re.M)
+    data = json.loads(out["json"])
+    assert [j["state"]["phase"] for j in data["jobs"]] == ["Pending", "Running"]
+    assert data["jobs"][0]["pods"][0]["phase"] == "Pending"
+    html = out["html"]
+    assert '<span class="no">not Running: phase Pending, 11 pod(s) running</span>' in html
+    assert html.count("<td>Running/Ready</td>") == 23

@@ -37,7 +37,7 @@ def test_exact_match_is_ok_with_hypernode_tier_and_leaves(seed_model, predicted,
     result = verify(predicted, pods, seed_model)
     assert result["ok"], result["failures"]
     assert result["failures"] == [] and result["differences"] == []
-    assert result["summary"] == {"pods": 24, "bound": 24, "matching_nodes": 24}
+    assert result["summary"] == {"pods": 24, "bound": 24, "matching_nodes": 24, "running_ready": 24}
     for job in result["jobs"]:
         assert job["predicted"]["hypernode"] == job["actual"]["hypernode"] == "ib-switch4"
         assert job["predicted"]["tier"] == job["actual"]["tier"] == 2
@@ -326,3 +326,131 @@ def test_outcome_node_tie_across_leaves(seed_model, predicted, pods):
     predicted["jobs"][0]["hypernode"], predicted["jobs"][0]["tier"] = "ib-switch4", 2
     prefill = verify(predicted, move(pods, PREFILL_0, "node64"), seed_model)["jobs"][0]
     assert prefill["outcome"] == "tie"
+
+
+def set_status(pods: list[dict], pod_name: str, status: dict) -> list[dict]:
+    out = copy.deepcopy(pods)
+    for pod in out:
+        if pod["metadata"]["name"] == pod_name:
+            pod["status"] = status
+            return out
+    raise AssertionError(pod_name)
+
+
+def test_bound_pod_pending_or_not_ready_fails_naming_it(seed_model, predicted, pods):
+    pods = set_status(pods, PREFILL_0, {"phase": "Pending"})
+    pods = set_status(
+        pods, DECODE_0, {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}
+    )
+    result = verify(predicted, pods, seed_model)
+    assert not result["ok"]
+    assert result["failures"] == [
+        f"pod {PREFILL_0}: phase Pending on node0, not Running",
+        f"pod {DECODE_0}: Running on node2 but not Ready",
+    ]
+    assert result["summary"]["running_ready"] == 22
+    row = result["jobs"][0]["pods"][0]
+    assert (row["pod"], row["phase"], row["ready"]) == (PREFILL_0, "Pending", False)
+    # without the requirement (a cluster without kubelets) a bound pod is enough
+    assert verify(predicted, pods, seed_model, require_running=False)["ok"]
+
+
+def vcjob(name: str, phase: str | None, running: int = 12) -> dict:
+    status = {"state": {"phase": phase}, "running": running} if phase else {}
+    return {
+        "apiVersion": "batch.volcano.sh/v1alpha1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"minAvailable": 12},
+        "status": status,
+    }
+
+
+def test_volcano_job_not_running_fails_naming_it(seed_model, predicted, pods):
+    running = [vcjob("pd-prefill-service", "Running"), vcjob("pd-decode-service", "Running")]
+    result = verify(predicted, pods, seed_model, workloads=running)
+    assert result["ok"], result["failures"]
+    assert [j["state"] for j in result["jobs"]] == [
+        {"kind": "Job", "phase": "Running", "ok": True, "detail": "phase Running, 12 pod(s) running"}
+    ] * 2
+    pending = [vcjob("pd-prefill-service", "Pending", 0), running[1]]
+    result = verify(predicted, pods, seed_model, workloads=pending)
+    assert result["failures"] == [
+        "Job default/pd-prefill-service: not Running: phase Pending, 0 pod(s) running"
+    ]
+    result = verify(predicted, pods, seed_model, workloads=running[1:])
+    assert result["failures"] == ["Job default/pd-prefill-service: not found in the cluster"]
+    # no listing given: the workloads' state is not checked
+    assert verify(predicted, pods, seed_model)["jobs"][0]["state"] is None
+
+
+def deployment_case(available: int, condition: str) -> tuple[dict, list[dict], dict]:
+    """A 3-replica Deployment predicted on node0, node1, node5 and its live replicas and object."""
+    predicted = {
+        "jobs": [
+            {
+                "kind": "Deployment",
+                "name": "pd-prefill-service",
+                "namespace": "default",
+                "feasible": True,
+                "hypernode": "ib-switch0",
+                "tier": 1,
+                "placements": [
+                    {"pod": f"pd-prefill-service-{i}", "task": "", "node": n}
+                    for i, n in enumerate(("node0", "node1", "node5"))
+                ],
+                "ties": [{"level": "node", "pod": "pd-prefill-service-2", "candidates": ["node5", "node10"]}],
+            }
+        ],
+        "warnings": [],
+    }
+    pods = []
+    for suffix, node in (("x7k2p", "node10"), ("a1b2c", "node1"), ("zz9q8", "node0")):
+        pod = make_pod(f"pd-prefill-service-5d8f9c7b6-{suffix}", "", "", node)
+        meta = pod["metadata"]
+        meta["labels"] = {"app.kubernetes.io/name": "pd-prefill-service", "pod-template-hash": "5d8f9c7b6"}
+        meta["annotations"] = {
+            "scheduling.k8s.io/group-name": "podgroup-0b6c1f5e-7d1a-4a57-9a6e-3c1f0d1e2a3b"
+        }
+        meta["ownerReferences"] = [
+            {"kind": "ReplicaSet", "name": "pd-prefill-service-5d8f9c7b6", "uid": "u1"}
+        ]
+        pods.append(pod)
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "pd-prefill-service", "namespace": "default"},
+        "spec": {"replicas": 3},
+        "status": {
+            "availableReplicas": available,
+            "conditions": [{"type": "Available", "status": condition}],
+        },
+    }
+    return predicted, pods, deployment
+
+
+def test_deployment_replicas_are_paired_with_the_prediction(seed_model):
+    predicted, pods, deployment = deployment_case(3, "True")
+    result = verify(predicted, pods, seed_model, workloads=[deployment])
+    assert result["ok"], result["failures"]
+    rows = {p["pod"]: (p["predicted_node"], p["actual_node"]) for p in result["jobs"][0]["pods"]}
+    assert rows == {
+        "pd-prefill-service-5d8f9c7b6-zz9q8": ("node0", "node0"),
+        "pd-prefill-service-5d8f9c7b6-a1b2c": ("node1", "node1"),
+        "pd-prefill-service-5d8f9c7b6-x7k2p": ("node5", "node10"),
+    }
+    assert result["differences"] == [
+        "pod pd-prefill-service-5d8f9c7b6-x7k2p: predicted node5, actual node10 (within the reported tie set)"
+    ]
+    assert result["jobs"][0]["state"]["phase"] == "Available"
+
+
+def test_deployment_not_available_fails_naming_it(seed_model):
+    predicted, pods, deployment = deployment_case(2, "False")
+    result = verify(predicted, pods, seed_model, workloads=[deployment])
+    assert result["failures"] == [
+        "Deployment default/pd-prefill-service: not Available: 2/3 replicas available, "
+        "condition Available=False"
+    ]
+    predicted, pods, deployment = deployment_case(2, "True")  # minimum availability is not enough
+    assert not verify(predicted, pods, seed_model, workloads=[deployment])["ok"]

@@ -43,6 +43,17 @@ def test_binding_status():
     assert not binding_status([pod("a", "j", "n1")], 2)["done"]
 
 
+def test_binding_status_counts_the_pods_that_run():
+    running = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    a, b = pod("a", "j", "n1"), pod("b", "j", "n2")
+    a["status"] = running
+    b["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}
+    st = binding_status([a, b], 2)
+    assert st["done"] and st["running"] == 1 and st["not_running"] == ["b"] and not st["running_done"]
+    b["status"] = running
+    assert binding_status([a, b], 2)["running_done"]
+
+
 def test_ownership_helpers():
     job = obj("Job", "j", labels=OURS, uid="u1")
     foreign = obj("Job", "k", labels={}, uid="u2")

@@ -136,6 +136,7 @@ def _jobs(
                 "pods": rows,
                 "bound": 0,
                 "constraint": None,
+                "state": None,
                 "mode": job.get("mode"),
                 "ties": job.get("ties") or [],
                 "reasons": job.get("reasons") or [],
@@ -209,6 +210,22 @@ def fmt_kv(summary: Mapping[str, Any] | None) -> str:
     return f"{kv['mean']:.1f} / {kv['worst']:.1f}"
 
 
+def fmt_state(state: Mapping[str, Any] | None) -> str:
+    """A live workload's state: ``Running``, ``Available``, ``not Running: ...`` or ``-`` (not read)."""
+    if not state:
+        return "-"
+    return str(state["phase"] if state["ok"] else state["detail"])
+
+
+def fmt_pod_status(pod: Mapping[str, Any]) -> str:
+    """``Running/Ready``, ``Running/not Ready``, ``Pending`` or ``-`` (no such pod)."""
+    if not pod.get("phase"):
+        return "-"
+    if pod["phase"] == "Running":
+        return "Running/Ready" if pod.get("ready") else "Running/not Ready"
+    return str(pod["phase"])
+
+
 def pods_per_leaf_of(job: Mapping[str, Any]) -> dict[str, int]:
     """Per-leaf counts of the placed pods (actual when bound, else predicted)."""
     return job["actual"]["pods_per_leaf"] or job["predicted"]["pods_per_leaf"]
@@ -221,6 +238,8 @@ __all__ = [
     "fmt_counts",
     "fmt_hypernode",
     "fmt_kv",
+    "fmt_pod_status",
+    "fmt_state",
     "pods_per_leaf_of",
     "warning_text",
 ]

@@ -14,7 +14,15 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from hypertopo.report.compare import format_bandwidth, format_latency
-from hypertopo.report.context import PAIR_TITLES, fmt_classes, fmt_counts, fmt_hypernode, fmt_kv
+from hypertopo.report.context import (
+    PAIR_TITLES,
+    fmt_classes,
+    fmt_counts,
+    fmt_hypernode,
+    fmt_kv,
+    fmt_pod_status,
+    fmt_state,
+)
 from hypertopo.report.svg import render_svg
 
 _ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -25,6 +33,8 @@ _ENV.filters.update(
     kv=fmt_kv,
     latency=format_latency,
     bandwidth=format_bandwidth,
+    state=fmt_state,
+    pod_status=fmt_pod_status,
 )
 
 _TEMPLATE = _ENV.from_string(
@@ -138,7 +148,7 @@ Italic: the seed article's own table, for reference.</p>
 <table>
 <thead><tr><th>Job</th><th>Kind</th><th>Constraint</th><th>HyperNode predicted</th>
 <th>HyperNode actual</th><th>Pods per leaf predicted</th><th>Pods per leaf actual</th>
-<th>Pair classes</th><th>KV ms mean / worst</th></tr></thead>
+<th>Pair classes</th><th>KV ms mean / worst</th><th>State</th></tr></thead>
 <tbody>
 {% for job in ctx.jobs %}
 <tr>
@@ -158,6 +168,8 @@ Italic: the seed article's own table, for reference.</p>
 {{ title }}: {{ job.network[kind] | classes }}<br>
 {% else %}-{% endfor %}</td>
 <td>{{ job.kv | kv }}</td>
+<td>{% if job.state and not job.state.ok %}<span class="no">{{ job.state | state }}</span>
+{% else %}{{ job.state | state }}{% endif %}</td>
 </tr>
 {% endfor %}
 </tbody>
@@ -211,13 +223,14 @@ Italic: the seed article's own table, for reference.</p>
 <summary>Pods ({{ total }}): predicted vs actual node</summary>
 <table>
 <thead><tr><th>Pod</th><th>Role</th><th>Predicted node</th><th>Actual node</th><th>Leaf</th>
-<th>Match</th></tr></thead>
+<th>Match</th><th>Status</th></tr></thead>
 <tbody>
 {% for job in ctx.jobs %}{% for p in job.pods %}
 <tr><td class="mono">{{ p.pod }}</td><td>{{ p.role or "-" }}</td><td>{{ p.predicted_node or "-" }}</td>
 <td>{{ p.actual_node or "-" }}</td><td>{{ p.actual_leaf or p.predicted_leaf or "-" }}</td>
 <td>{% if p.match is none %}-{% elif p.match %}<span class="yes">yes</span>
-{% else %}<span class="no">no</span>{% endif %}</td></tr>
+{% else %}<span class="no">no</span>{% endif %}</td>
+<td>{{ p | pod_status }}</td></tr>
 {% endfor %}{% endfor %}
 </tbody>
 </table>

@@ -11,6 +11,8 @@ from hypertopo.report.context import (
     fmt_counts,
     fmt_hypernode,
     fmt_kv,
+    fmt_pod_status,
+    fmt_state,
 )
 from hypertopo.report.network import TIMES
 
@@ -41,10 +43,11 @@ def _header(ctx: Mapping[str, Any]) -> str:
     pods = sum(len(j["pods"]) for j in ctx["jobs"])
     bound = sum(j["bound"] for j in ctx["jobs"])
     matching = sum(1 for j in ctx["jobs"] for p in j["pods"] if p["match"])
+    running = sum(1 for j in ctx["jobs"] for p in j["pods"] if p.get("phase") == "Running" and p.get("ready"))
     verdict = "OK" if ctx["ok"] else f"FAILED ({len(ctx['failures'])} failure(s))"
     lines.append(
-        f"Verification: {verdict} — {bound}/{pods} pods bound, {matching} on the predicted node, "
-        f"{len(ctx['differences'])} difference(s)"
+        f"Verification: {verdict} — {bound}/{pods} pods bound, {running} Running and Ready, "
+        f"{matching} on the predicted node, {len(ctx['differences'])} difference(s)"
     )
     return "\n".join(lines)
 
@@ -88,6 +91,7 @@ def _jobs(ctx: Mapping[str, Any]) -> str:
                     fmt_counts(pred["pods_per_leaf"]),
                     fmt_counts(act["pods_per_leaf"]),
                     same,
+                    fmt_state(job.get("state")),
                 ]
             )
         head = [
@@ -97,6 +101,7 @@ def _jobs(ctx: Mapping[str, Any]) -> str:
             "PER LEAF predicted",
             "PER LEAF actual",
             "AS PREDICTED",
+            "STATE",
         ]
         out += f"\n\nPredicted vs actual\n{table(head, rows)}"
     return out
@@ -148,9 +153,10 @@ def _pods(ctx: Mapping[str, Any]) -> str:
                     p["actual_node"] or "-",
                     p["actual_leaf"] or p["predicted_leaf"] or "-",
                     match,
+                    fmt_pod_status(p),
                 ]
             )
-    return f"Pods\n{table(['POD', 'ROLE', 'PREDICTED', 'ACTUAL', 'LEAF', 'MATCH'], rows)}"
+    return f"Pods\n{table(['POD', 'ROLE', 'PREDICTED', 'ACTUAL', 'LEAF', 'MATCH', 'STATUS'], rows)}"
 
 
 def _lists(ctx: Mapping[str, Any]) -> str:

@@ -5,9 +5,12 @@
 inventory model, and returns a plain, JSON-serialisable verdict:
 
 * ``ok`` / ``failures`` — hard rules: every predicted pod exists and is bound to a node of the
-  inventory; a job with ``networkTopology.mode: hard`` has all its bound pods under one switch of
-  tier <= ``highestTierAllowed``; no pod of an IB-required role sits under an Ethernet leaf (a
-  role is IB-required when its pods require the switch-type label ``In [ib]`` by node affinity
+  inventory, and (``require_running``) is ``Running`` and ``Ready`` there; every workload given in
+  ``workloads`` (the live Volcano Jobs and Deployments, with their status) exists and runs: a
+  Volcano Job in phase ``Running``, a Deployment ``Available`` with all its replicas available; a
+  job with ``networkTopology.mode: hard`` has all its bound pods under one switch of tier <=
+  ``highestTierAllowed``; no pod of an IB-required role sits under an Ethernet leaf (a role is
+  IB-required when its pods require the switch-type label ``In [ib]`` by node affinity
   or nodeSelector, or when it is listed in ``ib_required_roles``);
 * ``differences`` — what differs from the prediction without breaking a rule (another node of a
   tie, another HyperNode, other per-leaf counts);
@@ -16,10 +19,16 @@ inventory model, and returns a plain, JSON-serialisable verdict:
   picks at random among equal-score HyperNodes, ``SelectBestHyperNodeAndScore``, and among
   equal-index pods; the engine replays those choices as ``choices`` / ``task-order`` ties),
   ``"other"`` when neither, ``None`` when nothing is bound;
-* per job: each pod's predicted and actual node and leaf, the HyperNode (the lowest switch
-  holding all bound pods) and its tier, pods per leaf, predicted and actual;
+* per job: each pod's predicted and actual node and leaf, its phase and readiness, the workload's
+  ``state`` (``kind``, ``phase``, ``ok``, ``detail``; ``None`` without ``workloads``), the
+  HyperNode (the lowest switch holding all bound pods) and its tier, pods per leaf, predicted and
+  actual;
 * ``network``: the pair classes achieved (prefill-internal, decode-internal, prefill-decode)
   with latency, bandwidth and KV-cache ms, predicted and actual.
+
+A Deployment's pods have generated names: they are found through their ReplicaSet
+(``<deployment>-<pod-template-hash>``) and paired with the engine's ``<deployment>-<index>``
+placements, those on a predicted node first.
 
 Not checked: per-task ``partitionPolicy`` tier limits (pods do not say which partition they
 are in).
@@ -37,6 +46,7 @@ from typing import Any
 from hypertopo.placement.jobs import LABEL_JOB_NAME, LABEL_TASK_SPEC
 from hypertopo.placement.objects import ANN_GROUP_NAME
 from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, Costs, ModelTree, engine_constraint, role_of
+from hypertopo.report.run_state import condition, workload_key, workload_state
 from hypertopo.topology.labels import LABEL_SWITCH_TYPE, natural_key
 
 
@@ -49,6 +59,9 @@ class _Pod:
     task: str
     node: str | None
     ib_required: bool
+    deployment: str
+    phase: str
+    ready: bool
 
 
 def verify(
@@ -60,13 +73,17 @@ def verify(
     role_keywords: Mapping[str, str] = DEFAULT_ROLE_KEYWORDS,
     jobs: Sequence[Mapping[str, Any]] = (),
     kv_model: Mapping[str, Any] | None = None,
+    workloads: Sequence[Mapping[str, Any]] | None = None,
+    require_running: bool = True,
 ) -> dict[str, Any]:
     """Predicted vs actual placement; see the module docstring for the rules and the output.
 
     ``jobs`` are the Volcano Job / PodGroup objects that were submitted; their
     ``spec.networkTopology`` gives the hard constraints (without them: the limit the engine
     reports it applied, ``hard`` and ``constraint`` of its job entry). ``role_keywords`` maps a role
-    to the word that identifies it in a task or job name.
+    to the word that identifies it in a task or job name. ``workloads`` are the live Volcano Jobs
+    and Deployments as the API returns them (``None``: their state is not checked);
+    ``require_running`` makes a bound pod that is not ``Running`` and ``Ready`` a failure.
     """
     costs = Costs(model, kv_model=kv_model)
     tree = costs.tree
@@ -77,13 +94,23 @@ def verify(
     out_jobs: list[dict[str, Any]] = []
     nodes_by_role: dict[str, dict[str, list[str]]] = {"predicted": {}, "actual": {}}
     specs = {(_ns(j), j.get("metadata", {}).get("name")): j for j in jobs}
+    live = None if workloads is None else {workload_key(w): w for w in workloads}
     for job in predicted.get("jobs") or []:
         name, namespace = job["name"], job.get("namespace") or "default"
         mine = _pods_of(job, namespace, pods)
-        result = _verify_job(job, mine, tree, ib_roles, role_keywords, failures, differences)
+        if job.get("kind") == "Deployment":
+            job = _pair_replicas(job, mine)
+        result = _verify_job(job, mine, tree, ib_roles, role_keywords, failures, differences, require_running)
         constraint = _constraint(job, specs.get((namespace, name)))
         result["constraint"] = constraint
         _check_constraint(result, constraint, failures)
+        result["state"] = None
+        if live is not None:
+            result["state"] = workload_state(
+                job.get("kind", "Job"), live.get((job.get("kind", "Job"), namespace, name))
+            )
+            if not result["state"]["ok"]:
+                failures.append(f"{result['kind']} {namespace}/{name}: {result['state']['detail']}")
         out_jobs.append(result)
         for row in result["pods"]:
             if row["role"] is None:
@@ -101,6 +128,9 @@ def verify(
         "summary": {
             "pods": sum(len(j["pods"]) for j in out_jobs),
             "bound": sum(j["bound"] for j in out_jobs),
+            "running_ready": sum(
+                1 for j in out_jobs for p in j["pods"] if p["phase"] == "Running" and p["ready"]
+            ),
             "matching_nodes": sum(1 for j in out_jobs for p in j["pods"] if p["match"]),
         },
     }
@@ -109,6 +139,13 @@ def verify(
 def pod_list(value: Any) -> list[dict[str, Any]]:
     """Pods from what a caller has: a list, a ``kind: List`` (``items``), a ``k8s_info`` result
     (``resources``), or nothing."""
+    return object_list(value, ("Pod",), "pods")
+
+
+def object_list(value: Any, kinds: Iterable[str], what: str = "objects") -> list[dict[str, Any]]:
+    """API objects of ``kinds`` from a list, a ``kind: List`` (``items``), ``k8s_info`` results
+    (``resources``), or nothing; ``what`` names the input in errors."""
+    kinds = tuple(kinds)
     if value is None:
         return []
     if isinstance(value, Mapping):
@@ -116,15 +153,18 @@ def pod_list(value: Any) -> list[dict[str, Any]]:
             return list(value["resources"] or [])
         if "items" in value:
             return list(value["items"] or [])
-        if value.get("kind") == "Pod":
+        if value.get("kind") in kinds:
             return [dict(value)]
-        raise ValueError("pods: expected a list of Pods, a List (items) or a k8s_info result (resources)")
+        raise ValueError(
+            f"{what}: expected a list of {'/'.join(kinds)}, a List (items) or a k8s_info result (resources)"
+        )
     if isinstance(value, (list, tuple)):
         out: list[dict[str, Any]] = []
         for item in value:
-            out += pod_list(item) if isinstance(item, Mapping) and item.get("kind") != "Pod" else [item]
+            nested = isinstance(item, Mapping) and item.get("kind") not in kinds
+            out += object_list(item, kinds, what) if nested else [item]
         return out
-    raise ValueError(f"pods: expected a list or a mapping, got {type(value).__name__}")
+    raise ValueError(f"{what}: expected a list or a mapping, got {type(value).__name__}")
 
 
 def _ns(obj: Mapping[str, Any]) -> str:
@@ -136,6 +176,7 @@ def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
     labels = meta.get("labels") or {}
     annotations = meta.get("annotations") or {}
     spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
     return _Pod(
         name=str(meta.get("name", "")),
         namespace=_ns(pod),
@@ -144,7 +185,22 @@ def _parse_pod(pod: Mapping[str, Any]) -> _Pod:
         task=str(labels.get(LABEL_TASK_SPEC) or annotations.get(LABEL_TASK_SPEC) or ""),
         node=spec.get("nodeName") or None,
         ib_required=requires_ib(spec),
+        deployment=_deployment_of(meta),
+        phase=str(status.get("phase") or "Pending"),
+        ready=condition(status, "Ready") == "True",
     )
+
+
+def _deployment_of(meta: Mapping[str, Any]) -> str:
+    """The Deployment owning a pod through its ReplicaSet ``<deployment>-<pod-template-hash>``, or ""."""
+    suffix = "-" + str((meta.get("labels") or {}).get("pod-template-hash") or "")
+    if suffix == "-":
+        return ""
+    for ref in meta.get("ownerReferences") or []:
+        name = str(ref.get("name") or "")
+        if ref.get("kind") == "ReplicaSet" and name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return ""
 
 
 def requires_ib(pod_spec: Mapping[str, Any]) -> bool:
@@ -173,8 +229,42 @@ def _pods_of(job: Mapping[str, Any], namespace: str, pods: Sequence[_Pod]) -> li
         p
         for p in pods
         if p.namespace == namespace
-        and (p.job == name or p.name in predicted or (not p.job and p.group and group.match(p.group)))
+        and (
+            p.job == name
+            or p.name in predicted
+            or (not p.job and p.group and group.match(p.group))
+            or (job.get("kind") == "Deployment" and p.deployment == name)
+        )
     ]
+
+
+def _pair_replicas(job: Mapping[str, Any], pods: Sequence[_Pod]) -> dict[str, Any]:
+    """``job`` with its placements renamed after the live replicas they stand for.
+
+    A replica on a predicted node takes that placement; the other replicas take the remaining
+    placements in order. Placements left over keep the engine's name (no such pod exists).
+    """
+    placements = [dict(p) for p in job.get("placements") or []]
+    free = list(range(len(placements)))
+    names: dict[str, str] = {}
+    rest: list[_Pod] = []
+    for pod in sorted(pods, key=lambda p: natural_key(p.name)):
+        hit = next((i for i in free if pod.node and placements[i].get("node") == pod.node), None)
+        if hit is None:
+            rest.append(pod)
+            continue
+        free.remove(hit)
+        names[placements[hit]["pod"]] = pod.name
+    for pod, i in zip(rest, list(free), strict=False):
+        free.remove(i)
+        names[placements[i]["pod"]] = pod.name
+    for p in placements:
+        p["pod"] = names.get(p["pod"], p["pod"])
+    ties = [
+        {**t, "pod": names.get(t["pod"], t["pod"])} if isinstance(t, Mapping) and t.get("pod") else t
+        for t in job.get("ties") or []
+    ]
+    return {**job, "placements": placements, "ties": ties}
 
 
 def _verify_job(
@@ -185,6 +275,7 @@ def _verify_job(
     keywords: Mapping[str, str],
     failures: list[str],
     differences: list[str],
+    require_running: bool = True,
 ) -> dict[str, Any]:
     name = job["name"]
     ties = job.get("ties") or []
@@ -203,10 +294,14 @@ def _verify_job(
             "actual_node": act.node if act else None,
             "predicted_leaf": tree.leaf((pred or {}).get("node") or ""),
             "actual_leaf": tree.leaf(act.node) if act and act.node else None,
+            "phase": act.phase if act else None,
+            "ready": act.ready if act else None,
         }
         row["match"] = row["predicted_node"] is not None and row["predicted_node"] == row["actual_node"]
         rows.append(row)
         _check_pod(row, act, pred, tree, ib_roles, ties, failures, differences)
+        if require_running and act is not None and act.node and act.node in tree:
+            _check_running(act, failures)
     bound = [r["actual_node"] for r in rows if r["actual_node"]]
     planned = [r["predicted_node"] for r in rows if r["predicted_node"]]
     actual_hn = tree.lca(bound)
@@ -298,6 +393,13 @@ def _check_pod(
     elif not row["match"]:
         tie = _tie_note(ties, act.node, pod)
         differences.append(f"pod {pod}: predicted {row['predicted_node']}, actual {act.node}{tie}")
+
+
+def _check_running(pod: _Pod, failures: list[str]) -> None:
+    if pod.phase != "Running":
+        failures.append(f"pod {pod.name}: phase {pod.phase} on {pod.node}, not Running")
+    elif not pod.ready:
+        failures.append(f"pod {pod.name}: Running on {pod.node} but not Ready")
 
 
 def _compare_job(result: Mapping[str, Any], ties: Any, differences: list[str]) -> None:

@@ -4,8 +4,9 @@
   the rollout applies, HyperNodes as they will be);
 * which PodGroups belong to our Jobs / ReplicaSets (teardown without a garbage
   collector: the local control plane runs no kube-controller-manager);
-* the binding progress of our pods ("bound" = ``spec.nodeName`` set: without a
-  kubelet the pods stay Pending but bound);
+* the binding progress of our pods ("bound" = ``spec.nodeName`` set) and how
+  many of them run (``Running`` and ``Ready``; a cluster without kubelets binds
+  them but never runs them);
 * a readable reason when they are not bound in time.
 """
 
@@ -15,6 +16,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hypertopo.report.run_state import pod_runs
 from hypertopo.rollout.node_labels import overlay_node_labels
 
 
@@ -58,7 +60,10 @@ def delete_objects(objects: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 
 def binding_status(pods: Iterable[Mapping[str, Any]], expected: int) -> dict[str, Any]:
-    """How many of our pods exist and are bound (``spec.nodeName`` set)."""
+    """How many of our pods exist, are bound (``spec.nodeName`` set) and run (``Running``, ``Ready``).
+
+    ``done``: every expected pod is bound; ``running_done``: and every one runs.
+    """
     pods = [p for p in pods if not _meta(p).get("deletionTimestamp")]
     bound = {
         str(_meta(p).get("name")): str((p.get("spec") or {}).get("nodeName"))
@@ -66,13 +71,18 @@ def binding_status(pods: Iterable[Mapping[str, Any]], expected: int) -> dict[str
         if (p.get("spec") or {}).get("nodeName")
     }
     pending = sorted(str(_meta(p).get("name")) for p in pods if not (p.get("spec") or {}).get("nodeName"))
+    not_running = sorted(str(_meta(p).get("name")) for p in pods if not pod_runs(p))
+    done = len(bound) >= int(expected) and not pending
     return {
         "expected": int(expected),
         "total": len(pods),
         "bound": len(bound),
         "pending": pending,
         "placements": dict(sorted(bound.items())),
-        "done": len(bound) >= int(expected) and not pending,
+        "done": done,
+        "running": len(pods) - len(not_running),
+        "not_running": not_running,
+        "running_done": done and not not_running,
     }
 
 
