@@ -14,28 +14,11 @@ above ``MAX_AMOUNT`` (their thousandths no longer fit the int64 of ``Quantity.Mi
 from __future__ import annotations
 
 import math
-import re
 from fractions import Fraction
 from functools import lru_cache
 
 from hypertopo.placement.errors import PlacementInputError, shown
-
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {
-    "n": Fraction(1, 10**9),
-    "u": Fraction(1, 10**6),
-    "m": Fraction(1, 1000),
-    "": Fraction(1),
-    "k": Fraction(10**3),
-    "M": Fraction(10**6),
-    "G": Fraction(10**9),
-    "T": Fraction(10**12),
-    "P": Fraction(10**15),
-    "E": Fraction(10**18),
-}
-_QUANTITY = re.compile(
-    r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$"
-)
+from hypertopo.topology.quantity import SUFFIX_FACTORS, quantity_parts
 
 #: Units Volcano keeps a resource in: value -> ``ceil(value * factor)``.
 MILLI_RESOURCES_EXCEPT = frozenset({"memory", "pods"})
@@ -51,17 +34,14 @@ _MAX_EXPONENT = 100
 
 @lru_cache(maxsize=4096)
 def _parse_text(text: str) -> Fraction | None:
-    match = _QUANTITY.match(text.strip())
-    if not match:
+    parts = quantity_parts(text.strip())
+    if parts is None:
         return None
-    number, exponent, suffix = match.groups()
-    value = Fraction(number)
-    if exponent:
-        power = max(-_MAX_EXPONENT, min(_MAX_EXPONENT, int(exponent[1:])))
+    value, exponent, suffix = parts
+    if exponent is not None:
+        power = max(-_MAX_EXPONENT, min(_MAX_EXPONENT, exponent))
         return value * Fraction(10) ** power
-    if suffix in _BINARY:
-        return value * _BINARY[suffix]
-    return value * _DECIMAL[suffix or ""]
+    return value * SUFFIX_FACTORS[suffix]
 
 
 def _in_bounds(amount: Fraction) -> bool:

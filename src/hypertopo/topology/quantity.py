@@ -33,10 +33,28 @@ _GRAMMAR = re.compile(
 )
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+#: Suffix -> the factor it multiplies the number by (binary and decimal SI suffixes).
+SUFFIX_FACTORS: dict[str, Fraction] = {
+    **{s: Fraction(2) ** bits for s, bits in _BINARY.items()},
+    **{s: Fraction(10) ** power for s, power in _DECIMAL.items()},
+}
 #: Beyond this decimal exponent no quantity is a countable, non-zero int64 (10^19 > 2^63 - 1).
 _EXPONENT_LIMIT = 40
 
 EXAMPLES = "e.g. 220, 500m, 1.5, 1e3 CPUs; 1950Gi, 512M memory"
+
+
+def quantity_parts(text: str) -> tuple[Fraction, int | None, str] | None:
+    """``(number, decimal exponent or None, suffix)`` of a Kubernetes quantity text, else None.
+
+    The one grammar of ``k8s.io/apimachinery/pkg/api/resource/quantity.go``; callers choose how
+    to bound the exponent.
+    """
+    match = _GRAMMAR.match(text)
+    if not match:
+        return None
+    exponent = int(match["exponent"][1:]) if match["exponent"] else None
+    return Fraction(match["number"]), exponent, match["suffix"] or ""
 
 
 class QuantityError(ValueError):
@@ -54,22 +72,18 @@ def parse_quantity(value: object) -> Fraction:
     text = value if isinstance(value, str) else repr(value)
     if len(text) > MAX_CHARS:
         raise QuantityError(f"is longer than the {MAX_CHARS} characters a quantity may have here")
-    match = _GRAMMAR.match(text)
-    if not match:
+    parts = quantity_parts(text)
+    if parts is None:
         raise QuantityError(f"is not a Kubernetes quantity ({EXAMPLES})")
-    number = Fraction(match["number"])
-    if match["exponent"]:
-        power = int(match["exponent"][1:])
+    number, power, suffix = parts
+    if power is not None:
         if abs(power) > _EXPONENT_LIMIT:
             raise QuantityError(
                 f"has exponent {power}; a quantity here has an exponent between "
                 f"-{_EXPONENT_LIMIT} and {_EXPONENT_LIMIT}"
             )
         return number * Fraction(10) ** power
-    suffix = match["suffix"] or ""
-    if suffix in _BINARY:
-        return number * 2 ** _BINARY[suffix]
-    return number * Fraction(10) ** _DECIMAL[suffix]
+    return number * SUFFIX_FACTORS[suffix]
 
 
 def check_positive_quantity(value: object, *, milli: bool = False) -> str | None:
