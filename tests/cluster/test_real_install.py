@@ -310,3 +310,33 @@ def test_status_lists_every_component_as_healthy(cluster) -> None:
     assert "TLS on port" in lines["vc-webhook-manager"]
     assert "/healthz" in lines["kube-controller-manager"]
     assert re.search(r"\d+ node lease\(s\) renewed, 0 expired", lines["kwok"])
+
+
+# ---------------------------------------------------------------- one component down, then back
+
+
+def test_a_stopped_webhook_refuses_writes_by_name_and_a_restart_brings_it_back(cluster, cluster_ws) -> None:
+    """failurePolicy Fail: with vc-webhook-manager down, kube-apiserver refuses a Job naming the
+    webhook; ``restart_component`` starts it again with the same flags and port."""
+    port_before = cluster.control_plane.load_state().ports["vc-webhook-manager"]
+    assert cluster.stop_component("vc-webhook-manager") is True
+    try:
+        status = cluster.control_plane.status(deep=False)
+        assert not status.healthy and "vc-webhook-manager" in status.detail
+        with pytest.raises(ApiError) as exc:
+            cluster_ws.create_job("while-down", [Task("w", 1)])
+        assert exc.value.status == 500
+        assert 'failed calling webhook "mutatejob.volcano.sh"' in str(exc.value)
+    finally:
+        took = cluster.restart_component("vc-webhook-manager")
+    assert took < 60
+    assert cluster.control_plane.load_state().ports["vc-webhook-manager"] == port_before
+    assert cluster.control_plane.status().healthy
+    cluster_ws.create_job("after-restart", [Task("w", 1)])
+
+
+def test_restarting_the_scheduler_reloads_its_configuration_and_it_binds_again(cluster, cluster_ws) -> None:
+    cluster_ws.two_leaf_topology(nodes_per_leaf=1)
+    cluster.restart_component("vc-scheduler")
+    cluster_ws.create_job("after-scheduler-restart", [Task("w", 1)])
+    assert len(cluster_ws.wait_bound("after-scheduler-restart", 1, timeout=60)) == 1

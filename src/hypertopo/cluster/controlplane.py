@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hypertopo.cluster import pki as pki_mod
+from hypertopo.cluster import signals
 from hypertopo.cluster.components import (
     DEFAULT_QUEUE,
     Launcher,
@@ -42,7 +43,16 @@ from hypertopo.cluster.crds import NEEDED_CRDS, CrdError
 from hypertopo.cluster.crds import crd_dir as module_crd_dir
 from hypertopo.cluster.health import component_health
 from hypertopo.cluster.paths import COMPONENTS, Layout, check_binaries, default_bin_dir, default_state_dir
-from hypertopo.cluster.processes import ClusterError, Proc, is_alive, stop_all, wait_ready
+from hypertopo.cluster.processes import (
+    ClusterError,
+    Proc,
+    connected_to,
+    is_alive,
+    spawn,
+    stop,
+    stop_all,
+    wait_ready,
+)
 from hypertopo.cluster.rest import ApiError, Rest
 from hypertopo.cluster.scheduler_conf import ConfSource, SchedulerConf, log_size
 from hypertopo.cluster.state import State, Status
@@ -346,6 +356,71 @@ class ControlPlane:
                 f"{'enabled' if new.nta else 'disabled'})"
             )
             return new.conf
+
+    # ---- one component (fault tests: stop it, start it again)
+
+    def stop_component(self, name: str) -> bool:
+        """Stop one component and leave the others running (``status`` then reports the
+        cluster unhealthy). Returns False if it was not running. Undo with
+        :meth:`restart_component`."""
+        with self.locked():
+            state = self._running_state()
+            return stop(self._component(state, name))
+
+    def restart_component(self, name: str, *, timeout: float | None = None) -> float:
+        """Start one component again (stopping it first if it runs) with the same command line,
+        environment and ports, and wait until it is ready as at ``up``: kube-apiserver
+        ``/readyz``, etcd ``/health``, vc-webhook-manager's TLS, kube-controller-manager
+        ``/healthz``, vc-scheduler's configuration loaded, kwok connected. Returns the seconds
+        waited."""
+        with self.locked():
+            state = self._running_state()
+            old = self._component(state, name)
+            stop(old)
+            since = log_size(old.log)
+            with signals.deferred():
+                new = spawn(old.name, old.argv, Path(old.log), env=dict(old.env), cwd=self.layout.root)
+                state.procs = [new if p is old else p for p in state.procs]
+                self._save_state(state)
+            took = wait_ready(
+                new,
+                self._ready_check(state, new, since),
+                timeout=self.start_timeout if timeout is None else timeout,
+                what=f"{name} (restarted)",
+            )
+            self.log(f"{name} restarted (pid {new.pid}; ready in {took:.1f} s)")
+            return took
+
+    def _running_state(self) -> State:
+        state = self.load_state()
+        if state is None:
+            raise ClusterError(f"the cluster is not up (no {self.layout.state_file})")
+        return state
+
+    def _component(self, state: State, name: str) -> Proc:
+        for proc in state.procs:
+            if proc.name == name:
+                return proc
+        known = ", ".join(p.name for p in state.procs)
+        raise ClusterError(f"no component {name!r} in this control plane (components: {known})")
+
+    def _ready_check(self, state: State, proc: Proc, since: int) -> Callable[[], bool]:
+        if proc.name == "vc-scheduler":
+            conf = SchedulerConf(self.scheduler_conf_text(), {})
+            return lambda: conf.loaded_in(Path(proc.log).read_bytes()[since:].decode("utf-8", "replace"))
+        if proc.name in ("kwok", "vc-controller-manager"):  # no port of their own here
+            return lambda: connected_to(proc.pid, state.ports["apiserver"])
+
+        def healthy() -> bool:
+            rest = admin_rest(state.server, pki_mod.Pki.at(self.layout.pki), pool_size=1, timeout=5.0)
+            try:
+                return component_health(state, pki_mod.Pki.at(self.layout.pki), rest, only=proc.name)[
+                    proc.name
+                ].ok
+            finally:
+                rest.close()
+
+        return healthy
 
     # ---- down
 

@@ -41,11 +41,13 @@ def node_leases(rest: Rest, now: float | None = None) -> tuple[int, int]:
     return fresh, expired
 
 
-def component_health(state: State, p: pki_mod.Pki, rest: Rest) -> dict[str, Health]:
+def component_health(
+    state: State, p: pki_mod.Pki, rest: Rest, *, only: str | None = None
+) -> dict[str, Health]:
     """One :class:`Health` per recorded component: its process, and its own check where it has one
     (etcd ``/health`` with kube-apiserver's etcd client certificate, kube-apiserver ``/readyz``,
     kube-controller-manager ``/healthz``, vc-webhook-manager's TLS certificate, kwok's node
-    Leases)."""
+    Leases). ``only``: check just the component of that name."""
     port = state.ports.get
     checks: dict[str, Callable[[], Health]] = {
         "etcd": lambda: _probe(lambda: etcd_healthy(int(port("etcd-client") or 0), p), "/health"),
@@ -68,7 +70,8 @@ def component_health(state: State, p: pki_mod.Pki, rest: Rest) -> dict[str, Heal
     }
     out: dict[str, Health] = {}
     for proc in state.procs:
-        out[proc.name] = _of(proc, checks.get(proc.name))
+        if only is None or proc.name == only:
+            out[proc.name] = _of(proc, checks.get(proc.name))
     return out
 
 

@@ -121,6 +121,15 @@ class LocalCluster:
             with signals.deferred():
                 self.control_plane.down()
 
+    def stop_component(self, name: str) -> bool:
+        """Stop one component (``"kube-apiserver"``, ``"vc-scheduler"``, ``"vc-webhook-manager"``,
+        ...), leaving the others running: see :meth:`ControlPlane.stop_component`."""
+        return self.control_plane.stop_component(name)
+
+    def restart_component(self, name: str, *, timeout: float | None = None) -> float:
+        """Start one component again, same flags and ports, and wait until it is ready."""
+        return self.control_plane.restart_component(name, timeout=timeout)
+
     def __enter__(self) -> LocalCluster:
         return self
 

@@ -61,10 +61,13 @@ class Proc:
     start_ticks: int
     log: str
     argv: tuple[str, ...]
+    # the environment added to ours at start (kept so that a restart starts it alike)
+    env: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["argv"] = list(self.argv)
+        d["env"] = dict(self.env)
         return d
 
     @classmethod
@@ -75,6 +78,7 @@ class Proc:
             start_ticks=int(d["start_ticks"]),
             log=str(d["log"]),
             argv=tuple(d.get("argv") or ()),
+            env=tuple(sorted((str(k), str(v)) for k, v in (d.get("env") or {}).items())),
         )
 
 
@@ -144,7 +148,14 @@ def spawn(
     ticks = start_ticks(child.pid)
     if ticks is None:  # already gone (and reaped by nobody yet, so this is rare)
         ticks = -1
-    return Proc(name=name, pid=child.pid, start_ticks=ticks, log=str(log), argv=tuple(argv))
+    return Proc(
+        name=name,
+        pid=child.pid,
+        start_ticks=ticks,
+        log=str(log),
+        argv=tuple(argv),
+        env=tuple(sorted((env or {}).items())),
+    )
 
 
 def stop(proc: Proc, *, timeout: float = 15.0) -> bool:
