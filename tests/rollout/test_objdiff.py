@@ -68,6 +68,11 @@ def test_quantities_compare_by_value_and_server_defaults_are_ignored():
     assert not contained({"a": [1, 2]}, {"a": [1, 2, 3]})
     assert not contained({"a": "true"}, {"a": True})
     assert quantity("100m") == quantity("0.1") and quantity("2Ki") == 2048 and quantity("abc") is None
+    # the one Kubernetes grammar (topology.quantity): exponents, signs, n/u suffixes, bounds
+    assert quantity("1E3") == quantity("1k") == 1000 and quantity("+1") == 1
+    assert quantity("500u") == quantity("0.5m")
+    assert quantity("1.5.2") is None and quantity("1e99999") is None and quantity("9" * 65) is None
+    assert contained({"cpu": "1e3"}, {"cpu": "1k"}) and not contained({"cpu": "1e3"}, {"cpu": "1M"})
 
 
 def test_namespaced_objects_are_matched_by_namespace():

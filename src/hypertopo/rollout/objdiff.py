@@ -18,30 +18,13 @@ hand the module only the objects this module says differ:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+from hypertopo.topology.quantity import QuantityError, parse_quantity
 
-_SUFFIX = {
-    "": 1,
-    "m": Decimal("0.001"),
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
-}
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def object_name(obj: Mapping[str, Any], what: str, error: type[ValueError] = ValueError) -> str:
@@ -55,20 +38,14 @@ def object_name(obj: Mapping[str, Any], what: str, error: type[ValueError] = Val
     return name
 
 
-def quantity(value: Any) -> Decimal | None:
-    """A Kubernetes quantity as a number, or None when ``value`` is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return Decimal(str(value))
-    if not isinstance(value, str):
-        return None
-    m = _QUANTITY.match(value.strip())
-    if not m:
-        return None
+def quantity(value: Any) -> Fraction | None:
+    """A Kubernetes quantity as an exact number (the grammar of
+    :func:`hypertopo.topology.quantity.parse_quantity`), or None when ``value`` is not one."""
+    if isinstance(value, str):
+        value = value.strip()
     try:
-        return Decimal(m.group(1)) * Decimal(_SUFFIX[m.group(2) or ""])
-    except InvalidOperation:
+        return parse_quantity(value)
+    except QuantityError:
         return None
 
 
