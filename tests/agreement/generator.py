@@ -7,10 +7,16 @@ A :class:`Scenario` is plain Kubernetes objects, built from one integer seed:
 * nodes of several GPU models (``gpu-type`` label) and sizes (4 or 8 GPUs, various
   cpu/memory), leaves homogeneous or mixed;
 * pre-occupation: pods bound directly (``spec.nodeName``) that hold GPUs, cpu and memory;
-* one or two Volcano Jobs, created in order, each fully specified (no admission webhook):
-  one task or a prefill/decode pair, GPU-model ``nodeSelector`` or required node affinity,
-  ``mode`` hard/soft/none with ``highestTierAllowed`` 1-3, optional ``partitionPolicy``
-  (with or without its own topology), optional ``minAvailable`` below ``replicas``.
+* one or two Volcano Jobs, created in order through the API server and so through Volcano's
+  admission webhooks (as upstream's e2e creates them): one task or a prefill/decode pair,
+  GPU-model ``nodeSelector`` or required node affinity, ``mode`` hard/soft/none with
+  ``highestTierAllowed`` 1-3, optional ``partitionPolicy`` (with or without its own
+  topology), optional ``minAvailable`` below ``replicas``. About :data:`MINIMAL_SHARE` of the
+  jobs are written as a user writes them: the fields the mutating webhook fills in
+  (``queue``, ``schedulerName``, ``maxRetry``, the job's ``minAvailable``, a task's
+  ``minAvailable`` equal to its replicas) are left out, so the prediction must apply the
+  webhook's defaults as the API server does. That choice has its own random stream, so the
+  rest of every scenario is what it was before it existed.
 
 Object names carry the scenario id (``a017-n03``, ``a017-leaf2``) so that runs in one
 cluster never collide; the namespace is chosen by the runner.
@@ -28,6 +34,10 @@ GPU_TYPE = "gpu-type"
 SCENARIO_LABEL = "hypertopo.test/agreement"
 DEFAULT_SEED = 20240915
 MAX_NODES = 40
+#: the share of jobs written without the fields Volcano's mutating webhook defaults
+MINIMAL_SHARE = 0.4
+#: the webhook defaults a minimal job leaves out (``mutate_job.go`` in Volcano v1.15.1)
+WEBHOOK_DEFAULTS = {"queue": "default", "schedulerName": "volcano", "maxRetry": 3}
 
 #: model -> (GPU counts per node, cpu choices, memory choices)
 MODELS: dict[str, tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -229,6 +239,21 @@ def _job(rng: random.Random, name: str, present: list[str], notes: list[str]) ->
     }
 
 
+def minimal(job: dict[str, Any]) -> dict[str, Any]:
+    """``job`` without the fields Volcano's mutating webhook would fill in with the same values."""
+    spec = {k: v for k, v in job["spec"].items() if WEBHOOK_DEFAULTS.get(k, object()) != v}
+    tasks = []
+    for task in spec["tasks"]:
+        task = {k: v for k, v in task.items() if k != "maxRetry"}
+        if task.get("minAvailable") == task["replicas"] and "partitionPolicy" not in task:
+            del task["minAvailable"]
+        tasks.append(task)
+    spec["tasks"] = tasks
+    if spec.get("minAvailable") == sum(int(t.get("minAvailable", t["replicas"])) for t in tasks):
+        del spec["minAvailable"]
+    return {**job, "spec": spec}
+
+
 def scenario(index: int, base_seed: int = DEFAULT_SEED) -> Scenario:
     """Scenario number ``index`` of the sequence seeded by ``base_seed`` (pure function)."""
     seed = base_seed * 1000 + index
@@ -295,6 +320,11 @@ def scenario(index: int, base_seed: int = DEFAULT_SEED) -> Scenario:
     jobs = [_job(rng, "j1", present, notes)]
     if rng.random() < 0.45:
         jobs.append(_job(rng, "j2", present, notes))
+    written = random.Random(f"minimal-{seed}")  # its own stream: the scenario stays as it was
+    for i, job in enumerate(jobs):
+        if written.random() < MINIMAL_SHARE:
+            jobs[i] = minimal(job)
+            notes.append(f"{job['metadata']['name']} is written without the webhook's defaults")
     return Scenario(sid, seed, tiers, leaves, nodes, hypernodes, preoccupied, jobs, notes)
 
 

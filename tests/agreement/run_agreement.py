@@ -35,7 +35,7 @@ from hypertopo.cluster.local import HYPERNODES, JOBS
 from hypertopo.placement import predict
 
 from .compare import compare
-from .generator import DEFAULT_SEED, Scenario, scenario
+from .generator import DEFAULT_SEED, MINIMAL_SHARE, Scenario, scenario
 
 #: no new binding for this long (about 8 scheduling periods of 1 s) = the job has settled
 QUIET_S = 8.0
@@ -351,12 +351,18 @@ def render_report(
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
         f"generator seed {base_seed}; wall time {wall_s:.0f} s.",
         "",
-        "Method: one private local control plane (etcd, kube-apiserver, vc-controller-manager and",
-        "vc-scheduler v1.15.1, `--schedule-period=1s`, the `scheduler_config` role's configuration with",
-        "network-topology-aware). For every scenario of `tests/agreement/generator.py`: create its nodes,",
-        "HyperNodes and pre-occupying bound pods; then, job after job, read back nodes, HyperNodes and",
-        "pods from the API server, run `hypertopo.placement.predict` on them (plus the earlier jobs",
-        "as read back, and the scheduler's own configuration file), create the job, wait until all its",
+        "Method: one private local control plane installed as Volcano's Helm chart installs it",
+        "(etcd, kube-apiserver, kube-controller-manager, Volcano's admission webhooks served by",
+        "vc-webhook-manager, vc-controller-manager and vc-scheduler v1.15.1 with `--schedule-period=1s`",
+        "and the `scheduler_config` role's configuration with network-topology-aware, kwok running the",
+        "nodes). For every scenario of `tests/agreement/generator.py`: create its nodes, HyperNodes and",
+        "pre-occupying bound pods; then, job after job, read back nodes, HyperNodes and pods from the",
+        "API server, run `hypertopo.placement.predict` on them (plus the earlier jobs as read back,",
+        "and the scheduler's own configuration file) and on the job as written (about "
+        f"{MINIMAL_SHARE:.0%} of the jobs",
+        "leave out the fields Volcano's mutating webhook fills in: the prediction applies its defaults),",
+        "create the job through the API server (so through Volcano's mutating and validating",
+        "webhooks, as upstream's e2e tests create theirs), wait until all its",
         f"pods are bound or no binding happened for {QUIET_S:.0f} s, and compare with",
         "`tests.agreement.compare.compare`. Everything is deleted before the next scenario.",
         "",
