@@ -406,7 +406,7 @@ class ControlPlane:
 
     def _ready_check(self, state: State, proc: Proc, since: int) -> Callable[[], bool]:
         if proc.name == "vc-scheduler":
-            conf = SchedulerConf(self.scheduler_conf_text(), {})
+            conf = SchedulerConf.resolve(self.layout.scheduler_conf)
             return lambda: conf.loaded_in(Path(proc.log).read_bytes()[since:].decode("utf-8", "replace"))
         if proc.name in ("kwok", "vc-controller-manager"):  # no port of their own here
             return lambda: connected_to(proc.pid, state.ports["apiserver"])
