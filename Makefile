@@ -65,8 +65,9 @@ RUN_LAYOUTS ?= seed joint deployment
 run: venv build-controlplane
 	@mkdir -p $(OUT)
 	@echo "[run] starting the local control plane with the nodes of $(INVENTORY)"
-	@$(VENV_PY) -m hypertopo.cluster.cli up --inventory $(INVENTORY) | tee $(OUT)/cluster-up.log
+	@set -o pipefail; $(VENV_PY) -m hypertopo.cluster.cli up --inventory $(INVENTORY) | tee $(OUT)/cluster-up.log
 	@kc=$$(sed -n 's/^KUBECONFIG=//p' $(OUT)/cluster-up.log | tail -1); \
+	test -n "$$kc" || { echo "[run] the control plane did not report a KUBECONFIG (see $(OUT)/cluster-up.log)"; exit 1; }; \
 	for layout in $(RUN_LAYOUTS); do \
 	  echo "[run] rollout: site.yml, layout $$layout (namespace pd-$$layout)"; \
 	  KUBECONFIG=$$kc ansible-playbook -i $(INVENTORY) playbooks/site.yml \

@@ -149,7 +149,7 @@ def apply_nodes(
     *,
     workers: int = DEFAULT_WORKERS,
     wait: bool = True,
-    timeout: float = 120.0,
+    timeout: float = 300.0,
 ) -> ApplyResult:
     """Create or update one Node per host, concurrently, and (``wait``) wait until every new one is
     schedulable (:func:`wait_nodes_ready`). ``rest`` should have a pool at least ``workers`` large
@@ -186,9 +186,11 @@ def not_ready(node: Mapping[str, Any]) -> str | None:
     return f"tainted {', '.join(left)}" if left else None
 
 
-def wait_nodes_ready(rest: Rest, names: Iterable[str], *, timeout: float = 120.0) -> float:
+def wait_nodes_ready(rest: Rest, names: Iterable[str], *, timeout: float = 300.0) -> float:
     """Wait until every named Node is ``Ready`` and free of the not-ready/unreachable taints (kwok
-    reports it, kube-controller-manager untaints it); returns the seconds waited."""
+    reports it, kube-controller-manager untaints it); returns the seconds waited. The timeout is
+    generous: on a quiet 2-core machine 256 nodes take seconds, on a loaded one kwok's
+    heartbeats fall minutes behind (measured: over 120 s at load average 10)."""
     pending = set(names)
     # a list of thousands of nodes costs the apiserver and us real CPU: poll less often then
     interval = min(2.0, max(0.25, len(pending) / 2000))
