@@ -7,41 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from hypertopo.topology import TopologyError, load_topology
 from hypertopo.topology.gpus import BUILTIN_GPU_MODELS, DEFAULT_GPU_COUNT
 
-from .invgen import write_inventory
-
-
-def _own_tree() -> dict[str, Any]:
-    """A new user's inventory: one IB spine, two leaves, H200 and L40S hosts, nothing else."""
-    return {
-        "switches": {
-            "spine": {"tier": 2, "type": "ib"},
-            "leaf-a": {"tier": 1, "type": "ib", "parent": "spine"},
-            "leaf-b": {"tier": 1, "type": "ib", "parent": "spine"},
-        },
-        "hosts": {
-            "leaf-a": {f"gpu-a{i}": {"gpu_model": "h200"} for i in range(1, 5)},
-            "leaf-b": {f"gpu-b{i}": {"gpu_model": "l40s"} for i in range(1, 5)},
-        },
-    }
+from .invgen import own_tree, write_inventory
 
 
 def _write(tmp_path: Path, tree: dict[str, Any], all_vars: dict[str, Any] | None = None) -> Path:
-    inv = write_inventory(tmp_path, tree)
-    all_file = inv / "group_vars" / "all.yml"
-    if all_vars is None:
-        all_file.unlink()
-    else:
-        all_file.write_text(yaml.safe_dump(all_vars))
-    return inv
+    if all_vars is not None:
+        tree["all"] = all_vars
+    return write_inventory(tmp_path, tree)
 
 
 def test_known_models_validate_without_all_yml(tmp_path):
-    inv = _write(tmp_path, _own_tree())
+    inv = _write(tmp_path, own_tree())
     assert not (inv / "group_vars" / "all.yml").exists()
     topo = load_topology(str(inv))
     assert len(topo.hosts) == 8
@@ -66,7 +46,7 @@ def test_every_builtin_model_has_its_server_facts():
 
 
 def test_the_inventory_overrides_the_package_facts(tmp_path):
-    tree = _own_tree()
+    tree = own_tree()
     tree["hosts"]["leaf-a"]["gpu-a1"].update(node_cpu="96", gpu_count=4)
     inv = _write(
         tmp_path,
@@ -92,7 +72,7 @@ def _problems(inv: Path) -> list[str]:
 
 
 def test_a_missing_model_entry_is_one_line(tmp_path):
-    tree = _own_tree()
+    tree = own_tree()
     for host in tree["hosts"]["leaf-a"].values():
         host["gpu_model"] = "mi300x"
     inv = _write(tmp_path, tree, {"topology_gpu_models": {"mi300x": {"gpudirect_rdma": True}}})
@@ -106,7 +86,7 @@ def test_a_missing_model_entry_is_one_line(tmp_path):
 
 
 def test_a_partial_model_entry_is_one_line_naming_what_is_missing(tmp_path):
-    tree = _own_tree()
+    tree = own_tree()
     for host in [*tree["hosts"]["leaf-a"].values(), *tree["hosts"]["leaf-b"].values()]:
         host["gpu_model"] = "mi300x"
     inv = _write(
@@ -121,7 +101,7 @@ def test_a_partial_model_entry_is_one_line_naming_what_is_missing(tmp_path):
 
 
 def test_hosts_without_gpu_model_are_one_line(tmp_path):
-    tree = _own_tree()
+    tree = own_tree()
     for host in tree["hosts"]["leaf-b"].values():
         del host["gpu_model"]
     problems = _problems(_write(tmp_path, tree))
@@ -130,7 +110,7 @@ def test_hosts_without_gpu_model_are_one_line(tmp_path):
 
 
 def test_a_broken_override_of_a_builtin_model_is_one_line(tmp_path):
-    inv = _write(tmp_path, _own_tree(), {"topology_gpu_models": {"h200": {"gpu_count": "eight"}}})
+    inv = _write(tmp_path, own_tree(), {"topology_gpu_models": {"h200": {"gpu_count": "eight"}}})
     problems = _problems(inv)
     assert len(problems) == 1, problems
     assert "topology_gpu_models.h200.gpu_count must be a positive integer" in problems[0]
