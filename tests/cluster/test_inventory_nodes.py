@@ -4,10 +4,14 @@ way stay."""
 
 from __future__ import annotations
 
+import pytest
+
 from hypertopo.cluster.nodes import INVENTORY_RECORD, NodeSpec, delete_nodes, sync_inventory_nodes
 from hypertopo.cluster.rest import ApiError
 
 from ..topology.invgen import own_tree, write_inventory
+
+pytestmark = pytest.mark.cluster
 
 
 def _exists(rest, name: str) -> bool:

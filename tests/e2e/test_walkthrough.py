@@ -67,7 +67,7 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path):
     timings: list[str] = []
     try:
         for command in commands:
-            line = command.replace(MINE, shlex.quote(str(mine))).replace("out/", f"{out}/")
+            line = re.sub(r"(?<![\w/.-])out/", f"{out}/", command).replace(MINE, shlex.quote(str(mine)))
             started = time.monotonic()
             proc = subprocess.run(
                 ["bash", "-c", line],
