@@ -9,15 +9,20 @@ VENV_PY   := $(VENV)/bin/python
 PYTHON    ?= python3
 INVENTORY ?= inventory/seed
 OUT       ?= out
+# The PD layouts `make run` rolls out and `make plan` predicts (RUN_LAYOUTS: the older name).
+LAYOUTS   ?= seed joint deployment
+RUN_LAYOUTS ?= $(LAYOUTS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv chromium lint unit integration agreement molecule test run render clean
+.PHONY: help venv chromium lint unit integration agreement molecule test run plan render clean
 
 help:
 	@echo "make run     - build what is missing, start the local control plane, roll out the three PD layouts, print the reports"
 	@echo "make test    - lint + unit + integration + molecule (starts the local control plane)"
+	@echo "make plan    - offline: predict the placement of the three PD layouts on the inventory ($(INVENTORY)), reports in $(OUT)/plan/<layout>"
 	@echo "make render  - offline render of the inventory ($(INVENTORY)) into $(OUT)/render"
+	@echo "(run, plan, render and cluster-up take INVENTORY=path, default inventory/seed)"
 	@echo "make cluster-up / cluster-down / cluster-status"
 
 venv: $(VENV)/.installed
@@ -57,11 +62,22 @@ test: lint unit integration molecule
 
 render: venv
 	rm -rf $(OUT)/render
-	ansible-playbook -i $(INVENTORY) playbooks/render.yml -e render_dir=$(CURDIR)/$(OUT)/render
+	ansible-playbook -i $(INVENTORY) playbooks/render.yml -e render_dir=$(abspath $(OUT))/render
+
+# Offline plan (no cluster): the placement of each layout predicted from the inventory alone.
+# Fails before writing when the inventory lacks the GPU models the PD roles ask for, and after
+# writing a layout's report when one of its workloads cannot be placed at all.
+plan: venv
+	@for layout in $(LAYOUTS); do \
+	  echo "[plan] layout $$layout"; \
+	  ansible-playbook -i $(INVENTORY) playbooks/plan.yml -e pd_services_layout=$$layout \
+	    -e plan_dir=$(abspath $(OUT))/plan/$$layout || exit 1; \
+	done; \
+	echo; echo "Plans:"; \
+	for layout in $(LAYOUTS); do echo "  $(abspath $(OUT))/plan/$$layout/report.txt  (.html, .json, hints.json)"; done
 
 # The main job: local control plane with the inventory's simulated nodes, then the three PD
 # layouts (seed, joint, deployment), each in its own namespace pd-<layout>, verified and reported.
-RUN_LAYOUTS ?= seed joint deployment
 run: venv build-controlplane
 	@mkdir -p $(OUT)
 	@echo "[run] starting the local control plane with the nodes of $(INVENTORY)"
@@ -72,10 +88,10 @@ run: venv build-controlplane
 	  echo "[run] rollout: site.yml, layout $$layout (namespace pd-$$layout)"; \
 	  KUBECONFIG=$$kc ansible-playbook -i $(INVENTORY) playbooks/site.yml \
 	    -e pd_services_layout=$$layout -e pd_services_namespace=pd-$$layout \
-	    -e placement_report_dir=$(CURDIR)/$(OUT)/report/$$layout || exit 1; \
+	    -e placement_report_dir=$(abspath $(OUT))/report/$$layout || exit 1; \
 	done; \
 	echo; echo "Reports:"; \
-	for layout in $(RUN_LAYOUTS); do echo "  $(CURDIR)/$(OUT)/report/$$layout/report.html  (.txt, .json)"; done; \
+	for layout in $(RUN_LAYOUTS); do echo "  $(abspath $(OUT))/report/$$layout/report.html  (.txt, .json)"; done; \
 	echo; echo "The local control plane keeps running; stop it with: make cluster-down"; \
 	echo "KUBECONFIG=$$kc"
 

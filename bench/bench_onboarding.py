@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,7 +71,6 @@ def generate_inventory(path: Path, nodes: int, per_leaf: int = 64, leaves_per_ag
     aggs = max(1, -(-leaves // leaves_per_agg))
     gv = path / "group_vars"
     gv.mkdir(parents=True)
-    shutil.copy(SEED / "group_vars" / "all.yml", gv / "all.yml")
     (gv / "core0.yml").write_text(yaml.safe_dump({"topology_switch": {"tier": 3, "type": "ethernet"}}))
     children: dict[str, Any] = {"core0": {}}
     host = 0

@@ -13,7 +13,7 @@ from typing import Any
 from hypertopo.report.run_state import workloads_state
 from hypertopo.rollout import pd_services as workloads
 from hypertopo.rollout.plain import plain_filters
-from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
+from hypertopo.topology.labels import LABEL_GPU_TYPE, LABEL_MANAGED, LABEL_SWITCH_TYPE, MANAGED_LABEL_KEYS
 
 
 def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:
@@ -92,6 +92,34 @@ def pd_workloads_state(live: list[dict[str, Any]], desired: list[dict[str, Any]]
     return workloads_state(live or [], desired or [])
 
 
+def pd_inventory_misfits(model: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+    """See pd_inventory_misfits.yml."""
+    if settings.get("gpu_label", LABEL_GPU_TYPE) != LABEL_GPU_TYPE:
+        return []  # the roles select nodes by a label the inventory does not set: nothing to check
+    ours = settings.get("switch_type_label", LABEL_SWITCH_TYPE) == LABEL_SWITCH_TYPE
+    asks = {
+        role: workloads.RoleAsk(
+            role,
+            tuple(str(m) for m in settings[role]["gpu_models"]),
+            int(settings[role]["replicas"]),
+            int(settings[role]["gpus"]),
+        )
+        for role in ("prefill", "decode")
+    }
+    return workloads.inventory_misfits(
+        model,
+        layout=str(settings["layout"]),
+        prefill=asks["prefill"],
+        decode=asks["decode"],
+        switch_types=[str(t) for t in settings.get("switch_types") or []] if ours else [],
+        mode=str(settings["mode"]),
+        highest_tier=int(settings["highest_tier"]),
+        joint_mode=str(settings["joint_mode"]),
+        joint_highest_tier=int(settings["joint_highest_tier"]),
+        partition_tier=int(settings["partition_tier"]) if settings.get("partition_tier") else None,
+    )
+
+
 class FilterModule:
     """hypertopo workload filters."""
 
@@ -109,5 +137,6 @@ class FilterModule:
                 "pd_foreign_clashes": pd_foreign_clashes,
                 "pd_placement_summary": pd_placement_summary,
                 "pd_workloads_state": pd_workloads_state,
+                "pd_inventory_misfits": pd_inventory_misfits,
             }
         )

@@ -82,11 +82,21 @@ def site(cluster, inventory: Path, tmp_path: Path, *extra: str):
         (("-e", "pd_services_layout=bogus"), "pd_services_layout must be one of: seed, joint, deployment"),
         (("-e", "pd_services_prefill_replicas=0"), "Invalid pd_services settings"),
         (
-            ("-e", "pd_services_layout=joint", "-e", "pd_services_prefill_replicas=500"),
+            # enough H100 GPUs by count (the inventory check passes), but no node has 500 CPUs
+            (
+                "-e",
+                "pd_services_layout=joint",
+                "-e",
+                '{"pd_services_prefill_resources": {"requests": {"cpu": "500"}}}',
+            ),
             "predicts that Volcano cannot place these hard-constrained workloads",
         ),
+        (
+            ("-e", "pd_services_layout=joint", "-e", "pd_services_prefill_replicas=500"),
+            "pd_services_prefill_gpu_models ['h100'] asks for 500 pods (pd_services_prefill_replicas)",
+        ),
     ],
-    ids=["unknown-layout", "zero-replicas", "unplaceable-hard-job"],
+    ids=["unknown-layout", "zero-replicas", "unplaceable-hard-job", "more-pods-than-the-inventory-has-gpus"],
 )
 def test_invalid_pd_input_fails_before_any_write(cluster, inventory_with_new_host, tmp_path, extra, reason):
     inventory, node = inventory_with_new_host

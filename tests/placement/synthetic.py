@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypertopo.placement.jobs import LABEL_JOB_NAME
+from hypertopo.topology.gpus import BUILTIN_GPU_MODELS
 from hypertopo.topology.labels import (
     GPU_RESOURCE,
     LABEL_GPU_TYPE,
@@ -19,13 +20,8 @@ from hypertopo.topology.labels import (
 )
 from hypertopo.topology.objects import hypernode_object, node_object, node_resources
 
-#: Allocatable CPU/memory per GPU model (the seed inventory's topology_node_resources).
-MODEL_RESOURCES = {
-    "h100": ("220", "1950Gi"),
-    "a100": ("252", "1950Gi"),
-    "rtx4090": ("124", "980Gi"),
-    "rtx5090": ("124", "980Gi"),
-}
+#: Allocatable CPU/memory per GPU model (the package's GPU model catalogue).
+MODEL_RESOURCES = {name: (str(m.cpu), str(m.memory)) for name, m in BUILTIN_GPU_MODELS.items()}
 
 SEED_H100 = (0, 1, 5, 10, 15, 20, 64, 65, 70, 75, 80, 85)
 SEED_RTX4090 = (2, 3, 6, 11, 16, 21, 66, 67, 71, 76, 81, 86)

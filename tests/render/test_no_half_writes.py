@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "inventory" / "seed"
 
 
-def playbook(tmp: Path, name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def playbook(tmp: Path, name: str, *extra: str, inventory: Path = SEED) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
@@ -23,7 +23,7 @@ def playbook(tmp: Path, name: str, *extra: str) -> subprocess.CompletedProcess[s
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
     program = str(Path(sys.executable).parent / "ansible-playbook")
-    cmd = [program, "-i", str(SEED), f"playbooks/{name}", *extra]
+    cmd = [program, "-i", str(inventory), f"playbooks/{name}", *extra]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 

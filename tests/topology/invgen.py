@@ -24,8 +24,24 @@ def good_tree() -> dict[str, Any]:
     }
 
 
+def own_tree() -> dict[str, Any]:
+    """A new user's inventory (issue #17): one IB spine, two leaves, H200 and L40S hosts, no all vars."""
+    return {
+        "switches": {
+            "spine": {"tier": 2, "type": "ib"},
+            "leaf-a": {"tier": 1, "type": "ib", "parent": "spine"},
+            "leaf-b": {"tier": 1, "type": "ib", "parent": "spine"},
+        },
+        "hosts": {
+            "leaf-a": {f"gpu-a{i}": {"gpu_model": "h200"} for i in range(1, 5)},
+            "leaf-b": {f"gpu-b{i}": {"gpu_model": "l40s"} for i in range(1, 5)},
+        },
+    }
+
+
 def write_inventory(root: Path, tree: dict[str, Any]) -> Path:
-    """``tree``: switches (group -> topology_switch or None), hosts (group -> host -> vars), all vars."""
+    """``tree``: switches (group -> topology_switch or None), hosts (group -> host -> vars), all vars
+    (no ``all`` key: no group_vars/all.yml is written)."""
     inv = root / "inv"
     (inv / "group_vars").mkdir(parents=True)
     children: dict[str, Any] = {}
@@ -37,5 +53,6 @@ def write_inventory(root: Path, tree: dict[str, Any]) -> Path:
     for group, spec in tree["switches"].items():
         if spec is not None:
             (inv / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump({"topology_switch": spec}))
-    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(tree.get("all", {})))
+    if "all" in tree:
+        (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(tree["all"]))
     return inv

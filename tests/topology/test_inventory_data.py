@@ -117,6 +117,11 @@ def _plan(inventory: Path, plan_dir: Path) -> subprocess.CompletedProcess[str]:
             "playbooks/plan.yml",
             "-e",
             f"plan_dir={plan_dir}",
+            # the tree has one node of 8 H100 and one of 8 RTX 4090: a plan that can be placed
+            "-e",
+            "pd_services_prefill_replicas=8",
+            "-e",
+            "pd_services_decode_replicas=8",
         ],
         cwd=ROOT,
         env=PLAYBOOK_ENV,

@@ -10,6 +10,9 @@ The state directory is ``$HYPERTOPO_CLUSTER_DIR`` (default
 ``~/.cache/hypertopo/cluster``); ``--state-dir`` overrides it. ``up`` without ``--inventory``
 uses ``$HYPERTOPO_INVENTORY``, else ``inventory/seed`` in the current directory (the
 repository's ``bin/hypertopo-cluster`` and ``make cluster-up`` pass the seed inventory).
+``up --inventory`` and ``nodes --inventory`` leave the cluster with that inventory's nodes: the
+nodes an earlier ``--inventory`` created and this one has not are deleted (nodes created any
+other way are left alone).
 """
 
 from __future__ import annotations
@@ -84,11 +87,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _apply_inventory(cp: ControlPlane, inventory: Path, workers: int = 16) -> None:
-    from hypertopo.cluster.nodes import apply_nodes_kubeconfig, hosts_from_inventory
+    from hypertopo.cluster.nodes import INVENTORY_RECORD, sync_inventory_nodes
 
-    hosts = hosts_from_inventory(inventory)
-    r = apply_nodes_kubeconfig(cp.kubeconfig, hosts, workers=workers)
-    cp.log(f"nodes from {inventory}: {r.created} created, {r.updated} updated ({r.seconds:.1f} s)")
+    r, gone = sync_inventory_nodes(cp.kubeconfig, inventory, cp.state_dir / INVENTORY_RECORD, workers=workers)
+    removed = f", {len(gone)} of the previous inventory removed" if gone else ""
+    cp.log(f"nodes from {inventory}: {r.created} created, {r.updated} updated{removed} ({r.seconds:.1f} s)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

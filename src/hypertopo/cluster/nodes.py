@@ -22,6 +22,7 @@ only when the spec sets them.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -237,3 +238,28 @@ def apply_nodes_kubeconfig(
         return apply_nodes(rest, hosts, workers=workers, wait=wait)
     finally:
         rest.close()
+
+
+#: File in the control plane's state folder: the node names the last inventory applied by the CLI.
+INVENTORY_RECORD = "inventory-nodes.json"
+
+
+def sync_inventory_nodes(
+    kubeconfig: Path | str, inventory: Path | str, record: Path, *, workers: int = DEFAULT_WORKERS
+) -> tuple[ApplyResult, list[str]]:
+    """The inventory's simulated nodes, and no other inventory's: create/update one Node per host,
+    then delete the nodes the previously applied inventory (``record``) had and this one has not.
+    Nodes created any other way (tests, the library) are never deleted. Returns (applied, deleted)."""
+    hosts = hosts_from_inventory(inventory)
+    previous: list[str] = json.loads(record.read_text()) if record.is_file() else []
+    rest = Rest.from_kubeconfig(kubeconfig, pool_size=workers)
+    try:
+        applied = apply_nodes(rest, hosts, workers=workers)
+        gone = sorted(set(previous) - set(applied.names))
+        delete_nodes(rest, gone, workers=workers)
+    finally:
+        rest.close()
+    tmp = record.with_suffix(".tmp")
+    tmp.write_text(json.dumps(applied.names))
+    tmp.replace(record)
+    return applied, gone

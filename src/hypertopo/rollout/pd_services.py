@@ -7,13 +7,16 @@
 * the binding progress of our pods ("bound" = ``spec.nodeName`` set) and how
   many of them run (``Running`` and ``Ready``; a cluster without kubelets binds
   them but never runs them);
-* a readable reason when they are not bound in time.
+* a readable reason when they are not bound in time;
+* whether the inventory has the GPUs the PD roles ask for, under one HyperNode the
+  topology bound allows (:func:`inventory_misfits`, before anything is rendered).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from hypertopo.report.run_state import pod_runs
@@ -240,3 +243,197 @@ def stale_workloads(
     wanted = {key(d) for d in desired}
     changed_jobs = {key(c) for c in changed if c.get("kind") == "Job"}
     return [o for o in owned if key(o) not in wanted or key(o) in changed_jobs]
+
+
+# -- the PD settings against the inventory (before anything is rendered or applied) -------------
+
+#: The role settings the check reads, per role: (GPU models, replicas, GPUs per pod) variables.
+_ROLE_VARIABLES = {
+    role: (f"pd_services_{role}_gpu_models", f"pd_services_{role}_replicas", f"pd_services_{role}_gpus")
+    for role in ("prefill", "decode")
+}
+_LEAVES_SHOWN = 16
+
+
+@dataclass(frozen=True)
+class RoleAsk:
+    """What one PD role asks for: ``replicas`` pods of ``gpus`` GPUs on nodes of ``models``."""
+
+    role: str
+    models: tuple[str, ...]
+    replicas: int
+    gpus: int
+
+    @property
+    def variables(self) -> tuple[str, str, str]:
+        return _ROLE_VARIABLES[self.role]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A workload's topology bound: HyperNodes of tier <= ``tier`` (None: the whole tree)."""
+
+    tier: int | None
+    why: str
+
+
+class _Tree:
+    """The inventory model (``topology_model`` plain data) as the check needs it."""
+
+    def __init__(self, model: Mapping[str, Any], switch_types: Iterable[str]) -> None:
+        self.switches = {str(s["name"]): s for s in model.get("switches") or []}
+        self.root = str(model.get("root"))
+        self.hosts = dict(model.get("hosts") or {})
+        labels = {str(k): str((v or {}).get("label", k)) for k, v in (model.get("gpu_models") or {}).items()}
+        self.label = {
+            name: labels.get(str(h["gpu_model"]), str(h["gpu_model"])) for name, h in self.hosts.items()
+        }
+        types = tuple(switch_types)
+        self.typed = {
+            n for n, h in self.hosts.items() if not types or self.switches[h["leaf"]]["type"] in types
+        }
+        self.under: dict[str, list[str]] = {}
+        for name in self.switches:
+            self._hosts_under(name)
+
+    def _hosts_under(self, name: str) -> list[str]:
+        if name not in self.under:
+            s = self.switches[name]
+            found = list(s.get("hosts") or [])
+            for child in s.get("children") or []:
+                found += self._hosts_under(str(child))
+            self.under[name] = found
+        return self.under[name]
+
+    def domains(self, tier: int | None) -> list[str]:
+        if tier is None:
+            return [self.root]
+        return [n for n, s in self.switches.items() if int(s["tier"]) <= tier]
+
+    def eligible(self, ask: RoleAsk, within: str) -> list[str]:
+        return [h for h in self.under[within] if h in self.typed and self.label[h] in ask.models]
+
+    def capacity(self, ask: RoleAsk, within: str, partition: int | None) -> int:
+        """Pods of ``ask`` that fit under ``within`` (with ``partition``: under one switch of that tier)."""
+        if partition is not None:
+            inner = [n for n in self.domains(partition) if n == within or n in self._below(within)]
+            return max((self.capacity(ask, n, None) for n in inner), default=0)
+        hosts = self.eligible(ask, within)
+        if ask.gpus < 1:  # pods without GPUs: the GPU count does not bound them
+            return ask.replicas if hosts else 0
+        return sum(int(self.hosts[h]["gpu_count"]) // ask.gpus for h in hosts)
+
+    def _below(self, name: str) -> set[str]:
+        out: set[str] = set()
+        for child in self.switches[name].get("children") or []:
+            out |= {str(child)} | self._below(str(child))
+        return out
+
+    def fits(self, asks: list[RoleAsk], within: str, partition: int | None) -> bool:
+        if any(self.capacity(a, within, partition) < a.replicas for a in asks):
+            return False
+        if len(asks) < 2:
+            return True
+        shared = set(self.eligible(asks[0], within)) & set(self.eligible(asks[1], within))
+        if not shared:
+            return True
+        union = set(self.eligible(asks[0], within)) | set(self.eligible(asks[1], within))
+        return sum(int(self.hosts[h]["gpu_count"]) for h in union) >= sum(a.replicas * a.gpus for a in asks)
+
+    def per_leaf(self) -> str:
+        leaves = [s for s in self.switches.values() if s.get("leaf")]
+        parts = []
+        for leaf in leaves[:_LEAVES_SHOWN]:
+            counts: dict[str, list[int]] = {}
+            for h in leaf.get("hosts") or []:
+                entry = counts.setdefault(self.label[h], [0, 0])
+                entry[0] += 1
+                entry[1] += int(self.hosts[h]["gpu_count"])
+            models = ", ".join(
+                f"{m} {g} GPUs on {n} node{'s' * (n > 1)}" for m, (n, g) in sorted(counts.items())
+            )
+            parts.append(
+                f"{leaf['name']} ({leaf['type']}, under {leaf.get('parent') or 'no switch'}): {models}"
+            )
+        more = f"; and {len(leaves) - _LEAVES_SHOWN} more leaves" if len(leaves) > _LEAVES_SHOWN else ""
+        return "; ".join(parts) + more
+
+    def models(self) -> list[str]:
+        return sorted(set(self.label.values()))
+
+
+def _bound(mode: str, tier: int, variable: str) -> Bound:
+    if mode == "soft":
+        return Bound(
+            None,
+            "anywhere in the cluster (mode soft: since Volcano v1.14.3 only the top of the tree bounds it)",
+        )
+    return Bound(tier, f"under one HyperNode of tier <= {tier} ({variable}, mode hard)")
+
+
+def _ask_text(ask: RoleAsk, switch_types: tuple[str, ...]) -> str:
+    models_var, replicas_var, gpus_var = ask.variables
+    on = f" on {'/'.join(switch_types)} leaves (pd_services_switch_types)" if switch_types else ""
+    return (
+        f"{models_var} {list(ask.models)} asks for {ask.replicas} pods ({replicas_var}) of {ask.gpus} GPU"
+        f"{'s' * (ask.gpus > 1)} ({gpus_var}){on}"
+    )
+
+
+def inventory_misfits(
+    model: Mapping[str, Any],
+    *,
+    layout: str,
+    prefill: RoleAsk,
+    decode: RoleAsk,
+    switch_types: Iterable[str] = (),
+    mode: str = "soft",
+    highest_tier: int = 2,
+    joint_mode: str = "hard",
+    joint_highest_tier: int = 2,
+    partition_tier: int | None = None,
+) -> list[str]:
+    """Why the PD roles cannot be placed on the inventory ``model`` at all (empty: they may be).
+
+    One line per workload that cannot be placed, then one line with the inventory's GPU models
+    and their counts per leaf.
+
+    A necessary check on GPU counts only, before anything is rendered: every role's GPU models
+    must exist on nodes of an allowed switch type in enough quantity under one HyperNode the
+    workload's topology bound allows (the joint layout: both roles under the same one). The
+    placement predictor decides the rest (CPU, memory, pods already running, ties).
+    """
+    types = tuple(switch_types)
+    tree = _Tree(model, types)
+    if layout == "joint":
+        workloads = [
+            ([prefill, decode], _bound(joint_mode, joint_highest_tier, "pd_services_joint_highest_tier"))
+        ]
+    else:
+        bound = _bound(mode, highest_tier, "pd_services_highest_tier")
+        workloads = [([prefill], bound), ([decode], bound)]
+    partition = partition_tier if layout == "joint" else None
+    lines: list[str] = []
+    for asks, bound in workloads:
+        domains = tree.domains(bound.tier)
+        if any(tree.fits(asks, d, partition) for d in domains):
+            continue
+        alone = [a for a in asks if not any(tree.fits([a], d, partition) for d in domains)]
+        culprits = alone or asks
+        what = "; ".join(_ask_text(a, types) for a in culprits)
+        most = ", ".join(
+            f"{max((tree.capacity(a, d, partition) for d in domains), default=0)} {a.role} pods"
+            for a in culprits
+        )
+        together = "" if alone else ", together"
+        within = (
+            f" within one tier-{partition} switch each (pd_services_partition_policy)" if partition else ""
+        )
+        lines.append(
+            f"pd_services_layout {layout}: {what}{together}, {bound.why}{within}; the inventory has room for "
+            f"at most {most} there. Fix: set {' / '.join(a.variables[0] for a in culprits)} to models the "
+            "inventory has (or lower the replicas, or add hosts)"
+        )
+    if lines:
+        lines.append(f"GPU models in the inventory: {', '.join(tree.models())}; per leaf: {tree.per_leaf()}")
+    return lines

@@ -3,9 +3,11 @@
 
 A value set in ``group_vars/all.yml`` applies to every host; checking it per host would print the
 same mistake hundreds of times. So every place a variable is set (the ``all`` group, every group,
-every host) is checked on its own and reported there with its file and line; per host, only what
-is missing is reported (a host without ``gpu_model``, a model without CPU/memory), and an invalid
-inherited value is skipped silently (its own line already names it).
+every host) is checked on its own and reported there with its file and line; an invalid inherited
+value is skipped silently (its own line already names it). What no host, group or the GPU model
+catalogue (package data, :mod:`hypertopo.topology.gpus`) provides is reported once per missing fact
+(hosts without ``gpu_model``; a model without CPU/memory in ``topology_node_resources``), naming
+the hosts that lack it. ``gpu_count`` defaults to the model's (8 for every built-in model).
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypertopo.topology.errors import Problem, close_match, shown
+from hypertopo.topology.gpus import BUILTIN_GPU_MODELS
 from hypertopo.topology.inventory import HOST_VARS, RawHost, RawInventory
 from hypertopo.topology.quantity import check_positive_quantity
 
 MAX_COUNT = 2**31 - 1
 RESOURCE_KEYS = ("cpu", "memory")
+#: (host variable, topology_node_resources key) of the resources a host needs.
+RESOURCE_VARS = (("node_cpu", "cpu"), ("node_memory", "memory"))
+RESOURCE_EXAMPLES = {"cpu": "'<cores, e.g. 220>'", "memory": "'<e.g. 1950Gi>'"}
 DEFAULT_PODS = 110
 
 
@@ -81,6 +87,8 @@ class HostVarChecks:
         self.catalogue = catalogue  # None: the GPU models are unknown (group 'all' unreadable)
         self.problems: list[Problem] = []
         self._errors: dict[tuple[Any, ...], str | None] = {}
+        #: A missing fact -> the hosts lacking it (see report_missing).
+        self._missing: dict[tuple[str, ...], list[RawHost]] = {}
 
     def _model_error(self, value: Any) -> str | None:
         if not isinstance(value, str) or not value:
@@ -144,36 +152,32 @@ class HostVarChecks:
                     self.problems.append(Problem(f"{kind} '{name}' ({where})", reason, fixes[variable]))
 
     def resolve(self, host: RawHost) -> HostSpec | None:
-        """The host's values; None when one is missing (a problem) or invalid (reported where written)."""
+        """The host's values; None when one is missing or invalid.
+
+        An invalid value is reported where it is written; a missing one is collected per fact
+        (:meth:`report_missing` gives one line per fact, naming the hosts that lack it).
+        """
         v = host.vars
-        where = f"host '{host.name}' ({host.source})"
         if any(self.error(k, v[k]) for k in HOST_VARS if k in v):
             return None  # an invalid value: reported where it is written
         if "gpu_model" not in v:
-            models = ", ".join(sorted(self.catalogue or ()))
-            self.problems.append(Problem(where, "has no gpu_model", f"set gpu_model to one of {models}"))
+            self._missing.setdefault(("gpu_model",), []).append(host)
             return None
         model = v["gpu_model"]
-        resources = (v.get("topology_node_resources") or {}).get(model) or {}
+        spec = (self.catalogue if self.catalogue is not None else BUILTIN_GPU_MODELS).get(model)
+        if spec is None:
+            return None  # a broken topology_gpu_models entry: reported there
+        resources = (v.get("topology_node_resources") or {}).get(model)
         values = {
-            "gpu_count": v.get("gpu_count"),
+            "gpu_count": v.get("gpu_count", spec.gpu_count),
             "node_pods": v.get("node_pods", DEFAULT_PODS),
-            "node_cpu": v.get("node_cpu", resources.get("cpu")),
-            "node_memory": v.get("node_memory", resources.get("memory")),
+            "node_cpu": v.get("node_cpu", (resources or {}).get("cpu", spec.cpu)),
+            "node_memory": v.get("node_memory", (resources or {}).get("memory", spec.memory)),
         }
-        missing = [
-            Problem(
-                where,
-                f"has no {variable} (and topology_node_resources has no {key} for '{model}')",
-                f"set {variable} on the host, or topology_node_resources.{model}.{key} in group_vars/all.yml",
-            )
-            for variable, key in (("node_cpu", "cpu"), ("node_memory", "memory"))
-            if values[variable] is None
-        ]
-        if values["gpu_count"] is None:
-            missing.append(Problem(where, "has no gpu_count", "set gpu_count (e.g. 8) in group_vars/all.yml"))
-        self.problems.extend(missing)
+        missing = tuple(key for variable, key in RESOURCE_VARS if values[variable] is None)
         if missing:
+            entry = "entry" if resources is None else "partial"
+            self._missing.setdefault(("resources", str(model), entry, *missing), []).append(host)
             return None
         return HostSpec(
             gpu_model=str(model),
@@ -182,6 +186,43 @@ class HostVarChecks:
             memory=_text(values["node_memory"]),
             pods=int(values["node_pods"]),
         )
+
+    def report_missing(self) -> None:
+        """One problem per missing fact, naming the hosts that lack it (not one per host)."""
+        for key, hosts in self._missing.items():
+            names = [h.name for h in hosts]
+            count = f"{len(names)} host{'s' if len(names) > 1 else ''}: {_names(names)}"
+            if key[0] == "gpu_model":
+                models = ", ".join(sorted(self.catalogue or BUILTIN_GPU_MODELS))
+                self.problems.append(
+                    Problem(
+                        f"host '{names[0]}' ({hosts[0].source})",
+                        f"has no gpu_model ({count})",
+                        f"set gpu_model on each of them to one of {models}",
+                    )
+                )
+                continue
+            _, model, entry, *keys = key
+            example = ", ".join(f"{k}: {RESOURCE_EXAMPLES[k]}" for k in keys)
+            variables = " and ".join(f"node_{k}" for k in keys)
+            if entry == "entry":
+                what = f"topology_node_resources has no entry for {model} ({count})"
+                fix = f"add {model}: {{{example}}} under topology_node_resources"
+            else:
+                what = f"topology_node_resources.{model} has no {' and no '.join(keys)} ({count})"
+                fix = f"add {example} to topology_node_resources.{model}"
+            self.problems.append(
+                Problem(
+                    f"inventory {self.raw.source}",
+                    what,
+                    f"{fix} in group_vars/all.yml (the server's allocatable values), or set {variables} "
+                    "on those hosts",
+                )
+            )
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _text(value: Any) -> str:

@@ -136,7 +136,8 @@ class _Builder:
         if self.unknown("group", "all") or not isinstance(extra, dict | None):
             return catalogue, None
         known: dict[str, Any] = dict(catalogue)
-        known.update({str(name): None for name in (extra or {})})  # broken entries: reported above
+        # broken entries: reported above (an override of a built-in model keeps the built-in)
+        known.update({str(name): None for name in (extra or {}) if str(name) not in catalogue})
         return catalogue, known
 
     def network(self) -> dict[str, Any]:
@@ -442,6 +443,7 @@ class _Builder:
                     spec.pods,
                     raw.hosts[hname].source,
                 )
+        checks.report_missing()
         self.problems.extend(checks.problems)
         if not raw.hosts:
             self.problem(f"inventory {raw.source}", "has no hosts", "add hosts under leaf switch groups")
