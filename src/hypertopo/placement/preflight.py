@@ -4,7 +4,8 @@
 job with a hard topology constraint (``mode: hard`` with a tier) is infeasible
 (and, with ``strict=True``, when any job is); ``reasons`` explains each failure;
 ``table_text`` has one row per job (HyperNode, tier, pods per leaf, pair classes,
-KV-cache transfer time) plus the prefill x decode row over all jobs and, when the
+KV-cache transfer time; where Volcano picks at random, every outcome with its probability,
+:func:`~hypertopo.placement.ties.outcomes_text`) plus the prefill x decode row over all jobs and, when the
 result has one, the simple-affinity baseline.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from hypertopo.placement.ties import outcomes_text
 
 SHORT = {
     "same_ib_leaf": "leaf",
@@ -50,11 +53,15 @@ def _rows(result: Mapping[str, Any], suffix: str = "") -> list[tuple[str, ...]]:
         if not job["feasible"]:
             rows.append((name, "INFEASIBLE", "-", "-", "-", "-"))
             continue
-        leaves = " ".join(f"{leaf}:{n}" for leaf, n in job["leaves"].items()) or "-"
-        tier = "-" if job["tier"] is None else str(job["tier"])
-        rows.append(
-            (name, job["hypernode"] or "-", tier, leaves, _classes(job["network"]), _kv(job["network"]))
+        outcomes = [o for o in job.get("outcomes") or [] if o.get("feasible")] or [
+            {"tier": job["tier"], "pods_per_leaf": job["leaves"]}
+        ]
+        leaves = " or ".join(
+            " ".join(f"{leaf}:{n}" for leaf, n in o["pods_per_leaf"].items()) or "-" for o in outcomes
         )
+        tiers = sorted({o["tier"] for o in outcomes if o["tier"] is not None})
+        tier = "/".join(str(t) for t in tiers) or "-"
+        rows.append((name, outcomes_text(job), tier, leaves, _classes(job["network"]), _kv(job["network"])))
     network = result.get("network")
     if network and network.get("prefill_decode"):
         block = network["prefill_decode"]
