@@ -5,8 +5,9 @@ job with a hard topology constraint (``mode: hard`` with a tier) is infeasible
 (and, with ``strict=True``, when any job is); ``reasons`` explains each failure;
 ``table_text`` has one row per job (HyperNode, tier, pods per leaf, pair classes,
 KV-cache transfer time; where Volcano picks at random, every outcome with its probability,
-:func:`~hypertopo.placement.ties.outcomes_text`) plus the prefill x decode row over all jobs and, when the
-result has one, the simple-affinity baseline.
+:func:`~hypertopo.placement.ties.outcomes_text`) plus the prefill x decode row over all jobs
+and, when the result has one, the simple-affinity baseline, then the engine's warnings
+(``warning: ...`` lines).
 """
 
 from __future__ import annotations
@@ -112,4 +113,16 @@ def preflight(result: Mapping[str, Any], *, strict: bool = False) -> tuple[bool,
         kv = expected.get("prefill_decode_kv_transfer_ms")
         if kv:
             table += f", prefill->decode KV {kv['mean']:.1f} ms mean / {kv['worst']:.1f} ms worst"
+    notes = _warnings(result)
+    if notes:
+        table += "\n" + "\n".join(f"warning: {w}" for w in notes)
     return ok, table, reasons
+
+
+def _warnings(result: Mapping[str, Any]) -> list[str]:
+    """The engine's warnings, each once: global ones, then per job (``<job>: ...``)."""
+    out = [str(w) for w in result.get("warnings") or []]
+    for job in result.get("jobs", []):
+        out += [f"{job['name']}: {w}" for w in job.get("warnings") or [] if str(w) not in out]
+    seen: set[str] = set()
+    return [w for w in out if not (w in seen or seen.add(w))]
