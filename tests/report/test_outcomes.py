@@ -70,6 +70,10 @@ def test_outcome_2_of_2_is_as_predicted_and_no_difference(prediction, seed_model
         "predicted node group; 0 difference(s)"
     )
     assert "as predicted: outcome 2 of 2" in files["text"]
+    assert (
+        "ib-switch0: 12 or ib-switch1: 12" in files["text"]
+        and "ib-switch0: 12 or ib-switch1: 12" in files["html"]
+    )
     assert "Differences" not in files["text"]
     assert "the placement is a predicted outcome" in files["html"]
     assert ONE_OF_TWO in files["html"]

@@ -227,6 +227,15 @@ def fmt_counts(counts: Mapping[str, int] | None) -> str:
     return ", ".join(f"{k}: {v}" for k, v in counts.items())
 
 
+def fmt_predicted_leaves(pred: Mapping[str, Any]) -> str:
+    """Predicted pods per leaf: every outcome's (``ib-switch0: 12 or ib-switch1: 12``) where there
+    are several, else the one."""
+    outcomes = pred.get("outcome_leaves") or []
+    if len(outcomes) > 1:
+        return " or ".join(fmt_counts(leaves) for leaves in outcomes)
+    return fmt_counts(pred["pods_per_leaf"])
+
+
 def fmt_hypernode(side: Mapping[str, Any]) -> str:
     if not side.get("hypernode"):
         return "-"
@@ -275,6 +284,7 @@ __all__ = [
     "fmt_hypernode",
     "fmt_kv",
     "fmt_pod_status",
+    "fmt_predicted_leaves",
     "fmt_state",
     "pods_per_leaf_of",
     "warning_text",

@@ -21,6 +21,7 @@ from hypertopo.report.context import (
     fmt_hypernode,
     fmt_kv,
     fmt_pod_status,
+    fmt_predicted_leaves,
     fmt_state,
 )
 from hypertopo.report.svg import render_svg
@@ -28,6 +29,7 @@ from hypertopo.report.svg import render_svg
 _ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _ENV.filters.update(
     counts=fmt_counts,
+    predicted_leaves=fmt_predicted_leaves,
     hypernode=fmt_hypernode,
     classes=fmt_classes,
     kv=fmt_kv,
@@ -165,7 +167,7 @@ Italic: the seed article's own table, for reference.</p>
 <br><span class="note">{{ job.outcome_words }}</span>
 {% elif job.outcome == "other" %}<br><span class="no">not predicted</span>{% endif %}
 {% else %}-{% endif %}</td>
-<td>{{ job.predicted.pods_per_leaf | counts }}</td>
+<td>{{ job.predicted | predicted_leaves }}</td>
 <td>{% if ctx.verified %}{{ job.actual.pods_per_leaf | counts }}{% else %}-{% endif %}</td>
 <td>{% for kind, title in pair_titles.items() if job.network[kind].pairs %}
 {{ title }}: {{ job.network[kind] | classes }}<br>

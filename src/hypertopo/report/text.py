@@ -12,6 +12,7 @@ from hypertopo.report.context import (
     fmt_hypernode,
     fmt_kv,
     fmt_pod_status,
+    fmt_predicted_leaves,
     fmt_state,
 )
 from hypertopo.report.network import TIMES
@@ -87,7 +88,7 @@ def _jobs(ctx: Mapping[str, Any]) -> str:
                     job["name"],
                     pred["outcomes"] if " or " in pred["outcomes"] else fmt_hypernode(pred),
                     fmt_hypernode(act),
-                    fmt_counts(pred["pods_per_leaf"]),
+                    fmt_predicted_leaves(pred),
                     fmt_counts(act["pods_per_leaf"]),
                     same,
                     fmt_state(job.get("state")),

@@ -336,6 +336,7 @@ def _verify_job(
             "tier": job.get("tier") if job.get("hypernode") else tree.tier(tree.lca(planned)),
             "pods_per_leaf": _per_leaf(r["predicted_leaf"] for r in rows),
             "outcomes": outcomes_text(job),
+            "outcome_leaves": [dict(o["leaves"] or {}) for o in outcomes],
         },
         "actual": {
             "hypernode": actual_hn,
