@@ -153,6 +153,13 @@ def test_every_pod_runs_and_the_placement_is_verified(rollout, audited):
     phases = {job["name"]: job["state"]["phase"] for job in report["jobs"]}
     want = "Available" if rollout["layout"] == "deployment" else "Running"
     assert set(phases.values()) == {want}, phases
+    # the placement is one of the predicted outcomes and every pod is in its predicted node group:
+    # nothing to list as a difference
+    assert [job["outcome"] for job in report["jobs"]] == ["predicted"] * len(report["jobs"]), [
+        (job["name"], job["actual"], job["predicted"]) for job in report["jobs"]
+    ]
+    assert all(p["match"] for p in pods), [p for p in pods if not p["match"]]
+    assert report["differences"] == [], report["differences"]
     live = audited.cluster.core.list_namespaced_pod(rollout["namespace"]).items
     assert sorted(p.metadata.name for p in live) == sorted(p["pod"] for p in pods)
     assert all(p.status.phase == "Running" for p in live)

@@ -103,16 +103,26 @@ def test_predicted_equals_actual(seed_rollout):
     hints = json.loads((report_dir / "hints.json").read_text())
     engine = {j["name"]: j for j in hints["jobs"]}
     for job in report["jobs"]:
-        # Volcano picks at random among equal-score HyperNodes (SelectBestHyperNodeAndScore): the
-        # seed's two IB leaves tie, so the actual placement must be the predicted one or another
-        # outcome the prediction itself reported, with that outcome's HyperNode and per-leaf counts.
+        # Volcano picks one of the seed's two identical IB leaves at random: the prediction lists
+        # both outcomes (1/2 each) and the actual placement must be one of them, every pod on a
+        # node of its predicted group of interchangeable nodes
         outcomes = predicted_outcomes(engine[job["name"]])
-        actual = {"hypernode": job["actual"]["hypernode"], "leaves": job["actual"]["pods_per_leaf"]}
-        assert job["outcome"] in ("predicted", "tie"), (job["name"], actual, outcomes)
-        assert actual in outcomes, (job["name"], actual, outcomes)
-        if job["outcome"] == "predicted":
-            assert job["predicted"]["hypernode"] == job["actual"]["hypernode"], job["name"]
-            assert job["predicted"]["pods_per_leaf"] == job["actual"]["pods_per_leaf"], job["name"]
+        assert [(o["hypernode"], o["probability"]) for o in outcomes] == [
+            ("ib-switch0", 0.5),
+            ("ib-switch1", 0.5),
+        ], outcomes
+        assert job["outcome"] == "predicted", (job["name"], job["actual"], outcomes)
+        assert job["outcome_count"] == 2 and job["outcome_index"] in (1, 2)
+        chosen = outcomes[job["outcome_index"] - 1]
+        assert (chosen["hypernode"], chosen["leaves"]) == (
+            job["actual"]["hypernode"],
+            job["actual"]["pods_per_leaf"],
+        )
+        assert all(p["match"] and p["actual_node"] in p["candidates"] for p in job["pods"]), job["pods"]
+    assert report["differences"] == []
+    assert report["placement_summary"].startswith("the placement is a predicted outcome (")
+    header = (report_dir / "report.txt").read_text().splitlines()[1]
+    assert "the placement is a predicted outcome" in header and "0 difference(s)" in header, header
 
 
 def test_report_files_and_svg_marks(seed_rollout):

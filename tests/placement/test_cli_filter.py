@@ -70,7 +70,13 @@ def test_cli_prints_the_prediction(files, capsys):
         "node": "node0",
         "leaf": "ib-switch0",
         "existing": False,
+        "candidates": ["node0", "node1", "node5", "node10", "node15", "node20"],
     }
+    # Volcano picks one of the two identical IB leaves at random: two outcomes, 1/2 each
+    assert [(o["hypernode"], o["pods_per_leaf"], o["probability"]) for o in first["outcomes"]] == [
+        ("ib-switch0", {"ib-switch0": 12}, 0.5),
+        ("ib-switch1", {"ib-switch1": 12}, 0.5),
+    ]
 
 
 def test_cli_single_object_and_infeasible_job_exit_zero(tmp_path, capsys):

@@ -74,3 +74,20 @@ def test_infeasible_hard_job_names_the_gpu_model_and_leaves():
         assert leaf in text
     ok, table, reasons = preflight(result)
     assert not ok and "INFEASIBLE" in table and "too-many-h100" in reasons[0]
+
+
+def test_baseline_expected_is_seeded_and_independent_of_the_node_order():
+    """plan.yml reads the nodes from the inventory (natural order), site.yml from the API server
+    (by name: node0, node1, node10, ...): the baseline's random tie-break runs give the same
+    figures either way, and their number depends on the input, not on the machine's speed."""
+    from hypertopo.placement.baseline import DEFAULT_BASELINE_SAMPLES
+
+    nodes, hypernodes = seed_cluster()
+    by_api = sorted(nodes, key=lambda n: n["metadata"]["name"])
+    assert [n["metadata"]["name"] for n in by_api] != [n["metadata"]["name"] for n in nodes]
+    first = predict(jobs=seed_pd_jobs(), nodes=nodes, hypernodes=hypernodes)["baseline"]
+    second = predict(jobs=seed_pd_jobs(), nodes=by_api, hypernodes=hypernodes)["baseline"]
+    assert first["expected"] == second["expected"]
+    assert first["expected"]["samples"] == DEFAULT_BASELINE_SAMPLES
+    assert first["expected"]["method"].endswith(f"(seeds 0..{DEFAULT_BASELINE_SAMPLES - 1})")
+    assert first["ethernet_pod_fraction"] == second["ethernet_pod_fraction"]

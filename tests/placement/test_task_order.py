@@ -181,3 +181,14 @@ def test_an_outcome_only_a_mixed_order_gives_is_reported():
     only_reverse = [{"ties": []}]
     task_order_ties(world, job_ins, run_session(world, job_ins), only_reverse, limit=1)
     assert only_reverse[0]["ties"] == []
+
+
+def test_task_order_outcomes_have_no_probability_and_say_why():
+    from hypertopo.placement.ties import NOT_COMPUTABLE, outcomes_text
+
+    result = _predict("prefill")["jobs"][0]
+    assert len(result["outcomes"]) >= 2
+    assert [o["hypernode"] for o in result["outcomes"]][:1] == ["leaf-a"]
+    assert all(o["probability"] is None for o in result["outcomes"])
+    assert result["probability_note"] == NOT_COMPUTABLE["task-order"]
+    assert outcomes_text(result).endswith("(Volcano picks at random; probabilities not computable)")

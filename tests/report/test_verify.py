@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from hypertopo.report.verify import requires_ib, verify
+from hypertopo.report.verify import outcome_words, requires_ib, verify
 
 from .conftest import DECODE_NODES, PREFILL_NODES, make_pod, pods_from
 
@@ -66,35 +66,29 @@ def test_pair_classes_achieved(seed_model, predicted, pods):
     assert net["prefill-decode"]["latency_us"]["max"] == 5  # the seed table's range, not a made-up value
 
 
-def test_tie_broken_node_is_a_difference_not_a_failure(seed_model, predicted, pods):
-    pods = move(pods, PREFILL_0, "node4")  # an A100 node of the same leaf: say the engine's tie
-    predicted["jobs"][0]["ties"] = [
-        {"level": "node", "pod": PREFILL_0, "chosen": "node0", "candidates": ["node0", "node4"], "count": 2}
-    ]
-    result = verify(predicted, pods, seed_model)
-    assert result["ok"]
-    assert result["differences"] == [
-        f"pod {PREFILL_0}: predicted node0, actual node4 (within the reported tie set)"
-    ]
+def test_a_pod_in_its_predicted_group_matches_and_is_no_difference(seed_model, predicted, pods):
+    # the engine predicts node0 for pod 0, interchangeable with node4 (equal scores: Volcano picks at random)
+    predicted["jobs"][0]["placements"][0]["candidates"] = ["node0", "node4"]
+    result = verify(predicted, move(pods, PREFILL_0, "node4"), seed_model)
+    assert result["ok"] and result["differences"] == []
     row = result["jobs"][0]["pods"][0]
-    assert (row["predicted_node"], row["actual_node"], row["match"]) == ("node0", "node4", False)
+    assert (row["predicted_node"], row["actual_node"], row["match"]) == ("node0", "node4", True)
+    assert row["candidates"] == ["node0", "node4"]
+    assert result["summary"]["matching_nodes"] == 24
+    # a node outside the group is a difference (the prediction was deterministic there)
+    result = verify(predicted, move(pods, PREFILL_0, "node7"), seed_model)
+    assert result["ok"] and result["jobs"][0]["pods"][0]["match"] is False
+    assert result["differences"] == [f"pod {PREFILL_0}: predicted one of node0, node4, actual node7"]
 
 
-def test_tie_notes_name_a_cut_tie_list_and_hypernode_ties(seed_model, predicted, pods):
-    pods = move(pods, PREFILL_0, "node7")
-    predicted["jobs"][0]["ties"] = [
-        {"level": "node", "pod": PREFILL_0, "chosen": "node0", "candidates": ["node0", "node4"], "count": 9},
-        {"level": "hypernode", "pod": None, "chosen": "ib-switch4", "candidates": ["ib-switch4"], "count": 1},
-    ]
+def test_a_group_listed_in_part_matches_under_its_leaves(seed_model, predicted, pods):
+    placement = predicted["jobs"][0]["placements"][0]
+    placement.update(candidates=["node0", "node4"], candidates_count=9, candidate_leaves=["ib-switch0"])
+    result = verify(predicted, move(pods, PREFILL_0, "node7"), seed_model)
+    assert result["differences"] == [] and result["jobs"][0]["pods"][0]["match"]
+    pods = move(pods, "pd-decode-service-decode-worker-3", "node2")  # no group for this pod: a difference
     result = verify(predicted, pods, seed_model)
-    assert result["differences"] == [
-        f"pod {PREFILL_0}: predicted node0, actual node7 (the reported tie set has 9 candidates, 2 listed)"
-    ]
-    pods = move(pods, "pd-decode-service-decode-worker-3", "node2")  # tie at another pod: no note
-    result = verify(predicted, pods, seed_model)
-    assert (
-        result["differences"][-1] == "pod pd-decode-service-decode-worker-3: predicted node11, actual node2"
-    )
+    assert result["differences"] == ["pod pd-decode-service-decode-worker-3: predicted node11, actual node2"]
 
 
 def test_other_leaf_changes_counts_and_hypernode_as_differences(seed_model, predicted, pods):
@@ -267,49 +261,59 @@ def test_decode_nodes_fixture_is_the_articles(seed_model):
 
 
 def _leaf_tie_prediction(predicted: dict) -> dict:
-    """Prefill predicted on ib-switch0 alone; the engine reports ib-switch1 as another outcome."""
+    """Prefill predicted on ib-switch0 or ib-switch1 (1/2 each), as the engine reports the seed."""
     job = predicted["jobs"][0]
-    ib0 = [f"node{i}" for i in (0, 1, 5, 10, 15, 20)] * 2
-    job["placements"] = [dict(p, node=ib0[i]) for i, p in enumerate(job["placements"])]
+    ib0 = [f"node{i}" for i in (0, 1, 5, 10, 15, 20)]
+    ib1 = [f"node{i}" for i in (64, 65, 70, 75, 80, 85)]
+    job["placements"] = [dict(p, node=ib0[i % 6], candidates=ib0) for i, p in enumerate(job["placements"])]
     job["hypernode"], job["tier"], job["leaves"] = "ib-switch0", 1, {"ib-switch0": 12}
-    job["ties"] = [
+    job["outcomes"] = [
         {
-            "level": "choices",
-            "pod": None,
-            "chosen": "ib-switch0",
-            "candidates": ["ib-switch0", "ib-switch1"],
-            "count": 2,
-            "outcomes": [
-                {"feasible": True, "hypernode": "ib-switch0", "tier": 1, "leaves": {"ib-switch0": 12}},
-                {"feasible": True, "hypernode": "ib-switch1", "tier": 1, "leaves": {"ib-switch1": 12}},
-            ],
+            "feasible": True,
+            "hypernode": leaf,
+            "tier": 1,
+            "pods_per_leaf": {leaf: 12},
+            "probability": 0.5,
+            "candidates": {p["pod"]: nodes for p in job["placements"]},
         }
+        for leaf, nodes in (("ib-switch0", ib0), ("ib-switch1", ib1))
     ]
     return predicted
 
 
-def test_outcome_predicted_tie_and_other(seed_model, predicted, pods):
+def test_outcome_2_of_2_is_as_predicted_without_differences(seed_model, predicted, pods):
     assert {j["outcome"] for j in verify(predicted, pods, seed_model)["jobs"]} == {"predicted"}
     predicted = _leaf_tie_prediction(predicted)
-    ib1 = [f"node{i}" for i in (64, 65, 70, 75, 80, 85)] * 2
+    ib1 = [f"node{i}" for i in (85, 80, 75, 70, 65, 64)] * 2  # any order within the group
     for i in range(12):
         pods = move(pods, f"pd-prefill-service-prefill-worker-{i}", ib1[i])
     result = verify(predicted, pods, seed_model)
     prefill = result["jobs"][0]
-    assert result["ok"] and prefill["outcome"] == "tie"
+    assert result["ok"] and prefill["outcome"] == "predicted"
+    assert (prefill["outcome_index"], prefill["outcome_count"]) == (2, 2)
+    assert outcome_words(prefill) == "as predicted: outcome 2 of 2"
     assert prefill["actual"]["hypernode"] == "ib-switch1"
-    assert any("another outcome the prediction reported" in d for d in result["differences"])
-    # half on each leaf is no outcome the engine reported
+    assert result["differences"] == [] and all(p["match"] for p in prefill["pods"])
+    assert prefill["predicted"]["outcomes"] == (
+        "ib-switch0 or ib-switch1 (Volcano picks at random, 1/2 each)"
+    )
+    # half on each leaf is no outcome the engine reported: a difference
     for i in range(6):
         pods = move(pods, f"pd-prefill-service-prefill-worker-{i}", f"node{(0, 1, 5, 10, 15, 20)[i]}")
-    prefill = verify(predicted, pods, seed_model)["jobs"][0]
+    result = verify(predicted, pods, seed_model)
+    prefill = result["jobs"][0]
     assert prefill["outcome"] == "other" and prefill["actual"]["hypernode"] == "ib-switch4"
+    assert outcome_words(prefill) == "NO"
+    assert any(
+        d.startswith("job pd-prefill-service: predicted HyperNode ib-switch0 or ib-switch1")
+        for d in result["differences"]
+    )
 
 
 def test_outcome_node_tie_across_leaves(seed_model, predicted, pods):
     # the engine reported pod 0's node as a tie between a node of ib-switch0 and one of ib-switch1
-    predicted = _leaf_tie_prediction(predicted)
-    predicted["jobs"][0]["ties"] = [
+    job = predicted["jobs"][0]
+    job["ties"] = [
         {
             "level": "node",
             "pod": PREFILL_0,
@@ -319,13 +323,14 @@ def test_outcome_node_tie_across_leaves(seed_model, predicted, pods):
             "leaves": ["ib-switch0", "ib-switch1"],
         }
     ]
-    pods = pods_from(predicted)
+    job["placements"][0]["candidates"] = ["node0", "node64"]
+    job["hypernode"], job["tier"] = "ib-switch0", 1
     prefill = verify(predicted, move(pods, PREFILL_0, "node64"), seed_model)["jobs"][0]
     assert prefill["actual"]["hypernode"] == "ib-switch4"
     assert prefill["outcome"] == "other"  # the predicted HyperNode was ib-switch0: not this one
-    predicted["jobs"][0]["hypernode"], predicted["jobs"][0]["tier"] = "ib-switch4", 2
+    job["hypernode"], job["tier"] = "ib-switch4", 2
     prefill = verify(predicted, move(pods, PREFILL_0, "node64"), seed_model)["jobs"][0]
-    assert prefill["outcome"] == "tie"
+    assert prefill["outcome"] == "predicted" and prefill["pods"][0]["match"]
 
 
 def set_status(pods: list[dict], pod_name: str, status: dict) -> list[dict]:
@@ -400,6 +405,20 @@ def deployment_case(available: int, condition: str) -> tuple[dict, list[dict], d
                     for i, n in enumerate(("node0", "node1", "node5"))
                 ],
                 "ties": [{"level": "node", "pod": "pd-prefill-service-2", "candidates": ["node5", "node10"]}],
+                "outcomes": [
+                    {
+                        "feasible": True,
+                        "hypernode": "ib-switch0",
+                        "tier": 1,
+                        "pods_per_leaf": {"ib-switch0": 3},
+                        "probability": 1.0,
+                        "candidates": {
+                            "pd-prefill-service-0": ["node0"],
+                            "pd-prefill-service-1": ["node1"],
+                            "pd-prefill-service-2": ["node5", "node10"],
+                        },
+                    }
+                ],
             }
         ],
         "warnings": [],
@@ -439,9 +458,9 @@ def test_deployment_replicas_are_paired_with_the_prediction(seed_model):
         "pd-prefill-service-5d8f9c7b6-a1b2c": ("node1", "node1"),
         "pd-prefill-service-5d8f9c7b6-x7k2p": ("node5", "node10"),
     }
-    assert result["differences"] == [
-        "pod pd-prefill-service-5d8f9c7b6-x7k2p: predicted node5, actual node10 (within the reported tie set)"
-    ]
+    # node10 is in the group of pd-prefill-service-2 (tied with node5): a match, no difference
+    assert result["differences"] == []
+    assert all(p["match"] for p in result["jobs"][0]["pods"])
     assert result["jobs"][0]["state"]["phase"] == "Available"
 
 

@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--baseline-samples",
         type=int,
         default=None,
-        help="random tie-break runs for the baseline's expected values (default: up to 16 within ~3 s)",
+        help="random tie-break runs for the baseline's expected values (default: up to 16, fewer on "
+        "large inputs; seeded, the same on every machine)",
     )
     parser.add_argument("--table", action="store_true", help="also print the preflight table to stderr")
     return parser

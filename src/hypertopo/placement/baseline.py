@@ -4,13 +4,18 @@
 annotations) and the switch / switch-type node affinity; :func:`baseline` runs the result
 once with the deterministic tie-break and then with ties broken at random (seeded) for
 ``expected`` values, since with simple affinity most nodes of a GPU model tie.
+
+The random runs are reproducible: their number depends on the input size only
+(:func:`default_samples`, never on the machine's speed), each run ``k`` uses ``random.Random(seed
++ k)``, and :func:`~hypertopo.placement.engine.predict` gives the baseline the nodes in natural
+name order, so the same inventory gives the same figures whether its Nodes come from the
+inventory (``plan.yml``) or from the API server (``site.yml``, which lists them by name).
 """
 
 from __future__ import annotations
 
 import copy
 import random
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,15 +24,16 @@ from hypertopo.placement.model import ALLOCATED, RUNNING
 from hypertopo.placement.netcost import PairClassifier, ethernet_fraction, pair_summary
 from hypertopo.placement.plugins import gang
 from hypertopo.placement.result import ethernet_share, roles_of, shape
-from hypertopo.placement.session import run_session
+from hypertopo.placement.session import Session, run_session
 from hypertopo.placement.world import World
 from hypertopo.topology.labels import LABEL_SWITCH, LABEL_SWITCH_TYPE
 
 DEFAULT_BASELINE_SAMPLES = 16
 #: The most random tie-break runs one may ask for (each is a whole simulated session).
 MAX_BASELINE_SAMPLES = 1000
-#: With ``baseline_samples=None`` the random-tie-break runs stop within about this many seconds.
-BASELINE_BUDGET_S = 3.0
+#: With ``baseline_samples=None``: the random tie-break runs fit in this budget of work, a run
+#: costing its nodes times its pods (in sixteens) plus the nodes it dry-runs (machine-independent)
+BASELINE_WORK_BUDGET = 330_000
 #: The node-affinity keys the baseline drops.
 SWITCH_KEYS = (LABEL_SWITCH_TYPE, LABEL_SWITCH)
 
@@ -92,14 +98,11 @@ def simple_affinity(obj: Mapping[str, Any], keys: Sequence[str] = SWITCH_KEYS) -
 
 def baseline(world: World, job_objs: Sequence[Any], samples: int | None, seed: int) -> dict[str, Any]:
     """The simple-affinity run of ``job_objs`` (shaped like a prediction) with its ``expected``
-    values over ``samples`` random tie-break runs (None: as many as fit in
-    :data:`BASELINE_BUDGET_S`, at most :data:`DEFAULT_BASELINE_SAMPLES`)."""
+    values over ``samples`` random tie-break runs (None: :func:`default_samples`)."""
     base_ins = [parse_job(simple_affinity(obj), i, world.pods) for i, obj in enumerate(job_objs)]
-    started = time.perf_counter()
     base_session = run_session(world, base_ins)
-    one_run = time.perf_counter() - started
     if samples is None:
-        samples = min(DEFAULT_BASELINE_SAMPLES, int(BASELINE_BUDGET_S / max(one_run, 1e-6)))
+        samples = default_samples(base_session)
     base = shape(base_session)
     base["description"] = (
         "simple affinity: the same jobs without networkTopology/partition topology and without "
@@ -109,10 +112,19 @@ def baseline(world: World, job_objs: Sequence[Any], samples: int | None, seed: i
     base["expected"] = _expected(world, base_ins, samples, seed) if samples > 0 else None
     if samples <= 0:
         base["expected_skipped"] = (
-            f"one baseline run took {one_run:.1f} s: random tie-break runs skipped (pass "
-            "baseline_samples to force)"
+            "the input is too large for random tie-break runs within the baseline's work budget "
+            "(pass baseline_samples to force)"
         )
     return base
+
+
+def default_samples(session: Session) -> int:
+    """How many random tie-break runs :data:`BASELINE_WORK_BUDGET` affords (at most
+    :data:`DEFAULT_BASELINE_SAMPLES`): a run costs about its nodes times its pods to place (in
+    sixteens) plus the nodes of every HyperNode it dry-runs, as in the first run."""
+    pods = sum(1 for job in session.jobs for t in job.tasks if t.status != RUNNING)
+    cost = len(session.world.nodes) * max(1, -(-pods // 16)) + session.sched.work
+    return min(DEFAULT_BASELINE_SAMPLES, BASELINE_WORK_BUDGET // max(cost, 1))
 
 
 def _expected(world: World, job_ins: Sequence[JobIn], samples: int, seed: int) -> dict[str, Any]:

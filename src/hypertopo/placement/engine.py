@@ -58,8 +58,9 @@ from hypertopo.placement.inputs import as_objects
 from hypertopo.placement.jobs import JobIn, PodBudget, parse_job
 from hypertopo.placement.result import ethernet_share, shape
 from hypertopo.placement.session import run_session
-from hypertopo.placement.ties import hypernode_choices, task_order_ties
-from hypertopo.placement.world import build_world
+from hypertopo.placement.ties import hypernode_choices, job_outcomes, task_order_ties
+from hypertopo.placement.world import World, build_world
+from hypertopo.topology.labels import natural_key
 
 
 def predict(
@@ -100,14 +101,28 @@ def predict(
         task_order_ties(world, job_ins, session, result["jobs"], None if task_order else 0)
         if choices:
             hypernode_choices(world, job_ins, session, result["jobs"])
+        job_outcomes(session, result["jobs"])
         result["ethernet_pod_fraction"] = ethernet_share(session)
         result["tie_break"] = (
             "deterministic: among equal scores the first HyperNode/node in natural name order (Volcano picks "
             "at random)"
         )
         if baseline:
-            result["baseline"] = run_baseline(world, job_objs, baseline_samples, seed)
+            by_name = _by_name(world, nodes, hypernodes, pods, scheduler_conf, network, kv_model)
+            result["baseline"] = run_baseline(by_name, job_objs, baseline_samples, seed)
         return result
+
+
+def _by_name(world: World, nodes: Any, *inputs: Any) -> World:
+    """``world`` with its nodes in natural name order (the baseline's random runs then do not
+    depend on the order the nodes were given in: inventory or API server); ``inputs`` are the
+    other arguments of :func:`build_world`."""
+    names = [node.name for node in world.nodes]
+    if names == sorted(names, key=natural_key):
+        return world
+    position = {name: k for k, name in enumerate(sorted(names, key=natural_key))}
+    objs = sorted(as_objects(nodes, "nodes"), key=lambda obj: position[str(obj["metadata"]["name"])])
+    return build_world(objs, *inputs)
 
 
 @contextmanager

@@ -4,14 +4,18 @@
 job with a hard topology constraint (``mode: hard`` with a tier) is infeasible
 (and, with ``strict=True``, when any job is); ``reasons`` explains each failure;
 ``table_text`` has one row per job (HyperNode, tier, pods per leaf, pair classes,
-KV-cache transfer time) plus the prefill x decode row over all jobs and, when the
-result has one, the simple-affinity baseline.
+KV-cache transfer time; where Volcano picks at random, every outcome with its probability,
+:func:`~hypertopo.placement.ties.outcomes_text`) plus the prefill x decode row over all jobs
+and, when the result has one, the simple-affinity baseline, then the engine's warnings
+(``warning: ...`` lines).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from hypertopo.placement.ties import outcomes_text
 
 SHORT = {
     "same_ib_leaf": "leaf",
@@ -50,11 +54,15 @@ def _rows(result: Mapping[str, Any], suffix: str = "") -> list[tuple[str, ...]]:
         if not job["feasible"]:
             rows.append((name, "INFEASIBLE", "-", "-", "-", "-"))
             continue
-        leaves = " ".join(f"{leaf}:{n}" for leaf, n in job["leaves"].items()) or "-"
-        tier = "-" if job["tier"] is None else str(job["tier"])
-        rows.append(
-            (name, job["hypernode"] or "-", tier, leaves, _classes(job["network"]), _kv(job["network"]))
+        outcomes = [o for o in job.get("outcomes") or [] if o.get("feasible")] or [
+            {"tier": job["tier"], "pods_per_leaf": job["leaves"]}
+        ]
+        leaves = " or ".join(
+            " ".join(f"{leaf}:{n}" for leaf, n in o["pods_per_leaf"].items()) or "-" for o in outcomes
         )
+        tiers = sorted({o["tier"] for o in outcomes if o["tier"] is not None})
+        tier = "/".join(str(t) for t in tiers) or "-"
+        rows.append((name, outcomes_text(job), tier, leaves, _classes(job["network"]), _kv(job["network"])))
     network = result.get("network")
     if network and network.get("prefill_decode"):
         block = network["prefill_decode"]
@@ -105,4 +113,16 @@ def preflight(result: Mapping[str, Any], *, strict: bool = False) -> tuple[bool,
         kv = expected.get("prefill_decode_kv_transfer_ms")
         if kv:
             table += f", prefill->decode KV {kv['mean']:.1f} ms mean / {kv['worst']:.1f} ms worst"
+    notes = _warnings(result)
+    if notes:
+        table += "\n" + "\n".join(f"warning: {w}" for w in notes)
     return ok, table, reasons
+
+
+def _warnings(result: Mapping[str, Any]) -> list[str]:
+    """The engine's warnings, each once: global ones, then per job (``<job>: ...``)."""
+    out = [str(w) for w in result.get("warnings") or []]
+    for job in result.get("jobs", []):
+        out += [f"{job['name']}: {w}" for w in job.get("warnings") or [] if str(w) not in out]
+    seen: set[str] = set()
+    return [w for w in out if not (w in seen or seen.add(w))]

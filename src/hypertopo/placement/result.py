@@ -47,24 +47,38 @@ def _job_warnings(session: Session, job: Job) -> list[str]:
                 f"soft to hard with highestTierAllowed = {tree.max_tier} (the virtual cluster root), so the "
                 "gang lands "
                 "in the lowest tier that can hold it, possibly the whole cluster; use mode: hard to enforce "
-                "a tier"
+                "a tier (Volcano v1.15.1 pkg/scheduler/framework/session.go, adjustNetworkTopologySpec -> "
+                "convertSoftToHardTopology)"
             )
         elif nt.tier is None and not nt.tier_name:
             out.append(
                 "networkTopology mode hard without highestTierAllowed/highestTierName is unconstrained: "
                 "Volcano's "
-                "IsHardTopologyMode is false without a tier, so only the node score prefers nearby nodes"
+                "IsHardTopologyMode is false without a tier, so only the node score prefers nearby nodes "
+                "(Volcano v1.15.1 pkg/scheduler/api/job_info.go, IsHardTopologyMode)"
             )
         if nt.tier is None and nt.tier_name and nt.tier_name not in tree.tier_name_map:
-            out.append(
-                f"highestTierName {nt.tier_name!r} matches no HyperNode spec.tierName: Volcano leaves it "
-                "untranslated "
-                "and the constraint has no effect"
-            )
+            out.append(_unmatched_tier_name("", nt.tier_name, tree.tier_name_map))
     for policy in job.inp.subgroups:
         pnt = policy.topology
-        if pnt is not None and pnt.mode == "hard" and pnt.tier is None and not pnt.tier_name:
+        if pnt is None:
+            continue
+        if pnt.mode == "hard" and pnt.tier is None and not pnt.tier_name:
             out.append(f"partition {policy.name}: networkTopology hard without a tier is unconstrained")
+        if pnt.tier is None and pnt.tier_name and pnt.tier_name not in tree.tier_name_map:
+            out.append(_unmatched_tier_name(f"partition {policy.name}: ", pnt.tier_name, tree.tier_name_map))
+        if pnt.mode == "soft":
+            bound = job.topology.tier if job.topology is not None else None
+            limit = (
+                f"the job's tier {bound}" if bound is not None else f"tier {tree.max_tier} (the virtual root)"
+            )
+            out.append(
+                f"partition {policy.name}: networkTopology mode soft does not keep a partition within a "
+                "tier: "
+                f"Volcano >= 1.14.3 converts it to hard with {limit} as the limit, so each partition may "
+                "spread that far (Volcano v1.15.1 pkg/scheduler/framework/session.go, "
+                "convertSoftToHardTopology); use mode: hard with highestTierAllowed for a bound"
+            )
     roles_empty: dict[str, int] = {}
     spread: set[str] = set()
     for task in job.tasks:
@@ -81,6 +95,17 @@ def _job_warnings(session: Session, job: Job) -> list[str]:
     for role in sorted(spread):
         out.append(f"{role}: topologySpreadConstraints are not simulated by the engine")
     return out
+
+
+def _unmatched_tier_name(prefix: str, name: str, known: Mapping[str, int]) -> str:
+    """``highestTierName`` that no HyperNode's ``spec.tierName`` carries: a silent no-op."""
+    names = ", ".join(sorted(known, key=natural_key)) or "none"
+    return (
+        f"{prefix}highestTierName {name!r} matches no HyperNode spec.tierName (known: {names}): Volcano "
+        "leaves it untranslated and applies no tier constraint, and only logs a warning (Volcano v1.15.1 "
+        "pkg/scheduler/framework/session.go, translateHighestTierNameToAllowed; without a tier "
+        "pkg/scheduler/api/job_info.go IsHardTopologyMode is false)"
+    )
 
 
 def _placements(session: Session, job: Job) -> tuple[list[dict[str, Any]], list[str], list[str]]:

@@ -228,6 +228,61 @@ class Tree:
                 self.tier_name_map[obj.tier_name] = obj.tier
 
         self._index_nodes()
+        self._mixed_depth()
+
+    def _mixed_depth(self) -> None:
+        """Warn about a HyperNode tree of mixed depth, where Volcano's constraints silently do less.
+
+        * a branch that skips a tier (a tier-1 HyperNode directly under a tier-3 one): Volcano's
+          gradient search only takes HyperNodes of tier <= highestTierAllowed
+          (``hyperNodeGradientFn`` in pkg/scheduler/plugins/network-topology-aware/
+          network_topology_aware.go), so under that branch a skipped tier allows no more than the
+          tier below it;
+        * nodes whose lowest HyperNode is above the lowest tier: the network-topology node score
+          looks a node up among the lowest tier's HyperNodes only (``FindHyperNodeForNode`` in
+          pkg/scheduler/util/scheduler_helper.go, called by ``batchNodeOrderFnForNetworkAwarePods``)
+          and scores these nodes 0, so it never pulls a job's later pods onto them;
+        * nodes in no HyperNode while others are: only the virtual root holds them, so a job with a
+          hard tier below the top never uses them.
+        """
+        if not self.has_real_hypernodes:
+            return
+        skips = []
+        for hn in self.hypernodes.values():
+            parent = self.hypernodes.get(hn.parent) if hn.parent and hn.parent != VIRTUAL_ROOT else None
+            if parent is not None and parent.tier > hn.tier + 1:
+                skips.append(f"{hn.name} (tier {hn.tier}) under {parent.name} (tier {parent.tier})")
+        if skips:
+            self.warnings.append(
+                "HyperNode tree of mixed depth: branches skip a tier ("
+                + _summarise(sorted(skips, key=natural_key))
+                + "); Volcano searches only HyperNodes of tier <= highestTierAllowed, so below such a "
+                "branch a skipped tier allows no more than the tier under it (Volcano v1.15.1 "
+                "network_topology_aware.go, hyperNodeGradientFn)"
+            )
+        higher: list[str] = []
+        bare: list[str] = []
+        for i, node in enumerate(self.nodes):
+            if self.node_leaf[i] is not None:
+                continue
+            real = [hn for hn in self.node_tier_hn[i] if hn is not None and hn != VIRTUAL_ROOT]
+            (higher if real else bare).append(node.name)
+        if higher:
+            self.warnings.append(
+                f"HyperNode tree of mixed depth: nodes whose lowest HyperNode is above tier {self.tiers[0]}: "
+                + _summarise(sorted(higher, key=natural_key))
+                + f"; Volcano's network-topology node score looks nodes up among tier-{self.tiers[0]} "
+                "HyperNodes only and scores these 0, so it never draws a job's later pods to them "
+                "(Volcano v1.15.1 scheduler_helper.go, FindHyperNodeForNode)"
+            )
+        if bare and len(bare) < len(self.nodes):
+            self.warnings.append(
+                "nodes in no HyperNode: "
+                + _summarise(sorted(bare, key=natural_key))
+                + "; only Volcano's virtual cluster root holds them, so a job with mode: hard and a "
+                "tier below the top never uses them (Volcano v1.15.1 framework/session.go adds the "
+                "root; network_topology_aware.go, hyperNodeGradientFn)"
+            )
 
     def _not_ready(self, reason: str) -> None:
         self.ready = False

@@ -160,12 +160,18 @@ def select_best_hypernode(
             [t.node for t in job.tasks if t.node is not None and t.status in (ALLOCATED, RUNNING)]
         )
         by_result: dict[str | None, str] = {}
+        result_of: dict[str, str | None] = {}
         for hn in [chosen, *tied]:
             info = tree.hypernodes[hn]
             # a dry run in a leaf HyperNode puts its pods in that leaf
             where = hn if not info.children and hn != tree.root else tree.lca_of_nodes(nodes_of(hn))
-            by_result.setdefault(tree.lca(before, where), hn)
+            result_of[hn] = tree.lca(before, where)
+            by_result.setdefault(result_of[hn], hn)
         sched.hn_decisions.append([hn for hn in by_result.values() if hn != chosen])
+        # the chance of the branch taken: the share of tied candidates leading where ``chosen`` does
+        same = sum(1 for hn in tied if result_of[hn] == result_of[chosen])
+        sched.hn_weights.append(same / len(tied))
+        sched.hn_job_level.append(subjob is None)
     tie: dict[str, Any] = {
         "level": "hypernode",
         "pod": None,

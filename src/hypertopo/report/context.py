@@ -6,9 +6,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from hypertopo.placement.ties import outcomes_text
 from hypertopo.report.compare import comparison
 from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, TIMES, Costs, role_of
 from hypertopo.report.svg import Mark
+from hypertopo.report.verify import outcome_words
 
 PAIR_TITLES = {
     "prefill-internal": "prefill-internal",
@@ -64,8 +66,11 @@ def build_context(
                 baseline_marks.append(Mark(p["pod"], p["node"], role, job["name"]))
         if job.get("hypernode"):
             baseline_chosen.setdefault(job["hypernode"], []).append(job["name"])
+    for job in jobs:
+        job["outcome_words"] = outcome_words(job) if verification is not None else None
     return {
         "source": model.get("source", ""),
+        "placement_summary": placement_summary(jobs, verification is not None),
         "verified": verification is not None,
         "ok": None if verification is None else bool(verification["ok"]),
         "failures": list((verification or {}).get("failures") or []),
@@ -131,6 +136,7 @@ def _jobs(
                     "hypernode": job.get("hypernode"),
                     "tier": job.get("tier"),
                     "pods_per_leaf": dict(sorted(leaves.items())),
+                    "outcomes": outcomes_text(job),
                 },
                 "actual": {"hypernode": None, "tier": None, "pods_per_leaf": {}},
                 "pods": rows,
@@ -143,6 +149,36 @@ def _jobs(
             }
         )
     return out
+
+
+def placement_summary(jobs: list[dict[str, Any]], verified: bool) -> str:
+    """One line on the placement for every report header: before a rollout, each job's predicted
+    outcomes where Volcano picks at random; after it, whether the placement is a predicted
+    outcome (``outcome 2 of 2``) and how many pods are in their predicted node group."""
+    if not verified:
+        several = [
+            f"{j['name']}: {j['predicted']['outcomes']}" for j in jobs if " or " in j["predicted"]["outcomes"]
+        ]
+        if not several:
+            return "one predicted outcome per job"
+        return "predicted outcomes: " + "; ".join(several)
+    placed = [j for j in jobs if j["bound"]]
+    as_predicted = [j for j in placed if j.get("outcome") == "predicted"]
+    which = ", ".join(
+        f"{j['name']}: outcome {j['outcome_index']} of {j['outcome_count']}"
+        for j in as_predicted
+        if (j.get("outcome_count") or 1) > 1
+    )
+    pods = [p for j in jobs for p in j["pods"]]
+    in_group = sum(1 for p in pods if p["match"])
+    head = (
+        "the placement is a predicted outcome"
+        if placed and len(as_predicted) == len(placed)
+        else f"the placement is a predicted outcome for {len(as_predicted)} of {len(placed)} placed job(s)"
+    )
+    return (
+        f"{head}{f' ({which})' if which else ''}; {in_group}/{len(pods)} pods in their predicted node group"
+    )
 
 
 def _marks(jobs: list[dict[str, Any]], actual: bool) -> tuple[list[Mark], list[Mark]]:
@@ -189,6 +225,15 @@ def fmt_counts(counts: Mapping[str, int] | None) -> str:
     if not counts:
         return "-"
     return ", ".join(f"{k}: {v}" for k, v in counts.items())
+
+
+def fmt_predicted_leaves(pred: Mapping[str, Any]) -> str:
+    """Predicted pods per leaf: every outcome's (``ib-switch0: 12 or ib-switch1: 12``) where there
+    are several, else the one."""
+    outcomes = pred.get("outcome_leaves") or []
+    if len(outcomes) > 1:
+        return " or ".join(fmt_counts(leaves) for leaves in outcomes)
+    return fmt_counts(pred["pods_per_leaf"])
 
 
 def fmt_hypernode(side: Mapping[str, Any]) -> str:
@@ -239,6 +284,7 @@ __all__ = [
     "fmt_hypernode",
     "fmt_kv",
     "fmt_pod_status",
+    "fmt_predicted_leaves",
     "fmt_state",
     "pods_per_leaf_of",
     "warning_text",

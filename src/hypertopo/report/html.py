@@ -21,6 +21,7 @@ from hypertopo.report.context import (
     fmt_hypernode,
     fmt_kv,
     fmt_pod_status,
+    fmt_predicted_leaves,
     fmt_state,
 )
 from hypertopo.report.svg import render_svg
@@ -28,6 +29,7 @@ from hypertopo.report.svg import render_svg
 _ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _ENV.filters.update(
     counts=fmt_counts,
+    predicted_leaves=fmt_predicted_leaves,
     hypernode=fmt_hypernode,
     classes=fmt_classes,
     kv=fmt_kv,
@@ -90,10 +92,11 @@ details summary { cursor: pointer; font-weight: bold; }
 <p class="meta">inventory <span class="mono">{{ ctx.source }}</span> ·
 {{ ctx.pod_count }} placed pods in {{ ctx.jobs | length }} job(s)</p>
 {% if not ctx.verified %}
-<div class="verdict plan" id="verdict">Prediction only — not verified against a cluster</div>
+<div class="verdict plan" id="verdict">Prediction only — not verified against a cluster;
+{{ ctx.placement_summary }}</div>
 {% elif ctx.ok %}
-<div class="verdict ok" id="verdict">✔ Verified: {{ bound }}/{{ total }} pods bound, {{ matching }} on the
-predicted node, {{ ctx.differences | length }} difference(s), no failures</div>
+<div class="verdict ok" id="verdict">✔ Verified: {{ bound }}/{{ total }} pods bound;
+{{ ctx.placement_summary }}; {{ ctx.differences | length }} difference(s), no failures</div>
 {% else %}
 <div class="verdict fail" id="verdict">✘ Verification failed: {{ ctx.failures | length }} failure(s),
 {{ bound }}/{{ total }} pods bound</div>
@@ -157,12 +160,14 @@ Italic: the seed article's own table, for reference.</p>
 {% if job.feasible is false %}<span class="no">(predicted infeasible)</span>{% endif %}</td>
 <td>{% if job.constraint %}{{ job.constraint.mode }}, tier ≤ {{ job.constraint.highest_tier_allowed }}
 {% elif job.mode %}{{ job.mode }}{% else %}-{% endif %}</td>
-<td>{{ job.predicted | hypernode }}</td>
+<td>{% if " or " in job.predicted.outcomes %}{{ job.predicted.outcomes }}
+{% else %}{{ job.predicted | hypernode }}{% endif %}</td>
 <td>{% if ctx.verified %}{{ job.actual | hypernode }}
-{% if job.outcome == "tie" %}<br><span class="note">another reported tie outcome</span>
+{% if job.outcome == "predicted" and job.outcome_count > 1 %}
+<br><span class="note">{{ job.outcome_words }}</span>
 {% elif job.outcome == "other" %}<br><span class="no">not predicted</span>{% endif %}
 {% else %}-{% endif %}</td>
-<td>{{ job.predicted.pods_per_leaf | counts }}</td>
+<td>{{ job.predicted | predicted_leaves }}</td>
 <td>{% if ctx.verified %}{{ job.actual.pods_per_leaf | counts }}{% else %}-{% endif %}</td>
 <td>{% for kind, title in pair_titles.items() if job.network[kind].pairs %}
 {{ title }}: {{ job.network[kind] | classes }}<br>
@@ -272,5 +277,4 @@ def render_html(ctx: Mapping[str, Any], model: Mapping[str, Any]) -> str:
         pair_titles=PAIR_TITLES,
         total=len(pods),
         bound=sum(1 for p in pods if p["actual_node"]),
-        matching=sum(1 for p in pods if p["match"]),
     )

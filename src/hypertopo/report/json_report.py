@@ -16,6 +16,7 @@ def report_data(ctx: Mapping[str, Any], predicted: Mapping[str, Any]) -> dict[st
         "schema": SCHEMA,
         "inventory": ctx["source"],
         "verified": ctx["verified"],
+        "placement_summary": ctx["placement_summary"],
         "ok": ctx["ok"],
         "failures": ctx["failures"],
         "differences": ctx["differences"],

@@ -12,12 +12,10 @@ from hypertopo.report.context import (
     fmt_hypernode,
     fmt_kv,
     fmt_pod_status,
+    fmt_predicted_leaves,
     fmt_state,
 )
 from hypertopo.report.network import TIMES
-
-#: ``verify``'s per-job outcome in the predicted-vs-actual table
-OUTCOME_WORDS = {"predicted": "yes", "tie": "tie outcome", "other": "NO"}
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -38,16 +36,18 @@ def render_text(ctx: Mapping[str, Any]) -> str:
 def _header(ctx: Mapping[str, Any]) -> str:
     lines = [f"hypertopo placement report — inventory {ctx['source']}"]
     if not ctx["verified"]:
-        lines.append(f"Prediction only (not verified against a cluster): {ctx['pod_count']} pods placed")
+        lines.append(
+            f"Prediction only (not verified against a cluster): {ctx['pod_count']} pods placed; "
+            f"{ctx['placement_summary']}"
+        )
         return "\n".join(lines)
     pods = sum(len(j["pods"]) for j in ctx["jobs"])
     bound = sum(j["bound"] for j in ctx["jobs"])
-    matching = sum(1 for j in ctx["jobs"] for p in j["pods"] if p["match"])
     running = sum(1 for j in ctx["jobs"] for p in j["pods"] if p.get("phase") == "Running" and p.get("ready"))
     verdict = "OK" if ctx["ok"] else f"FAILED ({len(ctx['failures'])} failure(s))"
     lines.append(
-        f"Verification: {verdict} — {bound}/{pods} pods bound, {running} Running and Ready, "
-        f"{matching} on the predicted node, {len(ctx['differences'])} difference(s)"
+        f"Verification: {verdict} — {bound}/{pods} pods bound, {running} Running and Ready; "
+        f"{ctx['placement_summary']}; {len(ctx['differences'])} difference(s)"
     )
     return "\n".join(lines)
 
@@ -68,7 +68,7 @@ def _jobs(ctx: Mapping[str, Any]) -> str:
         rows.append(
             [
                 job["name"],
-                side["hypernode"] or "-",
+                (side["hypernode"] or "-") if ctx["verified"] else side["outcomes"],
                 side["tier"] if side["tier"] is not None else "-",
                 fmt_counts(side["pods_per_leaf"]),
                 _job_classes(job),
@@ -82,13 +82,13 @@ def _jobs(ctx: Mapping[str, Any]) -> str:
         rows = []
         for job in ctx["jobs"]:
             pred, act = job["predicted"], job["actual"]
-            same = OUTCOME_WORDS.get(job.get("outcome"), "-")
+            same = job["outcome_words"]
             rows.append(
                 [
                     job["name"],
-                    fmt_hypernode(pred),
+                    pred["outcomes"] if " or " in pred["outcomes"] else fmt_hypernode(pred),
                     fmt_hypernode(act),
-                    fmt_counts(pred["pods_per_leaf"]),
+                    fmt_predicted_leaves(pred),
                     fmt_counts(act["pods_per_leaf"]),
                     same,
                     fmt_state(job.get("state")),

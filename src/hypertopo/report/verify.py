@@ -12,13 +12,15 @@ inventory model, and returns a plain, JSON-serialisable verdict:
   ``highestTierAllowed``; no pod of an IB-required role sits under an Ethernet leaf (a role is
   IB-required when its pods require the switch-type label ``In [ib]`` by node affinity
   or nodeSelector, or when it is listed in ``ib_required_roles``);
-* ``differences`` — what differs from the prediction without breaking a rule (another node of a
-  tie, another HyperNode, other per-leaf counts);
-* per job ``outcome``: ``"predicted"`` when the actual HyperNode and pods per leaf are the
-  predicted ones, ``"tie"`` when they are those of another outcome the engine reported (Volcano
-  picks at random among equal-score HyperNodes, ``SelectBestHyperNodeAndScore``, and among
-  equal-index pods; the engine replays those choices as ``choices`` / ``task-order`` ties),
-  ``"other"`` when neither, ``None`` when nothing is bound;
+* ``differences`` — what differs from the prediction where it was deterministic, without
+  breaking a rule: a HyperNode or per-leaf counts that are no predicted outcome, a pod outside its
+  predicted group of interchangeable nodes;
+* per job ``outcome``: ``"predicted"`` when the actual HyperNode and pods per leaf are those of
+  one of the job's predicted ``outcomes`` (Volcano picks at random among equal-score HyperNodes
+  and nodes, and orders equal-index pods at random; the engine lists every outcome this leads
+  to), with ``outcome_index`` (1-based) and ``outcome_count``: "as predicted: outcome 2 of 2";
+  ``"other"`` when none, ``None`` when nothing is bound; a pod matches when its node is in its
+  group of interchangeable nodes (``candidates``) in that outcome;
 * per job: each pod's predicted and actual node and leaf, its phase and readiness, the workload's
   ``state`` (``kind``, ``phase``, ``ok``, ``detail``; ``None`` without ``workloads``), the
   HyperNode (the lowest switch holding all bound pods) and its tier, pods per leaf, predicted and
@@ -36,7 +38,6 @@ are in).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,6 +46,7 @@ from typing import Any
 
 from hypertopo.placement.jobs import LABEL_JOB_NAME, LABEL_TASK_SPEC
 from hypertopo.placement.objects import ANN_GROUP_NAME
+from hypertopo.placement.ties import outcomes_text
 from hypertopo.report.network import DEFAULT_ROLE_KEYWORDS, Costs, ModelTree, engine_constraint, role_of
 from hypertopo.report.run_state import condition, workload_key, workload_state
 from hypertopo.topology.labels import LABEL_SWITCH_TYPE, natural_key
@@ -241,8 +243,9 @@ def _pods_of(job: Mapping[str, Any], namespace: str, pods: Sequence[_Pod]) -> li
 def _pair_replicas(job: Mapping[str, Any], pods: Sequence[_Pod]) -> dict[str, Any]:
     """``job`` with its placements renamed after the live replicas they stand for.
 
-    A replica on a predicted node takes that placement; the other replicas take the remaining
-    placements in order. Placements left over keep the engine's name (no such pod exists).
+    A replica on a predicted node takes that placement, else one whose group of interchangeable
+    nodes holds its node; the other replicas take the remaining placements in order. Placements
+    left over keep the engine's name (no such pod exists).
     """
     placements = [dict(p) for p in job.get("placements") or []]
     free = list(range(len(placements)))
@@ -250,6 +253,10 @@ def _pair_replicas(job: Mapping[str, Any], pods: Sequence[_Pod]) -> dict[str, An
     rest: list[_Pod] = []
     for pod in sorted(pods, key=lambda p: natural_key(p.name)):
         hit = next((i for i in free if pod.node and placements[i].get("node") == pod.node), None)
+        if hit is None:  # else on a node of its group of interchangeable nodes
+            hit = next(
+                (i for i in free if pod.node and pod.node in (placements[i].get("candidates") or ())), None
+            )
         if hit is None:
             rest.append(pod)
             continue
@@ -264,7 +271,11 @@ def _pair_replicas(job: Mapping[str, Any], pods: Sequence[_Pod]) -> dict[str, An
         {**t, "pod": names.get(t["pod"], t["pod"])} if isinstance(t, Mapping) and t.get("pod") else t
         for t in job.get("ties") or []
     ]
-    return {**job, "placements": placements, "ties": ties}
+    outcomes = [
+        {**o, "candidates": {names.get(k, k): v for k, v in (o.get("candidates") or {}).items()}}
+        for o in job.get("outcomes") or []
+    ]
+    return {**job, "placements": placements, "ties": ties, "outcomes": outcomes}
 
 
 def _verify_job(
@@ -278,33 +289,43 @@ def _verify_job(
     require_running: bool = True,
 ) -> dict[str, Any]:
     name = job["name"]
-    ties = job.get("ties") or []
     want = {p["pod"]: p for p in job.get("placements") or []}
     have = {p.name: p for p in pods}
+    names = sorted(set(want) | set(have), key=natural_key)
+    bound = [str(have[n].node) for n in names if n in have and have[n].node]
+    planned = [want[n]["node"] for n in names if n in want and want[n].get("node")]
+    actual_hn = tree.lca(bound)
+    actual_leaves = _per_leaf(tree.leaf(n) if n in tree else None for n in bound)
+    outcomes = predicted_outcomes(job)
+    if outcomes and not outcomes[0]["leaves"]:  # a prediction without per-leaf counts
+        outcomes[0]["leaves"] = _per_leaf(tree.leaf(n) if n in tree else None for n in planned)
+    index = _matching_outcome(job, outcomes, actual_hn, actual_leaves) if bound else None
+    groups: Mapping[str, list[str]] = {}
+    if outcomes:
+        groups = outcomes[index if index is not None else 0]["candidates"]
     rows = []
-    for pod_name in sorted(set(want) | set(have), key=natural_key):
+    for pod_name in names:
         pred, act = want.get(pod_name), have.get(pod_name)
         task = (act.task if act else "") or (pred or {}).get("task", "")
         role = role_of(task, name, keywords)
+        group = groups.get(pod_name) or ([pred["node"]] if pred and pred.get("node") else [])
         row = {
             "pod": pod_name,
             "task": task,
             "role": role,
             "predicted_node": (pred or {}).get("node"),
+            "candidates": list(group),
             "actual_node": act.node if act else None,
             "predicted_leaf": tree.leaf((pred or {}).get("node") or ""),
             "actual_leaf": tree.leaf(act.node) if act and act.node else None,
             "phase": act.phase if act else None,
             "ready": act.ready if act else None,
         }
-        row["match"] = row["predicted_node"] is not None and row["predicted_node"] == row["actual_node"]
+        row["match"] = row["actual_node"] is not None and _in_group(row["actual_node"], pred, group, tree)
         rows.append(row)
-        _check_pod(row, act, pred, tree, ib_roles, ties, failures, differences)
+        _check_pod(row, act, pred, tree, ib_roles, failures, differences)
         if require_running and act is not None and act.node and act.node in tree:
             _check_running(act, failures)
-    bound = [r["actual_node"] for r in rows if r["actual_node"]]
-    planned = [r["predicted_node"] for r in rows if r["predicted_node"]]
-    actual_hn = tree.lca(bound)
     result = {
         "kind": job.get("kind", "Job"),
         "name": name,
@@ -314,54 +335,103 @@ def _verify_job(
             "hypernode": job.get("hypernode") or tree.lca(planned),
             "tier": job.get("tier") if job.get("hypernode") else tree.tier(tree.lca(planned)),
             "pods_per_leaf": _per_leaf(r["predicted_leaf"] for r in rows),
+            "outcomes": outcomes_text(job),
+            "outcome_leaves": [dict(o["leaves"] or {}) for o in outcomes],
         },
         "actual": {
             "hypernode": actual_hn,
             "tier": tree.tier(actual_hn),
-            "pods_per_leaf": _per_leaf(r["actual_leaf"] for r in rows),
+            "pods_per_leaf": actual_leaves,
         },
         "pods": rows,
         "bound": len(bound),
+        "outcome": None if not bound else ("predicted" if index is not None else "other"),
+        "outcome_index": None if index is None else index + 1,
+        "outcome_count": len(outcomes),
     }
-    result["outcome"] = _outcome(job, result)
-    _compare_job(result, ties, differences)
+    _compare_job(result, differences)
     return result
 
 
 def predicted_outcomes(job: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The feasible placements the engine reported for ``job``: its own, then each outcome of its
-    ``choices`` and ``task-order`` ties (``{"hypernode", "leaves"}``)."""
-    out = []
+    """The feasible placements the engine predicted for ``job``, its own first:
+    ``{"hypernode", "tier", "leaves", "probability", "candidates": {pod: [node, ...]}}``, from its
+    ``outcomes`` (or, for a prediction without them, its own placement and the outcomes of its
+    ``choices`` and ``task-order`` ties)."""
+    if job.get("outcomes"):
+        return [
+            {
+                "hypernode": o.get("hypernode"),
+                "tier": o.get("tier"),
+                "leaves": dict(o.get("pods_per_leaf") or {}),
+                "probability": o.get("probability"),
+                "candidates": dict(o.get("candidates") or {}),
+            }
+            for o in job["outcomes"]
+            if o.get("feasible", True)
+        ]
+    own = {
+        p["pod"]: list(p.get("candidates") or [p["node"]])
+        for p in job.get("placements") or []
+        if p.get("node")
+    }
+    out: list[dict[str, Any]] = []
     if job.get("feasible", True):
-        out.append({"hypernode": job.get("hypernode"), "leaves": job.get("leaves")})
+        out.append(
+            {
+                "hypernode": job.get("hypernode"),
+                "tier": job.get("tier"),
+                "leaves": job.get("leaves"),
+                "probability": None,
+                "candidates": own,
+            }
+        )
     for tie in job.get("ties") or []:
         if not isinstance(tie, Mapping) or tie.get("level") not in ("choices", "task-order"):
             continue
         out += [
-            {"hypernode": o.get("hypernode"), "leaves": o.get("leaves")}
+            {
+                "hypernode": o.get("hypernode"),
+                "tier": o.get("tier"),
+                "leaves": o.get("leaves"),
+                "probability": None,
+                "candidates": {},
+            }
             for o in tie.get("outcomes") or []
             if o.get("feasible")
         ]
     return out
 
 
-def _outcome(job: Mapping[str, Any], result: Mapping[str, Any]) -> str | None:
-    if not result["bound"]:
-        return None
-    pred, act = result["predicted"], result["actual"]
-    if (pred["hypernode"], pred["pods_per_leaf"]) == (act["hypernode"], act["pods_per_leaf"]):
-        return "predicted"
-    # a node-level tie whose candidates sit under several leaves makes per-leaf counts random
+def _matching_outcome(
+    job: Mapping[str, Any],
+    outcomes: Sequence[Mapping[str, Any]],
+    hypernode: str | None,
+    leaves: Mapping[str, int],
+) -> int | None:
+    """The index of the predicted outcome with the actual HyperNode and pods per leaf (any per-leaf
+    counts when the engine reported nodes tied for a pod under several leaves), or None."""
     spans_leaves = any(
         isinstance(t, Mapping) and t.get("level") == "node" and len(t.get("leaves") or []) > 1
         for t in job.get("ties") or []
     )
-    for alt in predicted_outcomes(job):
-        if alt["hypernode"] == act["hypernode"] and (
-            spans_leaves or dict(alt["leaves"] or {}) == act["pods_per_leaf"]
-        ):
-            return "tie"
-    return "other"
+    for k, alt in enumerate(outcomes):
+        if alt["hypernode"] == hypernode and (spans_leaves or dict(alt["leaves"] or {}) == dict(leaves)):
+            return k
+    return None
+
+
+def _in_group(node: str, pred: Mapping[str, Any] | None, group: Sequence[str], tree: ModelTree) -> bool:
+    """Whether ``node`` is in a pod's group of interchangeable nodes (of a group the engine listed
+    only in part: whether ``node`` is under one of the group's leaves)."""
+    if node in group:
+        return True
+    count = int((pred or {}).get("candidates_count") or 0)
+    return (
+        count > len(group)
+        and node in tree
+        and tree.leaf(node) in ((pred or {}).get("candidate_leaves") or [])
+    )
 
 
 def _check_pod(
@@ -370,7 +440,6 @@ def _check_pod(
     pred: Mapping[str, Any] | None,
     tree: ModelTree,
     ib_roles: set[str],
-    ties: Any,
     failures: list[str],
     differences: list[str],
 ) -> None:
@@ -391,8 +460,18 @@ def _check_pod(
     if pred is None:
         differences.append(f"pod {pod}: bound to {act.node} but not in the prediction")
     elif not row["match"]:
-        tie = _tie_note(ties, act.node, pod)
-        differences.append(f"pod {pod}: predicted {row['predicted_node']}, actual {act.node}{tie}")
+        group = row["candidates"]
+        where = (
+            f"predicted {row['predicted_node']}"
+            if len(group) <= 1
+            else f"predicted one of {_fmt_group(group)}"
+        )
+        differences.append(f"pod {pod}: {where}, actual {act.node}")
+
+
+def _fmt_group(group: Sequence[str]) -> str:
+    shown = ", ".join(group[:6])
+    return shown + (f" (and {len(group) - 6} more)" if len(group) > 6 else "")
 
 
 def _check_running(pod: _Pod, failures: list[str]) -> None:
@@ -402,27 +481,35 @@ def _check_running(pod: _Pod, failures: list[str]) -> None:
         failures.append(f"pod {pod.name}: Running on {pod.node} but not Ready")
 
 
-def _compare_job(result: Mapping[str, Any], ties: Any, differences: list[str]) -> None:
+def _compare_job(result: Mapping[str, Any], differences: list[str]) -> None:
+    """Job-level differences, only where the actual placement is none of the predicted outcomes."""
     pred, act = result["predicted"], result["actual"]
     name = result["name"]
-    if result["bound"] and pred["hypernode"] != act["hypernode"]:
-        tie = _tie_note(ties, act["hypernode"], None)
-        differences.append(
-            f"job {name}: predicted HyperNode {pred['hypernode']} (tier {pred['tier']}), "
-            f"actual {act['hypernode']} (tier {act['tier']}){tie}"
-        )
-    if result["bound"] and pred["pods_per_leaf"] != act["pods_per_leaf"]:
-        differences.append(
-            f"job {name}: pods per leaf predicted {_fmt_counts(pred['pods_per_leaf'])}, "
-            f"actual {_fmt_counts(act['pods_per_leaf'])}"
-        )
-    if result["outcome"] == "tie":
-        differences.append(
-            f"job {name}: the actual placement is another outcome the prediction reported "
-            "(Volcano picks at random among equal-score HyperNodes)"
-        )
+    if result["outcome"] == "other":
+        if pred["hypernode"] != act["hypernode"]:
+            one = f"{pred['hypernode']} (tier {pred['tier']})"
+            said = one if result["outcome_count"] <= 1 else pred["outcomes"]
+            differences.append(
+                f"job {name}: predicted HyperNode {said}, actual {act['hypernode']} (tier {act['tier']})"
+            )
+        if pred["pods_per_leaf"] != act["pods_per_leaf"]:
+            differences.append(
+                f"job {name}: pods per leaf predicted {_fmt_counts(pred['pods_per_leaf'])}, "
+                f"actual {_fmt_counts(act['pods_per_leaf'])}"
+            )
     if result["feasible"] is False and result["bound"]:
         differences.append(f"job {name}: predicted infeasible, but {result['bound']} pod(s) were bound")
+
+
+def outcome_words(job: Mapping[str, Any]) -> str:
+    """A verified job's outcome for people: ``as predicted`` (one outcome), ``as predicted:
+    outcome 2 of 2``, ``NO`` (none of the predicted outcomes), ``-`` (nothing bound)."""
+    if job.get("outcome") == "predicted":
+        count = int(job.get("outcome_count") or 1)
+        return (
+            "as predicted" if count <= 1 else f"as predicted: outcome {job.get('outcome_index')} of {count}"
+        )
+    return "NO" if job.get("outcome") == "other" else "-"
 
 
 def _constraint(job: Mapping[str, Any], spec_obj: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -462,27 +549,3 @@ def _per_leaf(leaves: Iterable[str | None]) -> dict[str, int]:
 
 def _fmt_counts(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in counts.items()) or "none"
-
-
-def _tie_note(ties: Any, actual: str | None, pod: str | None) -> str:
-    """Whether ``actual`` is in a tie set the engine reported (for ``pod``, or at HyperNode level).
-
-    Ties are ``{"level", "pod", "chosen", "candidates", "count", ...}``; the candidate list may be
-    cut short, in which case an unlisted choice may still be one of the tied ones.
-    """
-    if actual is None or not isinstance(ties, list):
-        return ""
-    for tie in ties:
-        if not isinstance(tie, Mapping):
-            if f'"{actual}"' in json.dumps(tie, default=str):
-                return " (within the reported tie set)"
-            continue
-        if tie.get("pod") not in (None, pod):
-            continue
-        candidates = [str(c) for c in tie.get("candidates") or []]
-        if actual in candidates:
-            return " (within the reported tie set)"
-        count = int(tie.get("count") or len(candidates))
-        if pod is not None and tie.get("pod") == pod and count > len(candidates):
-            return f" (the reported tie set has {count} candidates, {len(candidates)} listed)"
-    return ""
