@@ -46,6 +46,30 @@ def test_plan_from_cluster_checks_the_objects_through_the_webhooks(cluster, tmp_
     assert "no-such-queue" in out
 
 
+def test_site_check_mode_reports_the_webhooks_refusal(cluster, tmp_path):
+    cluster.create_nodes(hosts_from_inventory(SEED_INVENTORY))
+    namespace = f"chk-{uuid.uuid4().hex[:6]}"
+    proc = run_playbook(
+        cluster.kubeconfig,
+        "playbooks/site.yml",
+        "--check",
+        "-e",
+        "pd_services_layout=joint",
+        "-e",
+        "pd_services_queue=no-such-queue",
+        "-e",
+        f"pd_services_namespace={namespace}",
+        "-e",
+        f"placement_report_dir={tmp_path}",
+    )
+    out = flat(proc)
+    assert proc.returncode != 0
+    assert (
+        f'Job {namespace}/pd-joint-service: webhook validatejob.volcano.sh: admission webhook "validatejob'
+        in out
+    ), out[-3000:]
+
+
 def cluster_state(cluster, namespace: str) -> dict[str, Any]:
     """What a rollout writes: our label on the Nodes, the HyperNodes, the namespace."""
     topo = load_topology(str(SEED_INVENTORY))
