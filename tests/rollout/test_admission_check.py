@@ -18,11 +18,13 @@ DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name"
 HYPERNODE = {"apiVersion": "topology.volcano.sh/v1alpha1", "kind": "HyperNode", "metadata": {"name": "s0"}}
 
 
-def k8s_error(message: str, verb: str = "create") -> dict:
-    """A kubernetes.core.k8s per-object error as the module reports it (continue_on_error)."""
+def k8s_error(message: str, verb: str = "create", *, as_bytes: bool = False) -> dict:
+    """A kubernetes.core.k8s per-object error as the module reports it (continue_on_error): the
+    API Status as text (what the local control plane's refusals look like) or a bytes literal."""
     status = {"kind": "Status", "status": "Failure", "message": message, "reason": "BadRequest", "code": 400}
-    body = json.dumps(status).encode() + b"\n"
-    return {"error": {"msg": f"Failed to {verb} object: {body!r}", "reason": "Bad Request"}}
+    body = json.dumps(status)
+    quoted = repr(body.encode() + b"\n") if as_bytes else body
+    return {"error": {"msg": f"Failed to {verb} object: {quoted}", "reason": "Bad Request"}}
 
 
 def test_a_volcano_job_is_a_create_under_a_generated_name_of_the_same_length():
@@ -63,7 +65,7 @@ def test_a_webhook_that_is_down_and_an_error_without_a_status():
         "connect: connection refused"
     )
     reqs = requests([JOB, HYPERNODE], ["pd"], "default")
-    found = failures(reqs, [k8s_error(down), {"error": {"msg": "Failed to apply object: timed out"}}])
+    found = failures(reqs, [k8s_error(down, as_bytes=True), {"error": {"msg": "Failed to apply object: timed out"}}])
     assert found[0]["webhook"] == "mutatejob.volcano.sh" and found[0]["message"] == down
     assert found[1] == {
         "object": "HyperNode s0",

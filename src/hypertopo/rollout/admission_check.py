@@ -78,17 +78,27 @@ def requests(
 
 
 def _status_message(text: str) -> str:
-    """The ``message`` of the API Status that kubernetes.core quotes as a bytes literal in its error
-    (``Failed to create object: b'{"kind":"Status",...}'``), or the text as it is."""
+    """The ``message`` of the API Status that kubernetes.core quotes in its error
+    (``Failed to create object: {"kind":"Status",...}``, or the body as a bytes literal
+    ``b'{...}'``), or the text as it is."""
     match = _BODY.search(text)
     if match:
         try:
             body = ast.literal_eval(match.group(0))
-            status = json.loads(body.decode() if isinstance(body, bytes) else body)
+            text_body = body.decode() if isinstance(body, bytes) else str(body)
         except (ValueError, SyntaxError, UnicodeDecodeError):
-            return text
-        if isinstance(status, Mapping) and status.get("message"):
-            return str(status["message"])
+            text_body = text
+    else:
+        text_body = text
+    start = text_body.find("{")
+    if start < 0:
+        return text
+    try:
+        status, _ = json.JSONDecoder().raw_decode(text_body[start:])
+    except ValueError:
+        return text
+    if isinstance(status, Mapping) and status.get("kind") == "Status" and status.get("message"):
+        return str(status["message"])
     return text
 
 
