@@ -120,6 +120,10 @@ def test_a_deleted_pod_comes_back_under_the_gangs_hypernode(joint, cluster):
     leaf = topo.hosts[new["spec"]["nodeName"]].leaf
     assert hypernode in topo.ancestors(leaf), (new["spec"]["nodeName"], leaf, hypernode)
     assert leaf in siblings_leaves, (leaf, siblings_leaves)
+    # kwok keeps the pods Ready only while their nodes' heartbeats arrive; on a loaded machine
+    # kube-controller-manager can mark a node's pods not Ready for a while: verify runs once all
+    # 24 are Running and Ready again (it requires that itself)
+    cluster.wait_running(namespace, JOB, 24, timeout=120)
     again = run_playbook(
         cluster.kubeconfig, "playbooks/verify.yml", *layout_args(namespace, joint["report_dir"] / "after")
     )
