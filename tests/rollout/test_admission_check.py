@@ -65,7 +65,8 @@ def test_a_webhook_that_is_down_and_an_error_without_a_status():
         "connect: connection refused"
     )
     reqs = requests([JOB, HYPERNODE], ["pd"], "default")
-    found = failures(reqs, [k8s_error(down, as_bytes=True), {"error": {"msg": "Failed to apply object: timed out"}}])
+    timed_out = {"error": {"msg": "Failed to apply object: timed out"}}
+    found = failures(reqs, [k8s_error(down, as_bytes=True), timed_out])
     assert found[0]["webhook"] == "mutatejob.volcano.sh" and found[0]["message"] == down
     assert found[1] == {
         "object": "HyperNode s0",
