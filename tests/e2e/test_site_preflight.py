@@ -108,3 +108,36 @@ def test_invalid_pd_input_fails_before_any_write(cluster, inventory_with_new_hos
     assert reason in out, out[-3000:]
     assert "PLAY [Onboard the cluster topology]" not in out, "the onboarding never started"
     assert snapshot(cluster, inventory) == before
+
+
+def test_an_object_the_admission_webhook_refuses_fails_the_preflight_with_its_message(
+    cluster, inventory_with_new_host, tmp_path
+):
+    """A Job Volcano's validating webhook refuses (a queue that does not exist) is reported by the
+    server-side dry run before any write: the object, the webhook and its own message."""
+    inventory, _ = inventory_with_new_host
+    before = snapshot(cluster, inventory)
+    namespace = f"pre-{uuid.uuid4().hex[:6]}"
+    proc = site(
+        cluster,
+        inventory,
+        tmp_path,
+        "-e",
+        "pd_services_layout=joint",
+        "-e",
+        "pd_services_queue=no-such-queue",
+        "-e",
+        f"pd_services_namespace={namespace}",
+    )
+    out = " ".join(proc.stdout.split()).replace("\\", "")
+    assert proc.returncode != 0
+    refused = (
+        f"Job {namespace}/pd-joint-service: webhook validatejob.volcano.sh: "
+        'admission webhook "validatejob.volcano.sh" denied the request:'
+    )
+    assert refused in out, out[-3000:]
+    assert "no-such-queue" in out.split(refused, 1)[1][:400], "the webhook's own message names the queue"
+    assert "nothing of this run was written" in out
+    assert "PLAY [Onboard the cluster topology]" not in out, "the onboarding never started"
+    assert snapshot(cluster, inventory) == before
+    assert cluster.get_or_none(f"/api/v1/namespaces/{namespace}") is None, "no namespace was created"

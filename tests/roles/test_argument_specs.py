@@ -40,6 +40,7 @@ def templated(value: Any) -> bool:
 
 def test_every_role_is_checked():
     assert ROLE_NAMES == [
+        "admission_check",
         "hypernodes",
         "node_labels",
         "pd_services",

@@ -1,0 +1,46 @@
+# Copyright: hypertopo contributors
+# Apache-2.0
+"""Ansible filters for the admission_check role (thin adapters over ``hypertopo.rollout.admission_check``).
+
+Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
+(``ansible-doc -t filter <filter name>``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypertopo.rollout import admission_check as admission
+from hypertopo.rollout.plain import plain_filters
+
+
+def admission_check_requests(
+    objects: list[dict[str, Any]], present: list[str], fallback_namespace: str
+) -> list[dict[str, Any]]:
+    """See admission_check_requests.yml."""
+    return admission.requests(objects or [], present or [], str(fallback_namespace))
+
+
+def admission_check_failures(
+    sent: list[dict[str, Any]], applied: list[dict[str, Any]], created: list[dict[str, Any]]
+) -> list[str]:
+    """See admission_check_failures.yml."""
+    sent = sent or []
+    found = []
+    for method, results in (("apply", applied), ("create", created)):
+        reqs = [r for r in sent if r["method"] == method]
+        if reqs:  # a skipped task (no request of this method) has no per-object results
+            found += admission.failures(reqs, list(results or []))
+    return admission.failure_lines(found)
+
+
+class FilterModule:
+    """hypertopo admission-check filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return plain_filters(
+            {
+                "admission_check_requests": admission_check_requests,
+                "admission_check_failures": admission_check_failures,
+            }
+        )
