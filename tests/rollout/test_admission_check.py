@@ -79,3 +79,17 @@ def test_a_webhook_that_is_down_and_an_error_without_a_status():
 def test_results_must_match_the_requests():
     with pytest.raises(ValueError):
         failures(requests([JOB], ["pd"], "default"), [])
+
+
+def test_a_refusal_by_rbac_says_how_a_read_only_identity_plans() -> None:
+    denied = {
+        "object": "HyperNode s1",
+        "webhook": None,
+        "message": 'hypernodes.topology.volcano.sh "s1" is forbidden: User "ro" cannot patch resource',
+    }
+    (line,) = failure_lines([denied])
+    assert line.startswith("HyperNode s1: hypernodes") and "plan_admission_check=false" in line
+    (plain,) = failure_lines(
+        [{**denied, "message": "denied: queue not found", "webhook": "validatejob.volcano.sh"}]
+    )
+    assert "plan_admission_check" not in plain

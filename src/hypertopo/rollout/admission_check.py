@@ -29,6 +29,10 @@ from typing import Any
 #: characters the API server appends to ``generateName`` (``names.SimpleNameGenerator``)
 GENERATED_SUFFIX = 5
 VOLCANO_JOB_GROUP = "batch.volcano.sh/"
+FORBIDDEN_HINT = (
+    " (a dry run is authorized like the write it stands for: an identity that may only read, such as"
+    " deploy/rbac/'s hypertopo-readonly, plans with -e plan_admission_check=false)"
+)
 _WEBHOOK = re.compile(r'webhook "([^"]+)"')
 _BODY = re.compile(r"""b(['"]).*\1""", re.DOTALL)
 
@@ -118,8 +122,12 @@ def failures(sent: Sequence[Mapping[str, Any]], results: Sequence[Mapping[str, A
 
 
 def failure_lines(found: Sequence[Mapping[str, Any]]) -> list[str]:
-    """One line per refused object: ``<object>: webhook <name>: <message>``."""
+    """One line per refused object: ``<object>: webhook <name>: <message>``; a refusal by RBAC
+    says how a read-only identity plans without the dry runs."""
     return [
-        f"{f['object']}: " + (f"webhook {f['webhook']}: " if f.get("webhook") else "") + str(f["message"])
+        f"{f['object']}: "
+        + (f"webhook {f['webhook']}: " if f.get("webhook") else "")
+        + str(f["message"])
+        + (FORBIDDEN_HINT if not f.get("webhook") and "forbidden" in str(f["message"]).lower() else "")
         for f in found
     ]
