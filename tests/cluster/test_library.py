@@ -244,12 +244,18 @@ def test_a_configuration_counts_as_loaded_only_with_its_own_actions_and_plugins(
 
 
 def test_deferred_holds_signals_back_until_the_block_is_over() -> None:
+    # Python's own SIGINT handler, as in a foreground run (a background job of a shell without
+    # job control starts with SIGINT ignored, and then there is nothing to hold back)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     reached_end = False
-    with pytest.raises(KeyboardInterrupt), sigmod.deferred():
-        os.kill(os.getpid(), signal.SIGINT)
-        reached_end = True
-    assert reached_end
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    try:
+        with pytest.raises(KeyboardInterrupt), sigmod.deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached_end = True
+        assert reached_end
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_termination_raises_system_exit_inside_the_block_only() -> None:
