@@ -186,7 +186,9 @@ def test_a_second_run_changes_nothing_and_writes_nothing(rollout):
     # before the writes; the second run's Jobs again (a Job is checked as a create, every run),
     # and those dry runs are not counted as writes
     first_dry = rollout["first_dry_runs"]
-    assert any(w.startswith("create ") and "/hypernodes" in w for w in first_dry), first_dry
+    # the HyperNodes are created by the module's first layout only (the later ones find them)
+    if any(w.startswith("create ") and "/hypernodes" in w for w in rollout["first_writes"]):
+        assert any(w.startswith("create ") and "/hypernodes" in w for w in first_dry), first_dry
     assert any(w.startswith("create ") and f"/{kind}" in w for w in first_dry), first_dry
     if kind == "jobs":
         assert any(w.startswith("create ") and "/jobs" in w for w in rollout["dry_runs"]), rollout["dry_runs"]
