@@ -27,7 +27,7 @@ from hypertopo.cluster.workloads import pod_running
 from hypertopo.placement import predict
 from hypertopo.topology import load_topology
 
-from .test_site import SEED_INVENTORY, run_playbook
+from .test_site import SEED_INVENTORY, remove_pd_workloads, run_playbook
 
 pytestmark = pytest.mark.cluster
 
@@ -57,16 +57,7 @@ def joint(cluster, tmp_path_factory) -> Iterator[dict[str, Any]]:
     try:
         yield {"namespace": namespace, "report_dir": report_dir, "proc": proc}
     finally:
-        run_playbook(
-            cluster.kubeconfig,
-            "playbooks/site.yml",
-            "--tags",
-            "pd_services",
-            "-e",
-            "pd_services_state=absent",
-            "-e",
-            f"pd_services_namespace={namespace}",
-        )
+        remove_pd_workloads(cluster.kubeconfig, namespace)
         cluster.force_delete_pods(namespace)
 
 

@@ -37,6 +37,20 @@ def run_playbook(kubeconfig: Path, playbook: str, *extra: str) -> subprocess.Com
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
+def remove_pd_workloads(kubeconfig: Path, namespace: str) -> subprocess.CompletedProcess[str]:
+    """site.yml's PD stage with ``pd_services_state=absent``: our workloads in ``namespace`` go."""
+    return run_playbook(
+        kubeconfig,
+        "playbooks/site.yml",
+        "--tags",
+        "pd_services",
+        "-e",
+        "pd_services_state=absent",
+        "-e",
+        f"pd_services_namespace={namespace}",
+    )
+
+
 @pytest.fixture(scope="module")
 def seed_rollout(cluster, tmp_path_factory):
     """site.yml with the seed layout in a fresh namespace; torn down afterwards."""
@@ -56,16 +70,7 @@ def seed_rollout(cluster, tmp_path_factory):
     try:
         yield namespace, report_dir, proc
     finally:
-        down = run_playbook(
-            cluster.kubeconfig,
-            "playbooks/site.yml",
-            "--tags",
-            "pd_services",
-            "-e",
-            "pd_services_state=absent",
-            "-e",
-            f"pd_services_namespace={namespace}",
-        )
+        down = remove_pd_workloads(cluster.kubeconfig, namespace)
         if down.returncode != 0:
             # leave nothing bound behind even if the teardown path broke
             for pod in cluster.core.list_namespaced_pod(namespace).items:
