@@ -11,7 +11,8 @@ from typing import Any
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
-from hypertopo.rollout.batches import merge_batch_results, split_batches
+from hypertopo.rollout.batches import failure_message, flagged_positions, merge_batch_results, split_batches
+from hypertopo.rollout.retry import RetryPolicy, run_with_retries
 
 DOCUMENTATION = r"""
 action: hypertopo_k8s_batches
@@ -29,11 +30,30 @@ description:
     connection cannot pipeline, the whole list runs as one batch.
   - Parts are never smaller than 64 definitions, so short lists run as one batch.
   - V(src) and V(template) are not supported; pass the objects in O(definition).
+  - Retries (C(kubernetes.core) retries nothing itself), when O(continue_on_error) is set, the definitions
+    whose answer was a conflict (409), throttling (429), a server error (500, 502, 503, 504) or no answer at
+    all (connection refused while the API server restarts) run again, up to O(retries) more times, waiting
+    O(retry_delay) seconds before the first retry and twice as long before each next one (at most
+    O(retry_max_delay)). Each retry is a new module run over those definitions, so it reads each object
+    again. Other answers (403, 404, 422, ...) are not retried. What still fails gets an error that starts
+    with the answer and the number of attempts (C(HTTP 429 Too Many Requests, still after 5 attempts, ...)).
 options:
   batches:
     description: The most module runs at once.
     type: int
     default: 1
+  retries:
+    description: How many more attempts a definition with a retryable answer gets (0 = none).
+    type: int
+    default: 0
+  retry_delay:
+    description: Seconds to wait before the first retry; each next wait doubles.
+    type: float
+    default: 1.0
+  retry_max_delay:
+    description: The longest wait between two attempts, in seconds.
+    type: float
+    default: 8.0
   definition:
     description: The objects, as for C(kubernetes.core.k8s).
     type: list
@@ -73,6 +93,14 @@ flagged:
   elements: int
   returned: always
   sample: [17]
+retried:
+  description:
+    - One entry per retry round, the wait before it, how many definitions ran again and the answers they
+      had. Empty when nothing was retried.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{"wait": 1.0, "count": 3, "answers": ["HTTP 429 Too Many Requests"]}]
 batches:
   description: The number of definitions in each batch that ran.
   type: list
@@ -84,6 +112,45 @@ batches:
 MODULE = "kubernetes.core.k8s"
 MAX_BATCHES = 32
 UNSUPPORTED = ("src", "template")
+RETRY_OPTIONS = ("retries", "retry_delay", "retry_max_delay")
+
+
+def _policy(options: dict[str, Any], continue_on_error: bool) -> tuple[RetryPolicy, str | None]:
+    """The retry policy of the task's options, or a message naming the bad option."""
+    values: dict[str, Any] = {}
+    for key, value in options.items():
+        try:
+            values[key] = int(value) if key == "retries" else float(value)
+        except (TypeError, ValueError):
+            return RetryPolicy(retries=0), f"hypertopo_k8s_batches: {key} must be a number, got {value!r}"
+    try:
+        policy = RetryPolicy(
+            retries=values.get("retries", 0),
+            delay=values.get("retry_delay", 1.0),
+            max_delay=values.get("retry_max_delay", 8.0),
+        )
+    except ValueError as exc:
+        return RetryPolicy(retries=0), f"hypertopo_k8s_batches: {exc}"
+    if policy.retries and not continue_on_error:
+        return policy, (
+            "hypertopo_k8s_batches: retries needs continue_on_error: true (errors are read per object)"
+        )
+    return policy, None
+
+
+def _run_failure_message(
+    definitions: list[Any], results: list[dict[str, Any]], failures: dict[int, str]
+) -> str:
+    """The module failed as a whole for some definitions: name them and the last answer."""
+    names = [
+        f"{d.get('kind', '?')}/{(d.get('metadata') or {}).get('name', '?')}" if isinstance(d, dict) else "?"
+        for d in (definitions[i] for i in sorted(failures))
+    ]
+    shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+    first = min(failures)
+    error = results[first].get("error")
+    msg = error.get("msg") if isinstance(error, dict) else failures[first]
+    return f"kubernetes.core.k8s failed as a whole for {len(names)} definition(s) ({shown}): {msg}"
 
 
 class ActionModule(ActionBase):
@@ -97,15 +164,21 @@ class ActionModule(ActionBase):
         del tmp
         args = dict(self._task.args)
         batches = args.pop("batches", 1)
+        retry = {key: args.pop(key) for key in RETRY_OPTIONS if key in args}
         definitions = args.get("definition")
         error = self._check(batches, definitions, args)
-        if error:
-            return {**result, "failed": True, "msg": error}
-        parts = split_batches(list(definitions), int(batches))
-        if len(parts) > 1 and not self._pipelining():
-            parts = [list(definitions)]
-        if not parts:
+        policy, policy_error = _policy(retry, bool(args.get("continue_on_error")))
+        if error or policy_error:
+            return {**result, "failed": True, "msg": error or policy_error}
+        definitions = list(definitions)
+        if not definitions:
             return {**result, "changed": False, "result": {"results": []}, "batches": [], "flagged": []}
+        count = int(batches)
+        if count > 1 and len(split_batches(definitions, count)) > 1 and not self._pipelining():
+            count = 1
+        first_sizes: list[int] = []
+        run_failures: dict[int, str] = {}
+        warnings: list[str] = []
 
         def run_part(part: list[Any]) -> dict[str, Any]:
             try:
@@ -115,9 +188,39 @@ class ActionModule(ActionBase):
             except AnsibleError as exc:  # e.g. the interpreter could not start: fail this batch only
                 return {"failed": True, "msg": str(exc)}
 
-        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-            outputs = list(pool.map(run_part, parts))
-        return {**result, **merge_batch_results(outputs, [len(p) for p in parts])}
+        def run(positions: list[int]) -> list[dict[str, Any]]:
+            parts = split_batches(positions, count)
+            with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+                outputs = list(pool.map(run_part, [[definitions[i] for i in p] for p in parts]))
+            merged = merge_batch_results(outputs, [len(p) for p in parts])
+            if not first_sizes:
+                first_sizes.extend(len(p) for p in parts)
+            warnings.extend(merged.get("warnings", []))
+            for part, output in zip(parts, outputs, strict=True):
+                for pos in part:
+                    run_failures.pop(pos, None)
+                    if output.get("failed"):
+                        run_failures[pos] = failure_message(output)
+            results = list(merged["result"]["results"])
+            missing = {"changed": False, "error": {"msg": "no result returned by the module"}}
+            return results + [dict(missing) for _ in range(len(positions) - len(results))]
+
+        outcome = run_with_retries(len(definitions), run, policy)
+        out: dict[str, Any] = {
+            "changed": any(r.get("changed") for r in outcome.results),
+            "result": {"results": outcome.results},
+            "batches": first_sizes,
+            "flagged": flagged_positions(outcome.results),
+            "retried": outcome.rounds,
+        }
+        if warnings:
+            out["warnings"] = warnings
+        # with continue_on_error a module run that failed as a whole is an error of each of its
+        # definitions (the caller names them); without it, the task fails naming them
+        if run_failures and not args.get("continue_on_error"):
+            out["failed"] = True
+            out["msg"] = _run_failure_message(definitions, outcome.results, run_failures)
+        return {**result, **out}
 
     @staticmethod
     def _check(batches: Any, definitions: Any, args: dict[str, Any]) -> str | None:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import json
 import os
 import re
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,22 @@ from hypertopo.cluster.nodes import NodeLike
 from hypertopo.cluster.rest import ApiError
 
 WORKSPACE_LABEL = "hypertopo.test/workspace"
+ROOT = Path(__file__).resolve().parents[1]
+#: kube-apiserver audit policy: every request that can change something (reads are not logged)
+AUDIT_POLICY = ROOT / "molecule" / "_shared" / "audit-policy.yaml"
+#: the user agent of the Kubernetes Python client that kubernetes.core uses
+ANSIBLE_CLIENT = "OpenAPI-Generator/"
+#: verbs that change what is stored
+MUTATING = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+#: access reviews: a "create" that the authorizer answers and nothing stores
+ACCESS_REVIEWS = frozenset(
+    {
+        "selfsubjectaccessreviews",
+        "selfsubjectrulesreviews",
+        "subjectaccessreviews",
+        "localsubjectaccessreviews",
+    }
+)
 
 
 def cli(
@@ -197,3 +215,118 @@ class Workspace:
             errors.append(str(exc))
         if errors:
             raise AssertionError(f"clean-up of {self.namespace} failed: {errors}")
+
+
+@dataclass
+class AuditEvent:
+    """One request of the audit log (:data:`AUDIT_POLICY` logs everything but reads)."""
+
+    verb: str
+    uri: str
+    user: str
+    user_agent: str
+    resource: str
+    code: int
+
+    @property
+    def dry_run(self) -> bool:
+        return "dryRun=All" in self.uri
+
+    @property
+    def access_review(self) -> bool:
+        return self.resource in ACCESS_REVIEWS
+
+    @property
+    def persisted_write(self) -> bool:
+        """A mutating request that was not a dry run nor an access review (neither is stored)."""
+        return self.verb in MUTATING and not self.dry_run and not self.access_review
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.uri} ({self.code})"
+
+
+class AuditedCluster:
+    """A private control plane whose kube-apiserver logs every write request (:data:`AUDIT_POLICY`)."""
+
+    def __init__(self, cluster: LocalCluster, audit_log: Path) -> None:
+        self.cluster = cluster
+        self.audit_log = audit_log
+
+    def audit_lines(self) -> int:
+        return len(self.audit_log.read_text().splitlines()) if self.audit_log.exists() else 0
+
+    def events_since(self, line: int) -> list[AuditEvent]:
+        """The requests logged after ``line`` (ResponseComplete stage)."""
+        out = []
+        for raw in self.audit_log.read_text().splitlines()[line:]:
+            e = json.loads(raw)
+            if e.get("stage") not in (None, "ResponseComplete"):
+                continue
+            out.append(
+                AuditEvent(
+                    verb=e.get("verb", ""),
+                    uri=e.get("requestURI", ""),
+                    user=(e.get("user") or {}).get("username", ""),
+                    user_agent=e.get("userAgent", ""),
+                    resource=(e.get("objectRef") or {}).get("resource", ""),
+                    code=(e.get("responseStatus") or {}).get("code", 0),
+                )
+            )
+        return out
+
+    def writes_since(self, line: int, *, user: str | None = None) -> list[str]:
+        """Persisted write requests of the Ansible client (or of ``user``) after ``line`` of the
+        audit log: dry runs and access reviews are not writes (nothing stores them)."""
+        return [
+            str(e)
+            for e in self.events_since(line)
+            if e.persisted_write and (e.user == user if user else e.user_agent.startswith(ANSIBLE_CLIENT))
+        ]
+
+    def dry_runs_since(self, line: int) -> list[str]:
+        """Server-side dry-run requests of the Ansible client after ``line`` (the admission check:
+        they go through admission but persist nothing, so they are not writes)."""
+        return [
+            str(e) for e in self.events_since(line) if e.dry_run and e.user_agent.startswith(ANSIBLE_CLIENT)
+        ]
+
+    def versions(self, namespace: str) -> dict[str, str]:
+        """The version of every object a rollout writes: resourceVersion of the HyperNodes, the
+        scheduler ConfigMaps, the namespace and its workloads, PodGroups and pods; for a Node a
+        digest of its labels and spec (kwok rewrites every Node's status on its heartbeat)."""
+        c = self.cluster
+        out = {
+            f"Node/{n['metadata']['name']}": hashlib.sha1(
+                json.dumps([n["metadata"].get("labels"), n.get("spec")], sort_keys=True).encode()
+            ).hexdigest()
+            for n in c.list("/api/v1/nodes")
+        }
+        for hn in c.list(HYPERNODES):
+            out[f"HyperNode/{hn['metadata']['name']}"] = hn["metadata"]["resourceVersion"]
+        for cm in c.list("/api/v1/namespaces/volcano-system/configmaps"):
+            out[f"ConfigMap/{cm['metadata']['name']}"] = cm["metadata"]["resourceVersion"]
+        out["Namespace"] = c.get(f"/api/v1/namespaces/{namespace}")["metadata"]["resourceVersion"]
+        for kind, path in (
+            ("Pod", f"/api/v1/namespaces/{namespace}/pods"),
+            ("Deployment", f"/apis/apps/v1/namespaces/{namespace}/deployments"),
+            ("jobs", f"/apis/batch.volcano.sh/v1alpha1/namespaces/{namespace}/jobs"),
+            ("podgroups", f"/apis/scheduling.volcano.sh/v1beta1/namespaces/{namespace}/podgroups"),
+        ):
+            for obj in c.list(path):
+                out[f"{kind}/{obj['metadata']['name']}"] = obj["metadata"]["resourceVersion"]
+        return out
+
+
+def audited_cluster(cluster_factory: Callable[..., LocalCluster], log_dir: Path) -> AuditedCluster:
+    """A private control plane (``cluster_factory``) with an audit log in ``log_dir``."""
+    audit_log = log_dir / "audit.log"
+    cluster = cluster_factory(
+        extra_args={
+            "kube-apiserver": [
+                f"--audit-policy-file={AUDIT_POLICY}",
+                f"--audit-log-path={audit_log}",
+                "--audit-log-format=json",
+            ]
+        }
+    )
+    return AuditedCluster(cluster, audit_log)

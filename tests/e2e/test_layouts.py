@@ -6,13 +6,12 @@ kube-controller-manager, vc-webhook-manager, Volcano, kwok) with the seed invent
 every pod is bound, Running and Ready, every Volcano Job ``Running``, every Deployment
 ``Available``, and the placement is verified. A second run of the same layout reports
 ``changed=0``, leaves every object's resourceVersion as it was and sends no write request
-(the audit log): the fields the roles write that Volcano's mutating webhook would also add
-are harmless.
+(the audit log) but the rollout lock's (a Lease created, renewed and deleted): the fields the
+roles write that Volcano's mutating webhook would also add are harmless.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -20,87 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from hypertopo.cluster.nodes import hosts_from_inventory
 
-from .test_site import ROOT, SEED_INVENTORY, run_playbook
+from ..cluster_helpers import AuditedCluster, audited_cluster
+from .test_site import SEED_INVENTORY, run_playbook
 
 pytestmark = pytest.mark.cluster
 
-AUDIT_POLICY = ROOT / "molecule" / "_shared" / "audit-policy.yaml"
 LAYOUTS = ("seed", "joint", "deployment")
-# the user agent of the Kubernetes Python client that kubernetes.core uses
-ANSIBLE_CLIENT = "OpenAPI-Generator/"
-
-
-class AuditedCluster:
-    """A private control plane whose kube-apiserver logs every write request."""
-
-    def __init__(self, cluster: Any, audit_log: Path) -> None:
-        self.cluster = cluster
-        self.audit_log = audit_log
-
-    def audit_lines(self) -> int:
-        return len(self.audit_log.read_text().splitlines()) if self.audit_log.exists() else 0
-
-    def writes_since(self, line: int, *, dry_run: bool = False) -> list[str]:
-        """Persisted write requests of the Ansible client after ``line`` of the audit log; with
-        ``dry_run``, its server-side dry-run requests instead (``dryRun=All``: the admission check;
-        they go through admission but persist nothing, so they are not writes)."""
-        out = []
-        for raw in self.audit_log.read_text().splitlines()[line:]:
-            event = json.loads(raw)
-            uri = event.get("requestURI", "")
-            if event.get("userAgent", "").startswith(ANSIBLE_CLIENT) and ("dryRun=All" in uri) == dry_run:
-                out.append(f"{event.get('verb')} {uri}")
-        return out
-
-    def versions(self, namespace: str) -> dict[str, str]:
-        """The version of every object a rollout writes: resourceVersion of the HyperNodes, the
-        scheduler ConfigMaps, the namespace and its workloads, PodGroups and pods; for a Node a
-        digest of its labels and spec (kwok rewrites every Node's status on its heartbeat)."""
-        c = self.cluster
-        out = {
-            f"Node/{n['metadata']['name']}": hashlib.sha1(
-                json.dumps([n["metadata"].get("labels"), n.get("spec")], sort_keys=True).encode()
-            ).hexdigest()
-            for n in c.core.api_client.sanitize_for_serialization(c.core.list_node().items)
-        }
-        for hn in c.custom.list_cluster_custom_object("topology.volcano.sh", "v1alpha1", "hypernodes")[
-            "items"
-        ]:
-            out[f"HyperNode/{hn['metadata']['name']}"] = hn["metadata"]["resourceVersion"]
-        for cm in c.core.list_namespaced_config_map("volcano-system").items:
-            out[f"ConfigMap/{cm.metadata.name}"] = cm.metadata.resource_version
-        out["Namespace"] = c.core.read_namespace(namespace).metadata.resource_version
-        for pod in c.core.list_namespaced_pod(namespace).items:
-            out[f"Pod/{pod.metadata.name}"] = pod.metadata.resource_version
-        for dep in client.AppsV1Api(c.api_client).list_namespaced_deployment(namespace).items:
-            out[f"Deployment/{dep.metadata.name}"] = dep.metadata.resource_version
-        for group, version, plural in (
-            ("batch.volcano.sh", "v1alpha1", "jobs"),
-            ("scheduling.volcano.sh", "v1beta1", "podgroups"),
-        ):
-            for obj in c.custom.list_namespaced_custom_object(group, version, namespace, plural)["items"]:
-                out[f"{plural}/{obj['metadata']['name']}"] = obj["metadata"]["resourceVersion"]
-        return out
+# the rollout lock (role rollout_lock): every writing run creates and deletes this Lease
+LOCK_LEASE = "/apis/coordination.k8s.io/v1/namespaces/hypertopo-system/leases"
 
 
 @pytest.fixture(scope="module")
 def audited(cluster_factory, tmp_path_factory) -> AuditedCluster:
-    audit_log = tmp_path_factory.mktemp("audit") / "audit.log"
-    cluster = cluster_factory(
-        extra_args={
-            "kube-apiserver": [
-                f"--audit-policy-file={AUDIT_POLICY}",
-                f"--audit-log-path={audit_log}",
-                "--audit-log-format=json",
-            ]
-        }
-    )
-    cluster.create_nodes(hosts_from_inventory(SEED_INVENTORY))
-    return AuditedCluster(cluster, audit_log)
+    audited = audited_cluster(cluster_factory, tmp_path_factory.mktemp("audit"))
+    audited.cluster.create_nodes(hosts_from_inventory(SEED_INVENTORY))
+    return audited
 
 
 def site(audited: AuditedCluster, layout: str, namespace: str, report_dir: Path) -> Any:
@@ -130,7 +66,7 @@ def rollout(request, audited, tmp_path_factory) -> Iterator[dict[str, Any]]:
     start = audited.audit_lines()
     first = site(audited, layout, namespace, report_dir)
     first_writes = audited.writes_since(start)
-    first_dry_runs = audited.writes_since(start, dry_run=True)
+    first_dry_runs = audited.dry_runs_since(start)
     before, line = audited.versions(namespace), audited.audit_lines()
     second = site(audited, layout, namespace, report_dir) if first.returncode == 0 else None
     yield {
@@ -143,7 +79,7 @@ def rollout(request, audited, tmp_path_factory) -> Iterator[dict[str, Any]]:
         "second": second,
         "unchanged": before == audited.versions(namespace),
         "writes": audited.writes_since(line),
-        "dry_runs": audited.writes_since(line, dry_run=True),
+        "dry_runs": audited.dry_runs_since(line),
     }
 
 
@@ -181,7 +117,10 @@ def test_a_second_run_changes_nothing_and_writes_nothing(rollout):
         "first_writes"
     ]
     assert rollout["unchanged"], "an object got a new resourceVersion"
-    assert rollout["writes"] == [], rollout["writes"]
+    # the only writes: the rollout lock taken and given back (a Lease, not a managed object)
+    lock = [w for w in rollout["writes"] if LOCK_LEASE in w]
+    assert [w for w in rollout["writes"] if w not in lock] == [], rollout["writes"]
+    assert [w.split(" ")[0] for w in lock] == ["create", "patch", "delete"], lock
     # the admission check sent the first run's objects through the admission chain as dry runs
     # before the writes; the second run's Jobs again (a Job is checked as a create, every run),
     # and those dry runs are not counted as writes

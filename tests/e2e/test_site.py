@@ -26,14 +26,24 @@ SEED_INVENTORY = ROOT / "inventory" / "seed"
 pytestmark = pytest.mark.cluster
 
 
-def run_playbook(kubeconfig: Path, playbook: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def playbook_command(
+    kubeconfig: Path, playbook: str, *extra: str, inventory: Path = SEED_INVENTORY
+) -> tuple[list[str], dict[str, str]]:
+    """The ``ansible-playbook`` command line and environment of a run on ``inventory``."""
     env = {
         **os.environ,
         "KUBECONFIG": str(kubeconfig),
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(SEED_INVENTORY), playbook, *extra]
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), playbook, *extra]
+    return cmd, env
+
+
+def run_playbook(
+    kubeconfig: Path, playbook: str, *extra: str, inventory: Path = SEED_INVENTORY
+) -> subprocess.CompletedProcess[str]:
+    cmd, env = playbook_command(kubeconfig, playbook, *extra, inventory=inventory)
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 
@@ -49,6 +59,14 @@ def remove_pd_workloads(kubeconfig: Path, namespace: str) -> subprocess.Complete
         "-e",
         f"pd_services_namespace={namespace}",
     )
+
+
+def start_playbook(
+    kubeconfig: Path, playbook: str, *extra: str, inventory: Path = SEED_INVENTORY
+) -> subprocess.Popen[str]:
+    """The same run in the background (read it with ``communicate()``)."""
+    cmd, env = playbook_command(kubeconfig, playbook, *extra, inventory=inventory)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.fixture(scope="module")

@@ -45,9 +45,13 @@ def test_label_keys_have_one_definition() -> None:
 
 
 def test_every_role_planner_has_its_filter_plugin() -> None:
-    """Role X <-> filter_plugins/hypertopo_X.py <-> hypertopo/rollout/X.py: one name to grep."""
-    planners = {p.stem for p in (SRC / "rollout").glob("*.py")} - {"__init__", "objdiff", "batches", "plain"}
+    """Role X <-> filter_plugins/hypertopo_X.py (or, for a role that acts rather than plans,
+    action_plugins/hypertopo_X.py) <-> hypertopo/rollout/X.py: one name to grep."""
+    shared = {"__init__", "objdiff", "batches", "plain", "retry"}
+    planners = {p.stem for p in (SRC / "rollout").glob("*.py")} - shared
     roles = {p.name for p in (ROOT / "roles").iterdir() if p.is_dir()}
     assert planners <= roles
     for name in planners:
-        assert (ROOT / "filter_plugins" / f"hypertopo_{name}.py").is_file(), name
+        plugin = f"hypertopo_{name}.py"
+        dirs = ("filter_plugins", "action_plugins")
+        assert any((ROOT / d / plugin).is_file() for d in dirs), name

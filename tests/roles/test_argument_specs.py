@@ -40,11 +40,13 @@ def templated(value: Any) -> bool:
 
 def test_every_role_is_checked():
     assert ROLE_NAMES == [
+        "access",
         "admission_check",
         "hypernodes",
         "node_labels",
         "pd_services",
         "placement_report",
+        "rollout_lock",
         "scheduler_config",
         "topology",
         "topology_hints",

@@ -132,3 +132,18 @@ def test_the_action_plugin_refuses_bad_arguments_with_one_message(batches, defin
 
 def test_the_action_plugin_accepts_a_templated_count():
     assert _plugin()._check("4", [], {}) is None
+
+
+def test_a_module_that_raised_is_reported_with_its_exception_message():
+    from types import SimpleNamespace
+
+    from hypertopo.rollout.batches import failure_message
+
+    raised = {"failed": True, "exception": SimpleNamespace(event=SimpleNamespace(msg="Max retries exceeded"))}
+    assert failure_message(raised) == "Max retries exceeded"
+    assert per_definition_results(raised, 2)[1] == {
+        "changed": False,
+        "error": {"msg": "Max retries exceeded"},
+    }
+    assert failure_message({"failed": True, "msg": "x"}) == "x"
+    assert failure_message({"failed": True}) == "the module failed without a message"

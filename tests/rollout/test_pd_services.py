@@ -12,6 +12,7 @@ from hypertopo.rollout.pd_services import (
     placement_summary,
     scheduling_report,
     stale_workloads,
+    unscheduled_podgroups,
     with_labels,
 )
 
@@ -115,3 +116,28 @@ def test_scheduling_report_names_conditions_and_events():
     assert any("no fit" in line for line in lines)
     assert not any("x-u9" in line for line in lines)
     assert scheduling_report([], [], [], ["j"]) != []
+
+
+def member(name: str, group: str, scheduled: str | None = None) -> dict:
+    p = pod(name, "j")
+    p["metadata"]["annotations"] = {"scheduling.k8s.io/group-name": group}
+    if scheduled is not None:
+        p["status"] = {"conditions": [{"type": "PodScheduled", "status": scheduled}]}
+    return p
+
+
+def test_podgroups_no_scheduler_looked_at_are_named_with_what_to_check():
+    fresh = obj("PodGroup", "j-u1", owner="j")
+    fresh["status"] = {"phase": "Pending"}
+    inqueue = obj("PodGroup", "k-u2", owner="k")
+    inqueue["status"] = {"phase": "Inqueue"}
+    refused = obj("PodGroup", "l-u3", owner="l")
+    refused["status"] = {"phase": "Pending", "conditions": [{"type": "Unschedulable", "status": "True"}]}
+    tried = obj("PodGroup", "m-u4", owner="m")  # a scheduler tried its pods, the PodGroup has no status yet
+    pods = [member("j-0", "j-u1"), member("m-0", "m-u4", scheduled="False")]
+    assert unscheduled_podgroups([fresh, inqueue, refused, tried], pods) == ["j-u1"]
+    lines = scheduling_report([fresh, inqueue, refused, tried], [], pods, ["j", "k", "l", "m"])
+    assert lines[0].startswith("the scheduler is not binding: PodGroup(s) j-u1 still Pending")
+    assert "check that vc-scheduler is running" in lines[0]
+    # once the scheduler has looked (a condition), no such line
+    assert not any("not binding" in line for line in scheduling_report([refused], [], [], ["l"]))

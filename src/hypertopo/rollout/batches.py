@@ -43,6 +43,18 @@ def split_batches(items: Sequence[T], batches: int, min_per_batch: int = MIN_PER
     return parts
 
 
+def failure_message(result: Mapping[str, Any]) -> str:
+    """The message of a failed module run: ``msg``, or (ansible-core 2.19, a module that raised)
+    the message of the captured ``exception``."""
+    msg = result.get("msg")
+    if msg:
+        return str(msg)
+    exception = result.get("exception")
+    event = getattr(exception, "event", None)
+    text = getattr(event, "msg", None) or (str(exception) if exception else "")
+    return str(text) or "the module failed without a message"
+
+
 def per_definition_results(result: Mapping[str, Any], size: int) -> list[dict[str, Any]]:
     """The per-definition results of one module run over ``size`` definitions.
 
@@ -54,7 +66,7 @@ def per_definition_results(result: Mapping[str, Any], size: int) -> list[dict[st
     if isinstance(inner, Mapping) and isinstance(inner.get("results"), list):
         return [dict(r) if isinstance(r, Mapping) else {"result": r} for r in inner["results"]]
     if result.get("failed"):
-        error = {"msg": str(result.get("msg", "the module failed without a message"))}
+        error = {"msg": failure_message(result)}
         return [{"changed": False, "error": error} for _ in range(size)]
     single = {k: v for k, v in result.items() if k not in _RUN_KEYS}
     return [single] if size == 1 else []
@@ -93,7 +105,7 @@ def merge_batch_results(results: Sequence[Mapping[str, Any]], sizes: Sequence[in
         changed = changed or bool(result.get("changed"))
         warnings.extend(str(w) for w in result.get("warnings") or [] if size > 1)
         if result.get("failed"):
-            msg = result.get("msg", "no message")
+            msg = failure_message(result)
             failures.append(f"batch {index + 1}/{len(sizes)} (definitions {start}-{end}): {msg}")
         start = end + 1
     out: dict[str, Any] = {

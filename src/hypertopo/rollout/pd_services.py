@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hypertopo.placement.objects import ANN_GROUP_NAME
 from hypertopo.report.run_state import pod_runs
 from hypertopo.rollout.node_labels import overlay_node_labels
 
@@ -114,6 +115,14 @@ def scheduling_report(
     pods = list(pods)
     pgs = [pg for pg in podgroups if names is None or _owned_by_name(pg, names)]
     lines: list[str] = []
+    unseen = unscheduled_podgroups(pgs, pods)
+    if unseen:
+        lines.append(
+            f"the scheduler is not binding: PodGroup(s) {', '.join(unseen)} still Pending with no condition "
+            "and no pod with a PodScheduled condition, so no scheduler has looked at them; check that "
+            "vc-scheduler is running and healthy (its pod in volcano-system and its log) and that the "
+            "workloads' schedulerName is its name"
+        )
     for pg in pgs:
         status = pg.get("status") or {}
         lines.append(
@@ -142,6 +151,35 @@ def scheduling_report(
     if not lines:
         lines.append("no PodGroup, event or pod condition found (is vc-controller-manager running?)")
     return lines
+
+
+def unscheduled_podgroups(
+    podgroups: Iterable[Mapping[str, Any]], pods: Iterable[Mapping[str, Any]]
+) -> list[str]:
+    """Names of the PodGroups no scheduler has acted on yet.
+
+    vc-controller-manager creates a PodGroup in phase ``Pending``; vc-scheduler's first session
+    either admits it (phase ``Inqueue``, then ``Running``) or records why not (an
+    ``Unschedulable`` condition on the PodGroup, ``PodScheduled=False`` on its pods). A PodGroup
+    still ``Pending`` without any condition, none of whose pods carries a ``PodScheduled``
+    condition, has not been seen by a scheduler at all.
+    """
+    pods = list(pods)
+    out = []
+    for pg in podgroups:
+        status = pg.get("status") or {}
+        if status.get("phase", "Pending") != "Pending" or status.get("conditions"):
+            continue
+        name = str(_meta(pg).get("name"))
+        members = [p for p in pods if (_meta(p).get("annotations") or {}).get(ANN_GROUP_NAME) == name]
+        if any(
+            c.get("type") == "PodScheduled"
+            for p in members
+            for c in (p.get("status") or {}).get("conditions") or []
+        ):
+            continue
+        out.append(name)
+    return sorted(out)
 
 
 def has_labels(obj: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
