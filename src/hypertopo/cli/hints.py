@@ -1,6 +1,7 @@
 """``topology-hints``: predict where Volcano v1.15.1 places jobs, as JSON.
 
-    topology-hints --hypernodes F --nodes F --jobs F [--pods F] [--scheduler-conf F] [--network F]
+    topology-hints [predict] --hypernodes F --nodes F --jobs F [--pods F] [--scheduler-conf F] [--network F]
+    topology-hints SUBCOMMAND ...   (the other subcommands: ``SUBCOMMANDS``)
 
 Files are YAML or JSON: a single object, a ``kind: List`` / ``*List`` with
 ``items``, or several YAML documents. ``--scheduler-conf`` takes the
@@ -16,10 +17,11 @@ object or field the engine refuses (the message names the object and the field).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,9 @@ EXIT_INPUT = 2
 EXIT_INTERNAL = 70
 #: The deepest nesting of mappings and lists read (Kubernetes objects nest about 15 levels).
 MAX_DEPTH = 100
+#: ``topology-hints SUBCOMMAND ...``: the module whose ``main(argv)`` runs it (``predict``, the
+#: default, is this module).
+SUBCOMMANDS: dict[str, str] = {}
 JOBS = "objects to place (Volcano Jobs, Deployments, StatefulSets or PodGroups)"
 
 try:
@@ -129,15 +134,13 @@ def load_scheduler_conf(path: str | None) -> dict[str, Any] | None:
         raise InputError(f"{path}: {exc}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Predict Volcano v1.15.1's placement of jobs (JSON on stdout)."
-    )
+def add_input_arguments(parser: argparse.ArgumentParser, *, jobs_required: bool = True) -> None:
+    """The input flags every subcommand shares (one definition: predict, explain, headroom)."""
     parser.add_argument("--hypernodes", required=True, help="HyperNode objects (YAML/JSON)")
     parser.add_argument("--nodes", required=True, help="Node objects (YAML/JSON)")
     parser.add_argument(
         "--jobs",
-        required=True,
+        required=jobs_required,
         help="Volcano Jobs, Deployments, StatefulSets or PodGroups to place, in order",
     )
     parser.add_argument(
@@ -152,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--kv-model", help="KV-cache model (layers, kv_heads, head_dim, dtype, prompt_tokens)"
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Predict Volcano v1.15.1's placement of jobs (JSON on stdout). "
+        f"Subcommands: {', '.join(SUBCOMMANDS)} (``{PROG} SUBCOMMAND --help``).",
+    )
+    add_input_arguments(parser)
     parser.add_argument("--no-baseline", action="store_true", help="skip the simple-affinity baseline")
     parser.add_argument(
         "--baseline-samples",
@@ -164,6 +176,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`hypertopo.placement.predict` read from the input flags
+    of :func:`add_input_arguments` (``jobs`` is empty when ``--jobs`` was not given)."""
+    return {
+        "jobs": load_required(args.jobs, JOBS) if args.jobs is not None else [],
+        "nodes": load_required(args.nodes, "Node objects"),
+        "hypernodes": load_objects(args.hypernodes),
+        "pods": load_objects(args.pods),
+        "scheduler_conf": load_scheduler_conf(args.scheduler_conf),
+        "network": load_mapping(args.network, "network"),
+        "kv_model": load_mapping(args.kv_model, "kv model"),
+    }
+
+
+def guarded(run: Callable[[], int]) -> int:
+    """``run()``, with malformed input (exit 2) and internal errors (exit 70) reported in one
+    line on stderr, never as a traceback (``HYPERTOPO_DEBUG=1`` shows it)."""
+    try:
+        return run()
+    except (InputError, PlacementInputError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:
+        if os.environ.get("HYPERTOPO_DEBUG"):
+            raise
+        print(
+            f"{PROG}: internal error ({type(exc).__name__}: {exc}); rerun with HYPERTOPO_DEBUG=1 for details",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
 def load_required(path: str, what: str) -> list[Any]:
     """The objects of ``path``; a file without any is an input error."""
     objs = as_objects(load_objects(path), what)
@@ -173,30 +217,22 @@ def load_required(path: str, what: str) -> list[Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        result = predict(
-            jobs=load_required(args.jobs, JOBS),
-            nodes=load_required(args.nodes, "Node objects"),
-            hypernodes=load_objects(args.hypernodes),
-            pods=load_objects(args.pods),
-            scheduler_conf=load_scheduler_conf(args.scheduler_conf),
-            network=load_mapping(args.network, "network"),
-            kv_model=load_mapping(args.kv_model, "kv model"),
-            baseline=not args.no_baseline,
-            baseline_samples=None if args.baseline_samples is None else max(args.baseline_samples, 0),
-        )
-    except (InputError, PlacementInputError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except Exception as exc:  # never a traceback for users; HYPERTOPO_DEBUG=1 shows it
-        if os.environ.get("HYPERTOPO_DEBUG"):
-            raise
-        print(
-            f"{PROG}: internal error ({type(exc).__name__}: {exc}); rerun with HYPERTOPO_DEBUG=1 for details",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in SUBCOMMANDS:
+        module = importlib.import_module(SUBCOMMANDS[args_list[0]])
+        return int(module.main(args_list[1:]))
+    if args_list and args_list[0] == "predict":
+        args_list = args_list[1:]
+    args = build_parser().parse_args(args_list)
+    return guarded(lambda: _predict(args))
+
+
+def _predict(args: argparse.Namespace) -> int:
+    result = predict(
+        **load_inputs(args),
+        baseline=not args.no_baseline,
+        baseline_samples=None if args.baseline_samples is None else max(args.baseline_samples, 0),
+    )
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
     if args.table:
