@@ -1,0 +1,111 @@
+"""``explain``: why a job is Pending, and the smallest changes that make it fit.
+
+:func:`explain` runs the engine's sessions on the inputs (the keyword arguments of
+:func:`hypertopo.placement.predict`), finds the job named ``NAMESPACE/NAME`` (a Volcano Job,
+Deployment, StatefulSet or PodGroup) and returns::
+
+    {"job", "kind", "podgroup", "status", "feasible", "constraint", "hypernode", "placements",
+     "reasons", "tiers": [{"tier", "candidates": [{"hypernode", "tier", "eligible", "need",
+     "free", "short", "excluded": {reason: count}}]}],
+     "suggestions": [{"text", "change", "predicted_feasible", "hypernode", "size"}],
+     "no_single_change": bool}
+
+``status``: ``running`` (every pod of the job is bound: its placement is shown, nothing to
+explain), ``placeable`` (the engine predicts Volcano places it), ``infeasible`` (the diagnosis
+per tier, :mod:`.diagnose`, and the suggestions, :mod:`.suggest`, each re-predicted with
+:func:`~hypertopo.placement.predict` on the changed inputs before it is offered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hypertopo.placement.diagnose import diagnose
+from hypertopo.placement.engine import gc_paused, simulate
+from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.jobs import JobIn
+from hypertopo.placement.model import Job
+from hypertopo.placement.result import shape
+from hypertopo.placement.session import Session
+
+#: jobs listed by name in the error for an unknown job, at most
+MAX_LISTED_JOBS = 20
+
+
+class JobNotFoundError(PlacementInputError):
+    """The job to explain is not among the inputs (an input error: exit 2)."""
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``NS/NAME`` -> (NS, NAME); a bare ``NAME`` is in namespace ``default``."""
+    text = ref.strip()
+    namespace, _, name = text.rpartition("/")
+    if not name or "/" in namespace:
+        raise PlacementInputError(f"job {ref!r}: expected NAMESPACE/NAME")
+    return namespace or "default", name
+
+
+def find_job(job_ins: Sequence[JobIn], ref: str) -> int:
+    """Position of the job ``ref`` among ``job_ins`` (by name, or by PodGroup name)."""
+    namespace, name = split_ref(ref)
+    for pos, job in enumerate(job_ins):
+        if job.namespace == namespace and name in (job.name, job.podgroup):
+            return pos
+    known = [f"{j.namespace}/{j.name} ({j.kind})" for j in job_ins]
+    if not known:
+        listing = "there are no jobs in the input"
+    elif len(known) <= MAX_LISTED_JOBS:
+        listing = "jobs: " + ", ".join(known)
+    else:
+        listing = f"{len(known)} jobs, e.g. " + ", ".join(known[:MAX_LISTED_JOBS])
+    raise JobNotFoundError(f"job {namespace}/{name} not found; {listing}")
+
+
+def _running(job: Job) -> bool:
+    pods = [t.pod for t in job.tasks]
+    return bool(pods) and all(p.existing is not None and p.existing.node_name for p in pods)
+
+
+def explain(inputs: Mapping[str, Any], ref: str, *, suggest: bool = True) -> dict[str, Any]:
+    """Explain job ``ref`` (``NAMESPACE/NAME``) over ``inputs`` (see the module docs)."""
+    with gc_paused():
+        session, job_ins, _ = simulate(**inputs)
+        position = find_job(job_ins, ref)
+        return _explain(session, position, inputs, suggest)
+
+
+def _explain(session: Session, position: int, inputs: Mapping[str, Any], suggest: bool) -> dict[str, Any]:
+    job = session.jobs[position]
+    shaped = shape(session)["jobs"][position]
+    running = _running(job)
+    status = "running" if running else ("placeable" if shaped["feasible"] else "infeasible")
+    out: dict[str, Any] = {
+        "job": f"{job.inp.namespace}/{job.inp.name}",
+        "kind": job.inp.kind,
+        "podgroup": job.inp.podgroup,
+        "status": status,
+        "feasible": bool(shaped["feasible"]),
+        "constraint": shaped["constraint"],
+        "hypernode": shaped["hypernode"],
+        "tier": shaped["tier"],
+        "placements": {p["pod"]: p["node"] for p in shaped["placements"]},
+        "reasons": list(shaped["reasons"]),
+        "warnings": list(shaped["warnings"]),
+        "tiers": [],
+        "suggestions": [],
+        "no_single_change": False,
+    }
+    if status != "infeasible":
+        return out
+    if job.key in session.skip:
+        out["reasons"].insert(0, session.skip[job.key])
+    gpu_label = session.world.network.gpu_type_label
+    out["tiers"] = diagnose(session.sched, job, gpu_label)
+    if suggest:
+        from hypertopo.placement.suggest import suggestions  # the what-if changes
+
+        offered = suggestions(session, job, out["tiers"], inputs)
+        out["suggestions"] = offered
+        out["no_single_change"] = not any(s["predicted_feasible"] for s in offered)
+    return out

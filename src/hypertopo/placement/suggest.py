@@ -1,0 +1,296 @@
+"""The smallest single changes that would let a pending job be placed, each re-predicted.
+
+Candidates (:func:`suggestions`), built from the diagnosis (:mod:`.diagnose`) and expressed as
+what-if changes (:mod:`.changes`, the one change mechanism, also behind ``plan.yml -e what_if``):
+
+* ``set_tier``: raise the job's ``highestTierAllowed`` (hard mode) to the lowest tier that places it;
+* ``relax_affinity``: drop one required node-affinity key of a task (one that excluded nodes);
+* ``remove_pods``: free the GPUs a task is short of under a named HyperNode by evicting the
+  running pods there, lowest priority first (only pods whose removal makes room for the task);
+* ``add_hosts``: add hosts of the task's GPU model under the leaf with the most room;
+* ``set_replicas``: reduce a task's replicas to what fits in the best HyperNode.
+
+Every candidate is applied to the inputs (:func:`.changes.apply_changes`) and predicted again
+with :func:`~hypertopo.placement.predict` before it is offered; ``predicted_feasible`` is that
+prediction's verdict for the job. Order: changes predicted to place the job first, then by size
+(tiers raised, keys relaxed, pods removed, hosts added, replicas dropped), then by kind in the
+order above.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hypertopo.placement.changes import Change, apply_changes, parse_changes
+from hypertopo.placement.diagnose import GPU_UNIT, Demand, allowed_tier, demands
+from hypertopo.placement.engine import predict
+from hypertopo.placement.model import Job
+from hypertopo.placement.objects import PodObj
+from hypertopo.placement.resources import Resources
+from hypertopo.placement.session import Session
+from hypertopo.topology.labels import GPU_RESOURCE, natural_key
+
+KIND_ORDER = ("set_tier", "relax_affinity", "remove_pods", "add_hosts", "set_replicas")
+#: HyperNodes per tier tried for ``remove_pods`` and ``add_hosts`` (those short of the fewest pods)
+MAX_HYPERNODES = 2
+#: predictions spent looking for the largest replica count that fits
+MAX_REPLICA_TRIES = 4
+
+
+@dataclass(slots=True)
+class Candidate:
+    data: dict[str, Any]  # the change as a what-if entry
+    size: int
+    hypernode: str | None = None
+    note: str = ""
+
+
+def suggestions(
+    session: Session, job: Job, tiers: Sequence[Mapping[str, Any]], inputs: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The candidates of the module docs, each re-predicted, in the order of the module docs."""
+    ref = f"{job.inp.namespace}/{job.inp.name}"
+    check = _checker(inputs, job)
+    roles = demands(job, session.world.network.gpu_type_label)
+    top = tiers[-1]["candidates"] if tiers else []
+    offered: list[dict[str, Any]] = []
+    offered.extend(_tier(session, job, ref, check))
+    for cand in _affinity(job, ref, top):
+        offered.append(_offer(cand, check))
+    for cand in _remove_pods(session, job, roles, top):
+        offered.append(_offer(cand, check))
+    for cand in _add_hosts(session, roles, top):
+        offered.append(_offer(cand, check))
+    offered.extend(_replicas(job, ref, roles, top, check))
+    offered.sort(
+        key=lambda s: (not s["predicted_feasible"], s["size"], KIND_ORDER.index(s["change"]["kind"]))
+    )
+    return offered
+
+
+# --------------------------------------------------------------------------- re-prediction
+
+
+def _checker(inputs: Mapping[str, Any], job: Job) -> Callable[[dict[str, Any]], tuple[Change, bool]]:
+    namespace, name = job.inp.namespace, job.inp.name
+
+    def check(data: dict[str, Any]) -> tuple[Change, bool]:
+        change = parse_changes([data], "explain")[0]
+        changed = apply_changes(dict(inputs), [change])
+        result = predict(**changed, baseline=False, task_order=False, choices=False)
+        for got in result["jobs"]:
+            if got["namespace"] == namespace and got["name"] == name:
+                return change, bool(got["feasible"])
+        return change, False
+
+    return check
+
+
+def _offer(cand: Candidate, check: Callable[[dict[str, Any]], tuple[Change, bool]]) -> dict[str, Any]:
+    change, ok = check(cand.data)
+    text = change.text() + (f" ({cand.note})" if cand.note else "")
+    return {
+        "text": text,
+        "change": dict(cand.data),
+        "predicted_feasible": ok,
+        "hypernode": cand.hypernode,
+        "size": cand.size,
+    }
+
+
+# --------------------------------------------------------------------------- the candidates
+
+
+def _tier(
+    session: Session, job: Job, ref: str, check: Callable[[dict[str, Any]], tuple[Change, bool]]
+) -> list[dict[str, Any]]:
+    """Raise ``highestTierAllowed`` one tier at a time: the lowest that places the job (or the
+    highest real tier, not enough)."""
+    topo = job.topology
+    if topo is None or not topo.hard or topo.original.mode != "hard":
+        return []
+    tree = session.sched.tree
+    now = allowed_tier(session.sched, job)
+    real = [t for t in tree.tiers if t > now]
+    last: dict[str, Any] | None = None
+    for tier in real:
+        cand = Candidate({"kind": "set_tier", "job": ref, "tier": tier}, tier - now)
+        last = _offer(cand, check)
+        if last["predicted_feasible"]:
+            return [last]
+    return [last] if last is not None else []
+
+
+def _affinity_keys(job: Job) -> dict[str, list[str]]:
+    """Task -> the label keys its required node affinity / nodeSelector names."""
+    out: dict[str, list[str]] = {}
+    for task in job.tasks:
+        if task.role in out:
+            continue
+        spec = task.pod.spec
+        keys = list(spec.node_selector)
+        for term in spec.required_terms or ():
+            keys.extend(req.key for req in term.expressions if req.key not in keys)
+        out[task.role] = keys
+    return out
+
+
+def _affinity(job: Job, ref: str, top: Sequence[Mapping[str, Any]]) -> list[Candidate]:
+    """Relax each required-affinity key that excluded nodes in a candidate of the allowed tier."""
+    excluded: set[str] = set()
+    for row in top:
+        excluded.update(row["excluded"])
+    out = []
+    for role, keys in _affinity_keys(job).items():
+        for key in keys:
+            if any(f"required affinity {key} " in r or f"nodeSelector {key}=" in r for r in excluded):
+                out.append(Candidate({"kind": "relax_affinity", "job": ref, "task": role, "key": key}, 1))
+    return out
+
+
+def _room_gain(req: Resources, free: Mapping[str, int], freed: Mapping[str, int]) -> int:
+    def room(res: Mapping[str, int], extra: Mapping[str, int]) -> int:
+        counts = [(res.get(k, 0) + extra.get(k, 0)) // v for k, v in req.items() if v > 0 and k != "pods"]
+        return min(counts) if counts else 0
+
+    return room(free, freed) - room(free, {})
+
+
+def _remove_pods(
+    session: Session, job: Job, roles: Sequence[Demand], top: Sequence[Mapping[str, Any]]
+) -> list[Candidate]:
+    """Per short candidate HyperNode: the running pods to evict, lowest priority first."""
+    sched = session.sched
+    own = {(t.pod.namespace, t.pod.name) for t in job.tasks}
+    by_node: dict[int, list[PodObj]] = {}
+    index = session.world.index.by_name
+    for pod in session.world.pods:
+        if not pod.node_name or pod.terminating or (pod.namespace, pod.name) in own:
+            continue
+        if pod.phase in ("Succeeded", "Failed"):
+            continue
+        i = index.get(pod.node_name)
+        if i is not None:
+            by_node.setdefault(i, []).append(pod)
+    if not by_node:
+        return []
+    out = []
+    rows = [r for r in top if not r["eligible"] and "tasks" in r["short"]]
+    for row in rows[:MAX_HYPERNODES]:
+        hn = row["hypernode"]
+        picked: list[PodObj] = []
+        for demand in roles:
+            short = row["short"]["tasks"].get(demand.role)
+            if not short:
+                continue
+            spec = demand.task.pod.spec
+            allowed = set(sched.pred.candidates(spec, hn))
+            pods = sorted(
+                (p for i in allowed for p in by_node.get(i, ())),
+                key=lambda p: (p.spec.priority, natural_key(p.namespace + "/" + p.name)),
+            )
+            freed: dict[int, dict[str, int]] = {}
+            gained = 0
+            for pod in pods:
+                if gained >= short["pods"]:
+                    break
+                i = index[pod.node_name]
+                extra = freed.setdefault(i, {})
+                before = _room_gain(demand.task.resreq, sched.cluster.future_idle(i), extra)
+                trial = dict(extra)
+                for key, val in pod.spec.resreq.items():
+                    trial[key] = trial.get(key, 0) + val
+                after = _room_gain(demand.task.resreq, sched.cluster.future_idle(i), trial)
+                if after > before:
+                    freed[i] = trial
+                    gained += after - before
+                    picked.append(pod)
+            if gained < short["pods"]:
+                picked = []
+                break
+        if picked:
+            names = [f"{p.namespace}/{p.name}" for p in picked]
+            gpus = sum(p.spec.resreq.get(GPU_RESOURCE, 0) for p in picked) // GPU_UNIT
+            note = f"frees {gpus} GPUs under {hn}; lowest priority {min(p.spec.priority for p in picked)}"
+            out.append(Candidate({"kind": "remove_pods", "pods": names}, len(names), hn, note))
+    return out
+
+
+def _gpus_per_host(session: Session, model: str) -> int:
+    label = session.world.network.gpu_type_label
+    for node in session.world.nodes:
+        if node.labels.get(label) == model and node.allocatable.get(GPU_RESOURCE, 0):
+            return node.allocatable[GPU_RESOURCE] // GPU_UNIT
+    return 0
+
+
+def _add_hosts(
+    session: Session, roles: Sequence[Demand], top: Sequence[Mapping[str, Any]]
+) -> list[Candidate]:
+    """Hosts of the short task's GPU model under the leaf (within a short candidate) with most room."""
+    tree = session.sched.tree
+    out = []
+    rows = [r for r in top if not r["eligible"] and "tasks" in r["short"]]
+    for row in rows[:MAX_HYPERNODES]:
+        hn = row["hypernode"]
+        leaves = (
+            [hn]
+            if tree.tier(hn) == tree.min_tier
+            else [name for name in tree.hypernodes[hn].children if tree.tier(name) == tree.min_tier] or [hn]
+        )
+        for demand in roles:
+            short = row["short"]["tasks"].get(demand.role)
+            if not short or not short["gpus"] or not demand.model or "|" in demand.model:
+                continue
+            per_host = _gpus_per_host(session, demand.model)
+            if not per_host:
+                continue
+            spec = demand.task.pod.spec
+            leaf = max(
+                leaves, key=lambda n: (len(session.sched.pred.candidates(spec, n)), [-ord(c) for c in n])
+            )
+            hosts = math.ceil(short["gpus"] / per_host)
+            out.append(
+                Candidate(
+                    {"kind": "add_hosts", "leaf": leaf, "gpu_model": demand.model, "count": hosts},
+                    hosts,
+                    leaf,
+                    f"{hosts * per_host} {demand.model} GPUs for {demand.role}, "
+                    f"short {short['gpus']} under {hn}",
+                )
+            )
+    return out
+
+
+def _replicas(
+    job: Job,
+    ref: str,
+    roles: Sequence[Demand],
+    top: Sequence[Mapping[str, Any]],
+    check: Callable[[dict[str, Any]], tuple[Change, bool]],
+) -> list[dict[str, Any]]:
+    """Per short task: the largest replica count (down from what the best candidate has room
+    for) that is predicted to place, within ``MAX_REPLICA_TRIES`` predictions."""
+    if job.inp.kind not in ("Job", "Deployment", "StatefulSet") or not top:
+        return []
+    out = []
+    for demand in roles:
+        replicas = sum(1 for t in job.tasks if t.role == demand.role)
+        room = max(row["free"]["tasks"].get(demand.role, {}).get("pods", 0) for row in top)
+        short = demand.pods - room
+        if short <= 0 or replicas - short < 1:
+            continue
+        target = replicas - short
+        best: dict[str, Any] | None = None
+        for _ in range(MAX_REPLICA_TRIES):
+            data = {"kind": "set_replicas", "job": ref, "task": demand.role, "replicas": target}
+            best = _offer(Candidate(data, replicas - target), check)
+            if best["predicted_feasible"] or target <= 1:
+                break
+            target = max(1, target - max(1, short // 2))
+        if best is not None:
+            out.append(best)
+    return out
