@@ -37,7 +37,7 @@ EXIT_INTERNAL = 70
 MAX_DEPTH = 100
 #: ``topology-hints SUBCOMMAND ...``: the module whose ``main(argv)`` runs it (``predict``, the
 #: default, is this module).
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {"explain": "hypertopo.cli.explain"}
 JOBS = "objects to place (Volcano Jobs, Deployments, StatefulSets or PodGroups)"
 
 try:
@@ -134,10 +134,14 @@ def load_scheduler_conf(path: str | None) -> dict[str, Any] | None:
         raise InputError(f"{path}: {exc}") from None
 
 
-def add_input_arguments(parser: argparse.ArgumentParser, *, jobs_required: bool = True) -> None:
-    """The input flags every subcommand shares (one definition: predict, explain, headroom)."""
-    parser.add_argument("--hypernodes", required=True, help="HyperNode objects (YAML/JSON)")
-    parser.add_argument("--nodes", required=True, help="Node objects (YAML/JSON)")
+def add_input_arguments(
+    parser: argparse.ArgumentParser, *, jobs_required: bool = True, inputs_required: bool = True
+) -> None:
+    """The input flags every subcommand shares (one definition: predict, explain, headroom).
+    ``inputs_required`` False: ``--hypernodes`` and ``--nodes`` are optional (a subcommand that can
+    read them elsewhere, e.g. ``explain --from-cluster``, checks them itself)."""
+    parser.add_argument("--hypernodes", required=inputs_required, help="HyperNode objects (YAML/JSON)")
+    parser.add_argument("--nodes", required=inputs_required, help="Node objects (YAML/JSON)")
     parser.add_argument(
         "--jobs",
         required=jobs_required,
