@@ -1,0 +1,155 @@
+"""explain: the diagnosis per tier and candidate HyperNode, the job's status, bad input."""
+
+import pytest
+
+from hypertopo.placement.explain import JobNotFoundError, explain
+
+from .helpers import conf, hard, job, leaf, node, parent, task, template
+from .synthetic import pod_template, seed_cluster, volcano_job
+from .synthetic import task as seed_task
+
+GPU = "nvidia.com/gpu"
+
+
+def seed_big_prefill(replicas=64, tier=1):
+    """The seed with a hard tier-1 prefill Job asking for more H100 GPUs than any IB leaf has (48)."""
+    nodes, hypernodes = seed_cluster()
+    big = volcano_job(
+        "big-prefill",
+        [seed_task("prefill-worker", replicas, pod_template(["h100"], switch_types=["ib"]))],
+        min_available=replicas,
+        topology={"mode": "hard", "highestTierAllowed": tier},
+        namespace="pd",
+    )
+    return {"jobs": [big], "nodes": nodes, "hypernodes": hypernodes}
+
+
+def candidates(result, tier):
+    rows = next(t for t in result["tiers"] if t["tier"] == tier)["candidates"]
+    return {row["hypernode"]: row for row in rows}
+
+
+def test_seed_h100_shortfall_per_leaf():
+    result = explain(seed_big_prefill(), "pd/big-prefill", suggest=False)
+    assert result["status"] == "infeasible" and result["feasible"] is False
+    assert [t["tier"] for t in result["tiers"]] == [1]  # up to the allowed tier only
+    rows = candidates(result, 1)
+    assert set(rows) == {"ib-switch0", "ib-switch1", "eth-switch2", "eth-switch3"}
+    for ib in ("ib-switch0", "ib-switch1"):
+        row = rows[ib]
+        assert not row["eligible"]
+        assert row["need"]["gpus"] == {"h100": 64}
+        assert row["need"]["tasks"]["prefill-worker"]["pods"] == 64
+        assert row["free"]["gpus"]["h100"] == 48  # 6 H100 nodes x 8
+        assert row["free"]["tasks"]["prefill-worker"] == {"pods": 48, "nodes": 6, "gpus": 48}
+        assert row["short"]["gpus"] == {"h100": 16}
+        assert row["excluded"] == {"required affinity gpu-type In [h100]": 58}
+    for eth in ("eth-switch2", "eth-switch3"):
+        row = rows[eth]
+        assert row["short"]["gpus"] == {"h100": 64}
+        # its 6 H100 nodes fail the switch-type requirement, the other 58 the GPU model
+        assert row["excluded"]["required affinity topology.kubernetes.io/switch-type In [ib]"] == 6
+        assert row["excluded"]["required affinity gpu-type In [h100]"] == 58
+    # the IB leaves (short of the fewest pods) come first
+    tier1 = result["tiers"][0]["candidates"]
+    assert {tier1[0]["hypernode"], tier1[1]["hypernode"]} == {"ib-switch0", "ib-switch1"}
+
+
+def test_soft_job_is_explained_up_to_the_virtual_root():
+    inputs = seed_big_prefill(replicas=200)
+    inputs["jobs"][0]["spec"]["networkTopology"] = {"mode": "soft", "highestTierAllowed": 1}
+    result = explain(inputs, "pd/big-prefill", suggest=False)
+    assert result["status"] == "infeasible"
+    assert [t["tier"] for t in result["tiers"]] == [1, 2, 3, 4]
+    root = result["tiers"][-1]["candidates"][0]
+    # 24 H100 nodes in the cluster, 12 of them on IB: room for 96 of 200
+    assert root["free"]["tasks"]["prefill-worker"]["pods"] == 96
+    assert root["short"]["tasks"]["prefill-worker"]["pods"] == 104
+
+
+def bound(name, node_name, gpus, priority=0):
+    requests = {GPU: gpus}
+    return {
+        "metadata": {"name": name, "namespace": "other"},
+        "spec": {
+            "nodeName": node_name,
+            "priority": priority,
+            "containers": [{"name": "c", "resources": {"requests": requests, "limits": requests}}],
+        },
+        "status": {"phase": "Running"},
+    }
+
+
+def test_each_predicate_is_named_with_its_node_count():
+    nodes = [
+        node("ok", gpus=8),
+        node("tainted", gpus=8, taints=[{"key": "dedicated", "value": "infer", "effect": "NoSchedule"}]),
+        node("cordoned", gpus=8, unschedulable=True),
+        node("busy", gpus=8),
+        node("wrong-model", gpus=8, labels={"gpu-type": "a100"}),
+    ]
+    for n in nodes[:4]:
+        n["metadata"]["labels"]["gpu-type"] = "h100"
+    hypernodes = [leaf("leaf0", [n["metadata"]["name"] for n in nodes])]
+    tmpl = template(gpus=4, selector={"gpu-type": "h100"})
+    inputs = {
+        "jobs": [job("j", [task("w", 4, tmpl)], min_available=4, topology=hard(1))],
+        "nodes": nodes,
+        "hypernodes": hypernodes,
+        "pods": [bound("hog", "busy", 6)],
+        "scheduler_conf": conf(),
+    }
+    result = explain(inputs, "default/j", suggest=False)
+    assert result["status"] == "infeasible"
+    row = candidates(result, 1)["leaf0"]
+    assert row["excluded"] == {
+        "untolerated taint dedicated=infer:NoSchedule": 1,
+        "node unschedulable": 1,
+        f"insufficient {GPU}": 1,
+        "nodeSelector gpu-type=h100": 1,
+    }
+    assert row["free"]["tasks"]["w"] == {"pods": 2, "nodes": 1, "gpus": 8}
+    assert row["short"]["tasks"]["w"] == {"pods": 2, "gpus": 8, "gpu_model": "h100"}
+    # free GPUs by model over every node of the HyperNode, used or not by this task
+    assert row["free"]["gpus"] == {"a100": 8, "h100": 26}
+
+
+def test_a_running_job_is_shown_with_its_placement():
+    nodes = [node("n0"), node("n1")]
+    hypernodes = [leaf("leaf0", ["n0", "n1"])]
+    running = job("j", [task("w", 2, template(gpus=8))], min_available=2, topology=hard(1))
+    pods = []
+    for i, n in enumerate(("n0", "n1")):
+        pod = bound(f"j-w-{i}", n, 8)
+        pod["metadata"]["namespace"] = "default"
+        pods.append(pod)
+    inputs = {
+        "jobs": [running],
+        "nodes": nodes,
+        "hypernodes": hypernodes,
+        "pods": pods,
+        "scheduler_conf": conf(),
+    }
+    result = explain(inputs, "default/j")
+    assert result["status"] == "running"
+    assert result["placements"] == {"j-w-0": "n0", "j-w-1": "n1"}
+    assert result["tiers"] == [] and result["suggestions"] == []
+
+
+def test_a_placeable_job_says_where():
+    nodes = [node("n0"), node("n1")]
+    hypernodes = [leaf("la", ["n0"]), leaf("lb", ["n1"]), parent("spine", ["la", "lb"])]
+    inputs = {
+        "jobs": [job("j", [task("w", 2, template(gpus=8))], min_available=2, topology=hard(2))],
+        "nodes": nodes,
+        "hypernodes": hypernodes,
+        "scheduler_conf": conf(),
+    }
+    result = explain(inputs, "j")  # a bare name is in namespace default
+    assert result["status"] == "placeable" and result["hypernode"] == "spine"
+    assert sorted(result["placements"].values()) == ["n0", "n1"]
+
+
+def test_unknown_job_lists_the_jobs_that_exist():
+    with pytest.raises(JobNotFoundError, match=r"job pd/nope not found; jobs: pd/big-prefill \(Job\)"):
+        explain(seed_big_prefill(), "pd/nope")
