@@ -153,3 +153,72 @@ def test_a_placeable_job_says_where():
 def test_unknown_job_lists_the_jobs_that_exist():
     with pytest.raises(JobNotFoundError, match=r"job pd/nope not found; jobs: pd/big-prefill \(Job\)"):
         explain(seed_big_prefill(), "pd/nope")
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def test_seed_suggests_raising_the_tier_to_2_first():
+    result = explain(seed_big_prefill(), "pd/big-prefill")
+    first = result["suggestions"][0]
+    assert first["change"] == {"set_tier": {"job": "pd/big-prefill", "tier": 2}}
+    assert first["predicted_feasible"] is True and first["hypernode"] == "ib-switch4"
+    assert first["text"].startswith("raise the tier:") and "highestTierAllowed 2" in first["text"]
+    assert result["no_single_change"] is False
+    verdicts = [s["predicted_feasible"] for s in result["suggestions"]]
+    assert verdicts == sorted(verdicts, reverse=True)  # the changes that place the job come first
+    kinds = {next(iter(s["change"])): s for s in result["suggestions"]}
+    # 2 H100 hosts (16 GPUs) under an IB leaf, or 48 replicas, also place it
+    hosts = kinds["add_hosts"]
+    assert hosts["change"]["add_hosts"]["count"] == 2 and hosts["predicted_feasible"]
+    assert kinds["set_replicas"]["change"]["set_replicas"]["replicas"] == 48
+    assert kinds["set_replicas"]["predicted_feasible"]
+    # the Ethernet leaves hold 48 H100 GPUs each too: dropping switch-type alone is not enough
+    relax = [s for s in result["suggestions"] if "relax_affinity" in s["change"]]
+    switch = next(s for s in relax if s["change"]["relax_affinity"]["key"].endswith("switch-type"))
+    assert switch["predicted_feasible"] is False
+
+
+def test_suggests_evicting_the_lowest_priority_pods():
+    nodes = [node("n0", labels={"gpu-type": "h100"}), node("n1", labels={"gpu-type": "h100"})]
+    nodes.append(node("n2", labels={"gpu-type": "h100"}))
+    hypernodes = [leaf("leaf0", ["n0", "n1"]), leaf("leaf1", ["n2"]), parent("spine", ["leaf0", "leaf1"])]
+    pods = [bound("low", "n0", 4, priority=0), bound("high", "n1", 4, priority=100)]
+    pods.append(bound("other-leaf", "n2", 8, priority=0))
+    tmpl = template(gpus=4, selector={"gpu-type": "h100"})
+    inputs = {
+        "jobs": [job("j", [task("w", 3, tmpl)], min_available=3, topology=hard(1))],
+        "nodes": nodes,
+        "hypernodes": hypernodes,
+        "pods": pods,
+        "scheduler_conf": conf(),
+    }
+    result = explain(inputs, "default/j")
+    row = candidates(result, 1)["leaf0"]
+    assert row["short"]["tasks"]["w"] == {"pods": 1, "gpus": 4, "gpu_model": "h100"}
+    evict = [s for s in result["suggestions"] if "remove_pods" in s["change"]]
+    leaf0 = next(s for s in evict if s["hypernode"] == "leaf0")
+    assert leaf0["change"] == {"remove_pods": {"pods": ["other/low"]}}  # not the priority-100 pod
+    assert leaf0["predicted_feasible"] is True and leaf0["size"] == 1
+
+
+def test_says_when_no_single_change_suffices():
+    nodes = [node("h0", labels={"gpu-type": "h100"}), node("r0", labels={"gpu-type": "rtx4090"})]
+    hypernodes = [leaf("la", ["h0"]), leaf("lb", ["r0"]), parent("spine", ["la", "lb"])]
+    tasks = [
+        task("prefill", 2, template(gpus=8, selector={"gpu-type": "h100"})),
+        task("decode", 2, template(gpus=8, selector={"gpu-type": "rtx4090"})),
+    ]
+    inputs = {
+        "jobs": [job("pd", tasks, min_available=4, topology=hard(1))],
+        "nodes": nodes,
+        "hypernodes": hypernodes,
+        "scheduler_conf": conf(),
+    }
+    result = explain(inputs, "default/pd")
+    assert result["status"] == "infeasible"
+    assert result["suggestions"], "candidate changes are still listed, each with its verdict"
+    assert not any(s["predicted_feasible"] for s in result["suggestions"])
+    assert result["no_single_change"] is True
+    kinds = {next(iter(s["change"])) for s in result["suggestions"]}
+    assert {"set_tier", "add_hosts", "set_replicas"} <= kinds

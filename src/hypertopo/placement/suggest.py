@@ -11,10 +11,11 @@ what-if changes (:mod:`.changes`, the one change mechanism, also behind ``plan.y
 * ``set_replicas``: reduce a task's replicas to what fits in the best HyperNode.
 
 Every candidate is applied to the inputs (:func:`.changes.apply_changes`) and predicted again
-with :func:`~hypertopo.placement.predict` before it is offered; ``predicted_feasible`` is that
-prediction's verdict for the job. Order: changes predicted to place the job first, then by size
-(tiers raised, keys relaxed, pods removed, hosts added, replicas dropped), then by kind in the
-order above.
+with :func:`~hypertopo.placement.predict` before it is offered: ``predicted_feasible`` is that
+prediction's verdict for the job, ``hypernode`` the HyperNode the change names (the one freed,
+the leaf that gets the hosts) or else where that prediction places the job. Order: changes
+predicted to place the job first, then by size (tiers raised, keys relaxed, pods removed, hosts
+added, replicas dropped), then by kind in the order above.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypertopo.placement.changes import Change, apply_changes, parse_changes
+from hypertopo.placement.changes import Change, apply_changes, change
 from hypertopo.placement.diagnose import GPU_UNIT, Demand, allowed_tier, demands
 from hypertopo.placement.engine import predict
+from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.model import Job
 from hypertopo.placement.objects import PodObj
 from hypertopo.placement.resources import Resources
@@ -34,6 +36,13 @@ from hypertopo.placement.session import Session
 from hypertopo.topology.labels import GPU_RESOURCE, natural_key
 
 KIND_ORDER = ("set_tier", "relax_affinity", "remove_pods", "add_hosts", "set_replicas")
+LEADS = {
+    "set_tier": "raise the tier",
+    "relax_affinity": "relax a required affinity",
+    "remove_pods": "free GPUs",
+    "add_hosts": "add hosts",
+    "set_replicas": "reduce replicas",
+}
 #: HyperNodes per tier tried for ``remove_pods`` and ``add_hosts`` (those short of the fewest pods)
 MAX_HYPERNODES = 2
 #: predictions spent looking for the largest replica count that fits
@@ -54,49 +63,67 @@ def suggestions(
     """The candidates of the module docs, each re-predicted, in the order of the module docs."""
     ref = f"{job.inp.namespace}/{job.inp.name}"
     check = _checker(inputs, job)
+
+    def offer(cand: Candidate) -> dict[str, Any] | None:
+        return _offer(cand, check, inputs)
+
     roles = demands(job, session.world.network.gpu_type_label)
     top = tiers[-1]["candidates"] if tiers else []
-    offered: list[dict[str, Any]] = []
-    offered.extend(_tier(session, job, ref, check))
-    for cand in _affinity(job, ref, top):
-        offered.append(_offer(cand, check))
-    for cand in _remove_pods(session, job, roles, top):
-        offered.append(_offer(cand, check))
-    for cand in _add_hosts(session, roles, top):
-        offered.append(_offer(cand, check))
-    offered.extend(_replicas(job, ref, roles, top, check))
-    offered.sort(
-        key=lambda s: (not s["predicted_feasible"], s["size"], KIND_ORDER.index(s["change"]["kind"]))
-    )
+    found: list[dict[str, Any] | None] = []
+    found.extend(_tier(session, job, ref, offer))
+    candidates = [*_affinity(job, ref, top), *_remove_pods(session, job, roles, top)]
+    candidates.extend(_add_hosts(session, roles, top))
+    found.extend(offer(cand) for cand in candidates)
+    found.extend(_replicas(job, ref, roles, top, offer))
+    offered = [item for item in found if item is not None]
+    offered.sort(key=_order)
     return offered
+
+
+def _order(item: Mapping[str, Any]) -> tuple[bool, int, int]:
+    kind = next(iter(item["change"]))
+    return (not item["predicted_feasible"], item["size"], KIND_ORDER.index(kind))
 
 
 # --------------------------------------------------------------------------- re-prediction
 
 
-def _checker(inputs: Mapping[str, Any], job: Job) -> Callable[[dict[str, Any]], tuple[Change, bool]]:
+Check = Callable[[dict[str, Any]], "tuple[Change, bool, str | None] | None"]
+Offer = Callable[["Candidate"], "dict[str, Any] | None"]
+
+
+def _checker(inputs: Mapping[str, Any], job: Job) -> Check:
+    """Apply one change to ``inputs`` and predict again: (the change, whether the job is placed);
+    None when the inputs refuse the change (e.g. a task the job does not have)."""
     namespace, name = job.inp.namespace, job.inp.name
 
-    def check(data: dict[str, Any]) -> tuple[Change, bool]:
-        change = parse_changes([data], "explain")[0]
-        changed = apply_changes(dict(inputs), [change])
-        result = predict(**changed, baseline=False, task_order=False, choices=False)
+    def check(data: dict[str, Any]) -> tuple[Change, bool, str | None] | None:
+        params = {k: v for k, v in data.items() if k != "kind"}
+        try:
+            item = change(data["kind"], **params)
+            changed = apply_changes(inputs, [item], "suggestion")
+            result = predict(**changed, baseline=False, task_order=False, choices=False)
+        except PlacementInputError:
+            return None
         for got in result["jobs"]:
             if got["namespace"] == namespace and got["name"] == name:
-                return change, bool(got["feasible"])
-        return change, False
+                return item, bool(got["feasible"]), got["hypernode"] if got["feasible"] else None
+        return item, False, None
 
     return check
 
 
-def _offer(cand: Candidate, check: Callable[[dict[str, Any]], tuple[Change, bool]]) -> dict[str, Any]:
-    change, ok = check(cand.data)
-    text = change.text() + (f" ({cand.note})" if cand.note else "")
+def _offer(cand: Candidate, check: Check, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+    got = check(cand.data)
+    if got is None:
+        return None
+    item, ok, placed = got
+    text = f"{LEADS[item.kind]}: {item.text(inputs)}" + (f" ({cand.note})" if cand.note else "")
     return {
         "text": text,
-        "change": dict(cand.data),
+        "change": item.as_data(),
         "predicted_feasible": ok,
-        "hypernode": cand.hypernode,
+        "hypernode": cand.hypernode or placed,
         "size": cand.size,
     }
 
@@ -104,9 +131,7 @@ def _offer(cand: Candidate, check: Callable[[dict[str, Any]], tuple[Change, bool
 # --------------------------------------------------------------------------- the candidates
 
 
-def _tier(
-    session: Session, job: Job, ref: str, check: Callable[[dict[str, Any]], tuple[Change, bool]]
-) -> list[dict[str, Any]]:
+def _tier(session: Session, job: Job, ref: str, offer: Offer) -> list[dict[str, Any] | None]:
     """Raise ``highestTierAllowed`` one tier at a time: the lowest that places the job (or the
     highest real tier, not enough)."""
     topo = job.topology
@@ -118,7 +143,10 @@ def _tier(
     last: dict[str, Any] | None = None
     for tier in real:
         cand = Candidate({"kind": "set_tier", "job": ref, "tier": tier}, tier - now)
-        last = _offer(cand, check)
+        got = offer(cand)
+        if got is None:
+            continue
+        last = got
         if last["predicted_feasible"]:
             return [last]
     return [last] if last is not None else []
@@ -270,13 +298,13 @@ def _replicas(
     ref: str,
     roles: Sequence[Demand],
     top: Sequence[Mapping[str, Any]],
-    check: Callable[[dict[str, Any]], tuple[Change, bool]],
-) -> list[dict[str, Any]]:
+    offer: Offer,
+) -> list[dict[str, Any] | None]:
     """Per short task: the largest replica count (down from what the best candidate has room
     for) that is predicted to place, within ``MAX_REPLICA_TRIES`` predictions."""
     if job.inp.kind not in ("Job", "Deployment", "StatefulSet") or not top:
         return []
-    out = []
+    out: list[dict[str, Any] | None] = []
     for demand in roles:
         replicas = sum(1 for t in job.tasks if t.role == demand.role)
         room = max(row["free"]["tasks"].get(demand.role, {}).get("pods", 0) for row in top)
@@ -286,9 +314,11 @@ def _replicas(
         target = replicas - short
         best: dict[str, Any] | None = None
         for _ in range(MAX_REPLICA_TRIES):
-            data = {"kind": "set_replicas", "job": ref, "task": demand.role, "replicas": target}
-            best = _offer(Candidate(data, replicas - target), check)
-            if best["predicted_feasible"] or target <= 1:
+            data: dict[str, Any] = {"kind": "set_replicas", "job": ref, "replicas": target}
+            if job.inp.kind == "Job":
+                data["task"] = demand.role
+            best = offer(Candidate(data, replicas - target))
+            if best is None or best["predicted_feasible"] or target <= 1:
                 break
             target = max(1, target - max(1, short // 2))
         if best is not None:
