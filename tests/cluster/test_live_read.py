@@ -2,8 +2,9 @@
 
 import pytest
 
-from hypertopo.cluster.live import NotFoundError, find_workload, list_all, read_world
+from hypertopo.cluster.live import find_workload, list_all, read_world
 from hypertopo.cluster.rest import ApiError
+from hypertopo.placement.explain import JobNotFoundError
 
 
 class FakeApi:
@@ -73,20 +74,20 @@ def test_a_deployment_is_explained_through_its_podgroup():
     pod["metadata"]["annotations"] = {"scheduling.k8s.io/group-name": "podgroup-1234"}
     api = FakeApi(
         {
-            "/apis/apps/v1/namespaces/pd/deployments/decode": deployment,
-            "/apis/scheduling.volcano.sh/v1beta1/namespaces/pd/podgroups/podgroup-1234": meta(
-                "podgroup-1234", "pd"
-            ),
+            "/apis/apps/v1/namespaces/pd/deployments": {"items": [deployment]},
+            "/apis/scheduling.volcano.sh/v1beta1/namespaces/pd/podgroups": {
+                "items": [meta("podgroup-1234", "pd")]
+            },
         }
     )
-    obj, ref = find_workload(api, "pd", "decode", [pod])
+    obj, ref = find_workload(api, "pd/decode", [pod])
     assert ref == "pd/podgroup-1234" and obj["kind"] == "PodGroup"
     assert obj["apiVersion"] == "scheduling.volcano.sh/v1beta1"
 
 
 def test_a_volcano_job_is_taken_as_it_is():
-    api = FakeApi({"/apis/batch.volcano.sh/v1alpha1/namespaces/pd/jobs/prefill": meta("prefill", "pd")})
-    obj, ref = find_workload(api, "pd", "prefill", [])
+    api = FakeApi({"/apis/batch.volcano.sh/v1alpha1/namespaces/pd/jobs": {"items": [meta("prefill", "pd")]}})
+    obj, ref = find_workload(api, "pd/prefill", [])
     assert ref == "pd/prefill" and obj["kind"] == "Job"
 
 
@@ -98,6 +99,6 @@ def test_an_unknown_workload_lists_those_of_the_namespace():
         }
     )
     with pytest.raises(
-        NotFoundError, match=r"pd/nope: no such workload; in pd: Job prefill, Deployment decode"
+        JobNotFoundError, match=r"job pd/nope not found; in pd: Job prefill, Deployment decode"
     ):
-        find_workload(api, "pd", "nope", [])
+        find_workload(api, "pd/nope", [])

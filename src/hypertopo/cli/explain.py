@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _from_cluster(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from hypertopo.cluster.live import NotFoundError, find_workload, read_world  # the API client
+    from hypertopo.cluster.live import find_workload, read_world  # the API client
     from hypertopo.cluster.rest import ApiError, Rest
 
     path = (
@@ -63,16 +63,13 @@ def _from_cluster(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
         or str(Path.home() / ".kube" / "config")
     )
-    namespace, _, name = args.job.rpartition("/")
     try:
         rest = Rest.from_kubeconfig(path, context=args.context)
     except (OSError, KeyError, StopIteration, ValueError, TypeError) as exc:
         raise InputError(f"{path}: cannot use this kubeconfig ({type(exc).__name__}: {exc})") from None
     try:
         world = read_world(rest)
-        job, ref = find_workload(rest, namespace or "default", name, world["pods"])
-    except NotFoundError as exc:
-        raise InputError(f"job {exc}") from None
+        job, ref = find_workload(rest, args.job, world["pods"])
     except (ApiError, OSError) as exc:
         raise InputError(f"cannot read the cluster: {exc}") from None
     finally:

@@ -3,20 +3,17 @@
 The same objects ``playbooks/plan.yml -e plan_from_cluster=true`` lists with
 ``kubernetes.core.k8s_info``: every Node, HyperNode and Pod and the scheduler ConfigMap
 (``volcano-system/volcano-scheduler-configmap``); plus the workload to explain, found by
-namespace and name as a Volcano Job, a Deployment or StatefulSet, or a PodGroup. A Deployment or
-StatefulSet whose pods exist is explained through the PodGroup Volcano's pg-controller made for
-it (its pods carry ``scheduling.k8s.io/group-name``): their real names carry random suffixes,
-so only the PodGroup ties them to their gang.
+namespace and name among the namespace's Volcano Jobs, Deployments, StatefulSets and PodGroups
+(:func:`hypertopo.placement.explain.pick_workload`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from hypertopo.cluster.rest import ApiError, Rest
-from hypertopo.placement.objects import ANN_GROUP_NAME
+from hypertopo.placement.explain import pick_workload, split_ref
 
 SCHEDULER_CONFIGMAP = ("volcano-system", "volcano-scheduler-configmap")
 PAGE = 500
@@ -27,12 +24,6 @@ WORKLOADS = (
     ("/apis/apps/v1", "apps/v1", "StatefulSet", "statefulsets"),
     ("/apis/scheduling.volcano.sh/v1beta1", "scheduling.volcano.sh/v1beta1", "PodGroup", "podgroups"),
 )
-#: workload names listed when the asked one does not exist, at most
-MAX_LISTED = 20
-
-
-class NotFoundError(LookupError):
-    """The workload to explain does not exist (the message lists those that do, when few)."""
 
 
 def list_all(rest: Rest, path: str) -> list[dict[str, Any]]:
@@ -72,58 +63,18 @@ def read_world(rest: Rest, configmap: tuple[str, str] = SCHEDULER_CONFIGMAP) -> 
     }
 
 
-def find_workload(
-    rest: Rest, namespace: str, name: str, pods: list[dict[str, Any]]
-) -> tuple[dict[str, Any], str]:
-    """(the object to give the predictor, the ``NS/NAME`` to explain)."""
+def find_workload(rest: Rest, ref: str, pods: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """(the object to give the predictor, the ``NS/NAME`` to explain): the namespace's workloads
+    listed, then :func:`hypertopo.placement.explain.pick_workload` (which ``playbooks/explain.yml``
+    uses on its ``k8s_info`` results)."""
+    namespace, _name = split_ref(ref)
+    workloads: list[dict[str, Any]] = []
     for prefix, api_version, kind, plural in WORKLOADS:
-        obj = rest.get_or_none(f"{prefix}/namespaces/{namespace}/{plural}/{name}")
-        if obj is None:
-            continue
-        obj.setdefault("apiVersion", api_version)
-        obj.setdefault("kind", kind)
-        if kind in ("Deployment", "StatefulSet"):
-            group = _podgroup_of(obj, pods)
-            if group is not None:
-                podgroup = rest.get_or_none(
-                    f"/apis/scheduling.volcano.sh/v1beta1/namespaces/{namespace}/podgroups/{group}"
-                )
-                if podgroup is not None:
-                    podgroup.setdefault("apiVersion", "scheduling.volcano.sh/v1beta1")
-                    podgroup.setdefault("kind", "PodGroup")
-                    return podgroup, f"{namespace}/{group}"
-        return obj, f"{namespace}/{name}"
-    raise NotFoundError(f"{namespace}/{name}: no such workload; {_existing(rest, namespace)}")
-
-
-def _podgroup_of(obj: Mapping[str, Any], pods: list[dict[str, Any]]) -> str | None:
-    """The PodGroup of a Deployment's/StatefulSet's pods (its selector's ``matchLabels``)."""
-    meta = obj.get("metadata") or {}
-    selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    if not selector:
-        return None
-    for pod in pods:
-        pmeta = pod.get("metadata") or {}
-        if pmeta.get("namespace") != meta.get("namespace"):
-            continue
-        labels = pmeta.get("labels") or {}
-        if all(labels.get(k) == v for k, v in selector.items()):
-            group = (pmeta.get("annotations") or {}).get(ANN_GROUP_NAME)
-            if group:
-                return str(group)
-    return None
-
-
-def _existing(rest: Rest, namespace: str) -> str:
-    names: list[str] = []
-    for prefix, _api, kind, plural in WORKLOADS:
         try:
             items = list_all(rest, f"{prefix}/namespaces/{namespace}/{plural}")
-        except ApiError:
-            continue
-        names.extend(f"{kind} {(i.get('metadata') or {}).get('name')}" for i in items)
-    if not names:
-        return f"namespace {namespace} has no Volcano Job, Deployment, StatefulSet or PodGroup"
-    shown = ", ".join(names[:MAX_LISTED])
-    more = f" (and {len(names) - MAX_LISTED} more)" if len(names) > MAX_LISTED else ""
-    return f"in {namespace}: {shown}{more}"
+        except ApiError as exc:
+            if exc.status == 404:  # the kind's API is not served (e.g. Volcano not installed)
+                continue
+            raise
+        workloads.extend(_with_kind(items, api_version, kind))
+    return pick_workload(workloads, pods, ref)

@@ -26,8 +26,10 @@ from hypertopo.placement.engine import gc_paused, simulate
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.jobs import JobIn
 from hypertopo.placement.model import Job
+from hypertopo.placement.objects import ANN_GROUP_NAME
 from hypertopo.placement.result import shape
 from hypertopo.placement.session import Session
+from hypertopo.placement.world import reuse_parsed_pods
 
 #: jobs listed by name in the error for an unknown job, at most
 MAX_LISTED_JOBS = 20
@@ -62,6 +64,63 @@ def find_job(job_ins: Sequence[JobIn], ref: str) -> int:
     raise JobNotFoundError(f"job {namespace}/{name} not found; {listing}")
 
 
+#: the workload kinds :func:`pick_workload` looks for, in this order
+WORKLOAD_KINDS = ("Job", "Deployment", "StatefulSet", "PodGroup")
+
+
+def _meta(obj: Any) -> Mapping[str, Any]:
+    meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def pick_workload(workloads: Sequence[Any], pods: Sequence[Any], ref: str) -> tuple[dict[str, Any], str]:
+    """The object to explain among a live cluster's ``workloads`` (Volcano Jobs, Deployments,
+    StatefulSets and PodGroups, as listed from the API server) and the ``NS/NAME`` to explain.
+
+    A Deployment or StatefulSet whose pods exist is explained through the PodGroup Volcano's
+    pg-controller made for it (its pods' ``scheduling.k8s.io/group-name``): the real pod names
+    carry random suffixes, so only the PodGroup ties them to their gang. Raises
+    :class:`JobNotFoundError` listing the workloads of the namespace."""
+    namespace, name = split_ref(ref)
+    mine = [w for w in workloads if (_meta(w).get("namespace") or "default") == namespace]
+    for kind in WORKLOAD_KINDS:
+        for obj in mine:
+            if obj.get("kind") != kind or _meta(obj).get("name") != name:
+                continue
+            if kind in ("Deployment", "StatefulSet"):
+                group = _podgroup_of(obj, pods)
+                podgroup = next(
+                    (w for w in mine if w.get("kind") == "PodGroup" and _meta(w).get("name") == group), None
+                )
+                if podgroup is not None:
+                    return dict(podgroup), f"{namespace}/{group}"
+            return dict(obj), f"{namespace}/{name}"
+    known = [f"{w.get('kind')} {_meta(w).get('name')}" for w in mine if w.get("kind") in WORKLOAD_KINDS]
+    if not known:
+        listing = f"namespace {namespace} has no Volcano Job, Deployment, StatefulSet or PodGroup"
+    else:
+        more = f" (and {len(known) - MAX_LISTED_JOBS} more)" if len(known) > MAX_LISTED_JOBS else ""
+        listing = f"in {namespace}: {', '.join(known[:MAX_LISTED_JOBS])}{more}"
+    raise JobNotFoundError(f"job {namespace}/{name} not found; {listing}")
+
+
+def _podgroup_of(obj: Mapping[str, Any], pods: Sequence[Any]) -> str | None:
+    """The PodGroup of a Deployment's/StatefulSet's pods (those its ``matchLabels`` select)."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+    selector = (spec.get("selector") or {}).get("matchLabels") or {}
+    if not selector:
+        return None
+    namespace = _meta(obj).get("namespace")
+    for pod in pods:
+        meta = _meta(pod)
+        labels = meta.get("labels") or {}
+        if meta.get("namespace") == namespace and all(labels.get(k) == v for k, v in selector.items()):
+            group = (meta.get("annotations") or {}).get(ANN_GROUP_NAME)
+            if group:
+                return str(group)
+    return None
+
+
 def _running(job: Job) -> bool:
     pods = [t.pod for t in job.tasks]
     return bool(pods) and all(p.existing is not None and p.existing.node_name for p in pods)
@@ -69,7 +128,7 @@ def _running(job: Job) -> bool:
 
 def explain(inputs: Mapping[str, Any], ref: str, *, suggest: bool = True) -> dict[str, Any]:
     """Explain job ``ref`` (``NAMESPACE/NAME``) over ``inputs`` (see the module docs)."""
-    with gc_paused():
+    with gc_paused(), reuse_parsed_pods():
         session, job_ins, _ = simulate(**inputs)
         position = find_job(job_ins, ref)
         return _explain(session, position, inputs, suggest)

@@ -43,8 +43,11 @@ LEADS = {
     "add_hosts": "add hosts",
     "set_replicas": "reduce replicas",
 }
-#: HyperNodes per tier tried for ``remove_pods`` and ``add_hosts`` (those short of the fewest pods)
+#: HyperNodes of the allowed tier tried for ``remove_pods`` (those short of the fewest pods; each
+#: has its own pods) and for ``add_hosts`` (one: the HyperNodes short of the fewest pods are
+#: usually alike)
 MAX_HYPERNODES = 2
+MAX_HOST_HYPERNODES = 1
 #: predictions spent looking for the largest replica count that fits
 MAX_REPLICA_TRIES = 4
 
@@ -262,7 +265,7 @@ def _add_hosts(
     tree = session.sched.tree
     out = []
     rows = [r for r in top if not r["eligible"] and "tasks" in r["short"]]
-    for row in rows[:MAX_HYPERNODES]:
+    for row in rows[:MAX_HOST_HYPERNODES]:
         hn = row["hypernode"]
         leaves = (
             [hn]
