@@ -222,3 +222,8 @@ def test_says_when_no_single_change_suffices():
     assert result["no_single_change"] is True
     kinds = {next(iter(s["change"])) for s in result["suggestions"]}
     assert {"set_tier", "add_hosts", "set_replicas"} <= kinds
+
+
+def test_workers_do_not_change_the_result():
+    inputs = seed_big_prefill()
+    assert explain(inputs, "pd/big-prefill", workers=2) == explain(inputs, "pd/big-prefill", workers=1)

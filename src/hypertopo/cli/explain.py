@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         if not args.nodes or args.hypernodes is None:
             raise InputError("--nodes and --hypernodes are required (or --from-cluster)")
         inputs, ref = load_inputs(args), args.job
-    result = explain(inputs, ref, suggest=not args.no_suggest)
+    result = explain(inputs, ref, suggest=not args.no_suggest, workers=max(1, args.workers))
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")

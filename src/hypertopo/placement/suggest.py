@@ -21,8 +21,10 @@ added, replicas dropped), then by kind in the order above.
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from hypertopo.placement.changes import Change, apply_changes, change
@@ -61,9 +63,18 @@ class Candidate:
 
 
 def suggestions(
-    session: Session, job: Job, tiers: Sequence[Mapping[str, Any]], inputs: Mapping[str, Any]
+    session: Session,
+    job: Job,
+    tiers: Sequence[Mapping[str, Any]],
+    inputs: Mapping[str, Any],
+    workers: int = 1,
 ) -> list[dict[str, Any]]:
-    """The candidates of the module docs, each re-predicted, in the order of the module docs."""
+    """The candidates of the module docs, each re-predicted, in the order of the module docs.
+
+    The first candidate of every kind is predicted in one batch (in ``workers`` forked processes
+    when more than one: the predictions are independent and each is deterministic, so the
+    result does not depend on ``workers``); the next tier up and smaller replica counts are
+    only tried when the first did not place the job."""
     ref = f"{job.inp.namespace}/{job.inp.name}"
     check = _checker(inputs, job)
 
@@ -72,15 +83,47 @@ def suggestions(
 
     roles = demands(job, session.world.network.gpu_type_label)
     top = tiers[-1]["candidates"] if tiers else []
-    found: list[dict[str, Any] | None] = []
-    found.extend(_tier(session, job, ref, offer))
-    candidates = [*_affinity(job, ref, top), *_remove_pods(session, job, roles, top)]
-    candidates.extend(_add_hosts(session, roles, top))
-    found.extend(offer(cand) for cand in candidates)
-    found.extend(_replicas(job, ref, roles, top, offer))
-    offered = [item for item in found if item is not None]
+    tier_steps = _tier(session, job, ref)
+    replica_steps = _replicas(job, ref, roles, top)
+    first = [steps[0] for steps in (tier_steps, *replica_steps) if steps]
+    first.extend([*_affinity(job, ref, top), *_remove_pods(session, job, roles, top)])
+    first.extend(_add_hosts(session, roles, top))
+    done = run_all([partial(offer, cand) for cand in first], workers)
+    found = {id(cand): got for cand, got in zip(first, done, strict=True)}
+    for steps in (tier_steps, *replica_steps):
+        if not steps or (found[id(steps[0])] or {}).get("predicted_feasible"):
+            continue
+        for cand in steps[1:]:  # one after the other: stop at the first that places the job
+            got = offer(cand)
+            if got is not None:
+                found[id(steps[0])] = got
+                if got["predicted_feasible"]:
+                    break
+    offered = [item for item in found.values() if item is not None]
     offered.sort(key=_order)
     return offered
+
+
+#: the work of :func:`run_all` in forked workers (inherited, never pickled)
+_WORK: list[Callable[[], Any]] = []
+
+
+def _run_one(k: int) -> Any:
+    return _WORK[k]()
+
+
+def run_all(work: Sequence[Callable[[], Any]], workers: int) -> list[Any]:
+    """``[w() for w in work]``, in up to ``workers`` forked processes (results are pickled back);
+    in this process when ``workers`` <= 1, for one item, or where fork is not available."""
+    if workers <= 1 or len(work) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [w() for w in work]
+    global _WORK
+    _WORK = list(work)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(work))) as pool:
+            return pool.map(_run_one, range(len(work)), chunksize=1)
+    finally:
+        _WORK = []
 
 
 def _order(item: Mapping[str, Any]) -> tuple[bool, int, int]:
@@ -92,7 +135,6 @@ def _order(item: Mapping[str, Any]) -> tuple[bool, int, int]:
 
 
 Check = Callable[[dict[str, Any]], "tuple[Change, bool, str | None] | None"]
-Offer = Callable[["Candidate"], "dict[str, Any] | None"]
 
 
 def _checker(inputs: Mapping[str, Any], job: Job) -> Check:
@@ -134,25 +176,14 @@ def _offer(cand: Candidate, check: Check, inputs: Mapping[str, Any]) -> dict[str
 # --------------------------------------------------------------------------- the candidates
 
 
-def _tier(session: Session, job: Job, ref: str, offer: Offer) -> list[dict[str, Any] | None]:
-    """Raise ``highestTierAllowed`` one tier at a time: the lowest that places the job (or the
-    highest real tier, not enough)."""
+def _tier(session: Session, job: Job, ref: str) -> list[Candidate]:
+    """Raise ``highestTierAllowed`` (hard mode) one tier at a time, up to the virtual root's."""
     topo = job.topology
     if topo is None or not topo.hard or topo.original.mode != "hard":
         return []
     tree = session.sched.tree
     now = allowed_tier(session.sched, job)
-    real = [t for t in tree.tiers if t > now]
-    last: dict[str, Any] | None = None
-    for tier in real:
-        cand = Candidate({"kind": "set_tier", "job": ref, "tier": tier}, tier - now)
-        got = offer(cand)
-        if got is None:
-            continue
-        last = got
-        if last["predicted_feasible"]:
-            return [last]
-    return [last] if last is not None else []
+    return [Candidate({"kind": "set_tier", "job": ref, "tier": t}, t - now) for t in tree.tiers if t > now]
 
 
 def _affinity_keys(job: Job) -> dict[str, list[str]]:
@@ -297,33 +328,28 @@ def _add_hosts(
 
 
 def _replicas(
-    job: Job,
-    ref: str,
-    roles: Sequence[Demand],
-    top: Sequence[Mapping[str, Any]],
-    offer: Offer,
-) -> list[dict[str, Any] | None]:
-    """Per short task: the largest replica count (down from what the best candidate has room
-    for) that is predicted to place, within ``MAX_REPLICA_TRIES`` predictions."""
+    job: Job, ref: str, roles: Sequence[Demand], top: Sequence[Mapping[str, Any]]
+) -> list[list[Candidate]]:
+    """Per short task: replica counts to try, from what the best candidate of the allowed tier
+    has room for down (``MAX_REPLICA_TRIES`` at most)."""
     if job.inp.kind not in ("Job", "Deployment", "StatefulSet") or not top:
         return []
-    out: list[dict[str, Any] | None] = []
+    out = []
     for demand in roles:
         replicas = sum(1 for t in job.tasks if t.role == demand.role)
         room = max(row["free"]["tasks"].get(demand.role, {}).get("pods", 0) for row in top)
         short = demand.pods - room
         if short <= 0 or replicas - short < 1:
             continue
+        steps = []
         target = replicas - short
-        best: dict[str, Any] | None = None
         for _ in range(MAX_REPLICA_TRIES):
             data: dict[str, Any] = {"kind": "set_replicas", "job": ref, "replicas": target}
             if job.inp.kind == "Job":
                 data["task"] = demand.role
-            best = offer(Candidate(data, replicas - target))
-            if best is None or best["predicted_feasible"] or target <= 1:
+            steps.append(Candidate(data, replicas - target))
+            if target <= 1:
                 break
             target = max(1, target - max(1, short // 2))
-        if best is not None:
-            out.append(best)
+        out.append(steps)
     return out
