@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-suggest", action="store_true", help="diagnosis only, no re-predicted suggestions"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="processes predicting the suggestions (default: 2 where there are 2 CPUs; the same result)",
+    )
     return parser
 
 
