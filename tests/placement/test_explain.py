@@ -227,3 +227,26 @@ def test_says_when_no_single_change_suffices():
 def test_workers_do_not_change_the_result():
     inputs = seed_big_prefill()
     assert explain(inputs, "pd/big-prefill", workers=2) == explain(inputs, "pd/big-prefill", workers=1)
+
+
+def test_partitions_that_fit_nowhere_are_short_even_where_the_pods_fit():
+    nodes = [node(n) for n in ("a0", "a1", "b0", "b1")]
+    hypernodes = [leaf("la", ["a0", "a1"]), leaf("lb", ["b0", "b1"]), parent("spine", ["la", "lb"])]
+    partition = {"totalPartitions": 1, "partitionSize": 4, "networkTopology": hard(1)}
+    tasks = [task("w", 4, template(gpus=8), partitionPolicy=partition)]
+    inputs = {
+        "jobs": [job("j", tasks, min_available=4, topology=hard(2))],
+        "nodes": nodes,
+        "hypernodes": hypernodes,
+        "scheduler_conf": conf(),
+    }
+    result = explain(inputs, "default/j", suggest=False)
+    assert result["status"] == "infeasible"
+    spine = candidates(result, 2)["spine"]
+    assert spine["need"]["tasks"]["w"]["partitions"] == {"count": 1, "size": 4, "tier": 1}
+    assert spine["free"]["tasks"]["w"]["pods"] == 4  # the pods fit under the spine ...
+    assert spine["free"]["tasks"]["w"]["partitions"] == 0  # ... but no leaf holds a partition of 4
+    assert spine["short"]["tasks"]["w"] == {"pods": 0, "gpus": 0, "gpu_model": None, "partitions": 1}
+    assert not spine["eligible"]
+    leaf_a = candidates(result, 1)["la"]
+    assert leaf_a["short"]["tasks"]["w"]["pods"] == 2 and leaf_a["short"]["tasks"]["w"]["partitions"] == 1

@@ -48,6 +48,39 @@ class Demand:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Partitions:
+    """A task's ``partitionPolicy`` with a hard tier: ``count`` partitions of ``size`` pods still
+    needed, each within one HyperNode of tier <= ``tier``."""
+
+    count: int
+    size: int
+    tier: int
+
+
+def partitions_of(job: Job, demand: Demand) -> Partitions | None:
+    for policy in job.inp.subgroups:
+        topo = policy.topology
+        if policy.name != demand.role or topo is None or topo.mode != "hard" or topo.tier is None:
+            continue
+        size = max(policy.size, 1)
+        return Partitions(-(-demand.pods // size), size, topo.tier)
+    return None
+
+
+def partition_domains(tree: Any, hypernode: str, tier: int) -> list[str]:
+    """The largest HyperNodes of tier <= ``tier`` within ``hypernode`` (itself when it qualifies)."""
+    out = []
+    stack = [hypernode]
+    while stack:
+        name = stack.pop()
+        if tree.tier(name) <= tier:
+            out.append(name)
+        else:
+            stack.extend(tree.hypernodes[name].children)
+    return out
+
+
 @dataclass(slots=True)
 class RoleFit:
     """One role over the nodes of one HyperNode."""
@@ -194,10 +227,24 @@ def candidate(sched: Scheduler, job: Job, fits_: NodeFits, hypernode: str, gpu_l
         if demand.model and demand.gpus:
             gpus_need[demand.model] = gpus_need.get(demand.model, 0) + demand.gpus
         free_tasks[demand.role] = {"pods": fit.room, "nodes": fit.nodes, "gpus": fit.gpus}
-        if fit.room < demand.pods:
-            missing = demand.pods - fit.room
+        parts = partitions_of(job, demand)
+        missing_parts = 0
+        if parts is not None:
+            domains = partition_domains(tree, hypernode, parts.tier)
+            room = sum(fits_.role_fit(k, d).room // parts.size for d in domains)
+            need_tasks[demand.role]["partitions"] = {
+                "count": parts.count,
+                "size": parts.size,
+                "tier": parts.tier,
+            }
+            free_tasks[demand.role]["partitions"] = room
+            missing_parts = max(parts.count - room, 0)
+        if fit.room < demand.pods or missing_parts:
+            missing = max(demand.pods - fit.room, 0)
             per_pod = demand.task.resreq.get(GPU_RESOURCE, 0) // GPU_UNIT
             short_tasks[demand.role] = {"pods": missing, "gpus": missing * per_pod, "gpu_model": demand.model}
+            if missing_parts:
+                short_tasks[demand.role]["partitions"] = missing_parts
         for reason, count in fit.excluded.items():
             key = f"{demand.role}: {reason}" if several else reason
             excluded[key] = excluded.get(key, 0) + count

@@ -13,15 +13,27 @@ def _gpus(by_model: Mapping[str, int]) -> str:
     return ", ".join(f"{model} {n}" for model, n in by_model.items()) or "-"
 
 
-def _tasks_text(tasks: Mapping[str, Mapping[str, Any]], key: str = "pods") -> str:
-    return "; ".join(f"{role} {item.get(key, 0)}" for role, item in tasks.items()) or "-"
+def _tasks_text(tasks: Mapping[str, Mapping[str, Any]]) -> str:
+    parts = []
+    for role, item in tasks.items():
+        partitions = item.get("partitions")
+        if isinstance(partitions, Mapping):  # need: count x size within tier
+            count, size, tier = partitions["count"], partitions["size"], partitions["tier"]
+            extra = f" ({count} partitions of {size} within tier {tier})"
+        elif partitions is not None:  # free: partitions that fit
+            extra = f" ({partitions} partitions)"
+        else:
+            extra = ""
+        parts.append(f"{role} {item.get('pods', 0)}{extra}")
+    return "; ".join(parts) or "-"
 
 
 def _short(short: Mapping[str, Any]) -> str:
     parts = []
     for role, item in short.get("tasks", {}).items():
         gpus = f" = {item['gpus']} {item['gpu_model'] or ''} GPUs".replace("  ", " ") if item["gpus"] else ""
-        parts.append(f"{role} {item['pods']} pods{gpus}")
+        partitions = f", {item['partitions']} partitions" if item.get("partitions") else ""
+        parts.append(f"{role} {item['pods']} pods{gpus}{partitions}")
     if "min_resources" in short:
         parts.append("minResources (pre-filter)")
     return "; ".join(parts) or "-"
