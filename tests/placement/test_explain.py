@@ -250,3 +250,46 @@ def test_partitions_that_fit_nowhere_are_short_even_where_the_pods_fit():
     assert not spine["eligible"]
     leaf_a = candidates(result, 1)["la"]
     assert leaf_a["short"]["tasks"]["w"]["pods"] == 2 and leaf_a["short"]["tasks"]["w"]["partitions"] == 1
+
+
+def deployment(name, replicas, *, volcano=True, min_member=None):
+    tmpl = template(gpus=8)
+    if volcano:
+        tmpl["spec"]["schedulerName"] = "volcano"
+        tmpl["metadata"] = {
+            "annotations": {
+                "volcano.sh/network-topology-mode": "hard",
+                "volcano.sh/network-topology-highest-tier": "1",
+            }
+        }
+    meta = {"name": name, "namespace": "ns"}
+    if min_member is not None:
+        meta["annotations"] = {"scheduling.volcano.sh/group-min-member": str(min_member)}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta,
+        "spec": {"replicas": replicas, "template": tmpl},
+    }
+
+
+def test_a_deployment_gets_its_replica_suggestion():
+    inputs = {
+        "jobs": [deployment("d", 3, min_member=3)],
+        "nodes": [node("a0"), node("a1")],
+        "hypernodes": [leaf("la", ["a0", "a1"])],
+        "scheduler_conf": conf(),
+    }
+    result = explain(inputs, "ns/d")
+    assert result["status"] == "infeasible" and result["kind"] == "Deployment"
+    assert candidates(result, 1)["la"]["short"]["tasks"]["d"]["pods"] == 1
+    first = result["suggestions"][0]
+    assert first["change"] == {"set_replicas": {"job": "ns/d", "replicas": 2}} and first["predicted_feasible"]
+
+
+def test_a_workload_volcano_does_not_schedule_says_so():
+    inputs = {"jobs": [deployment("e", 1, volcano=False)], "nodes": [node("a0")], "hypernodes": []}
+    result = explain(inputs, "ns/e")
+    assert result["status"] == "not_scheduled_by_volcano"
+    assert result["tiers"] == [] and result["suggestions"] == []
+    assert result["reasons"] == ["not scheduled by Volcano (schedulerName is not volcano)"]

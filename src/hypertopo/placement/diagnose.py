@@ -31,10 +31,15 @@ GPU_UNIT = 1000  # Volcano keeps scalar resources in thousandths
 class Demand:
     """A role of the gang: a pending task of it (its template) and the pods still needed."""
 
-    role: str
+    role: str  # the task's name (the job's name for a Deployment's or PodGroup's pods)
     task: Task
     pods: int
     model: str | None  # the GPU model its required affinity asks for (``h100``), if any
+
+    @property
+    def replicas(self) -> int:
+        """The pods of this role in the job."""
+        return sum(1 for t in self.task.job.tasks if t.role == self.task.role)
 
     @property
     def gpus(self) -> int:

@@ -11,7 +11,8 @@ Deployment, StatefulSet or PodGroup) and returns::
      "no_single_change": bool}
 
 ``status``: ``running`` (every pod of the job is bound: its placement is shown, nothing to
-explain), ``placeable`` (the engine predicts Volcano places it), ``infeasible`` (the diagnosis
+explain), ``placeable`` (the engine predicts Volcano places it), ``not_scheduled_by_volcano``
+(its ``schedulerName`` is not volcano: nothing Volcano does explains it), ``infeasible`` (the diagnosis
 per tier, :mod:`.diagnose`, and the suggestions, :mod:`.suggest`, each re-predicted with
 :func:`~hypertopo.placement.predict` on the changed inputs before it is offered).
 """
@@ -140,8 +141,12 @@ def _explain(
 ) -> dict[str, Any]:
     job = session.jobs[position]
     shaped = shape(session)["jobs"][position]
-    running = _running(job)
-    status = "running" if running else ("placeable" if shaped["feasible"] else "infeasible")
+    if not job.inp.scheduled_by_volcano:
+        status = "not_scheduled_by_volcano"
+    elif _running(job):
+        status = "running"
+    else:
+        status = "placeable" if shaped["feasible"] else "infeasible"
     out: dict[str, Any] = {
         "job": f"{job.inp.namespace}/{job.inp.name}",
         "kind": job.inp.kind,
@@ -160,8 +165,9 @@ def _explain(
     }
     if status != "infeasible":
         return out
-    if job.key in session.skip:
-        out["reasons"].insert(0, session.skip[job.key])
+    for extra in (session.skip.get(job.key), session.sched.unadmitted.get(job.key)):
+        if extra and extra not in out["reasons"]:
+            out["reasons"].insert(0, extra)
     gpu_label = session.world.network.gpu_type_label
     out["tiers"] = diagnose(session.sched, job, gpu_label)
     if suggest:

@@ -56,6 +56,9 @@ def explain_text(result: Mapping[str, Any]) -> str:
         lines.append(
             f"network topology: {constraint['mode']}, highestTierAllowed {constraint['highest_tier_allowed']}"
         )
+    if result["status"] == "not_scheduled_by_volcano":
+        lines.append("its schedulerName is not volcano: Volcano never places its pods")
+        return "\n".join(lines) + "\n"
     if result["status"] in ("running", "placeable"):
         verb = "runs" if result["status"] == "running" else "is predicted to be placed"
         where = f" in {result['hypernode']} (tier {result['tier']})" if result.get("hypernode") else ""

@@ -336,7 +336,7 @@ def _replicas(
         return []
     out = []
     for demand in roles:
-        replicas = sum(1 for t in job.tasks if t.role == demand.role)
+        replicas = demand.replicas
         room = max(row["free"]["tasks"].get(demand.role, {}).get("pods", 0) for row in top)
         short = demand.pods - room
         if short <= 0 or replicas - short < 1:
