@@ -71,3 +71,63 @@ def test_from_cluster_with_an_unusable_kubeconfig_exits_2(tmp_path, capsys):
     missing = tmp_path / "nope.kubeconfig"
     assert main(["explain", "--job", "pd/x", "--from-cluster", "--kubeconfig", str(missing)]) == EXIT_INPUT
     assert f"{missing}: cannot use this kubeconfig" in capsys.readouterr().err
+
+
+def test_from_cluster_reads_the_objects_through_the_rest_client(monkeypatch, capsys):
+    from hypertopo.cluster.rest import Rest
+    from tests.cluster.test_live_read import FakeApi
+
+    inputs = seed_big_prefill()
+    api = FakeApi(
+        {
+            "/api/v1/nodes": {"items": inputs["nodes"]},
+            "/apis/topology.volcano.sh/v1alpha1/hypernodes": {"items": inputs["hypernodes"]},
+            "/api/v1/pods": {"items": []},
+            "/apis/batch.volcano.sh/v1alpha1/namespaces/pd/jobs": {"items": inputs["jobs"]},
+        }
+    )
+    api.close = lambda: None
+    used = {}
+
+    def fake(path, *, pool_size=8, context=None):
+        used.update(path=str(path), context=context)
+        return api
+
+    monkeypatch.setattr(Rest, "from_kubeconfig", staticmethod(fake))
+    monkeypatch.setenv("KUBECONFIG", "/somewhere/kubeconfig")
+    argv = ["explain", "--job", "pd/big-prefill", "--from-cluster", "--context", "prod", "--json"]
+    assert main([*argv, "--workers", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert used == {"path": "/somewhere/kubeconfig", "context": "prod"}
+    assert result["status"] == "infeasible" and result["suggestions"][0]["predicted_feasible"]
+    # only reads: every request was a GET
+    assert all(url.startswith("/api") for url in api.requests)
+    assert any(url.startswith("/api/v1/namespaces/volcano-system/configmaps/") for url in api.requests)
+
+
+def test_a_kubeconfig_with_a_bearer_token(tmp_path):
+    from hypertopo.cluster.rest import Rest
+
+    ca = tmp_path / "ca.crt"
+    ca.write_text("not read before a request")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "current-context": "a",
+                "contexts": [
+                    {"name": "a", "context": {"cluster": "c", "user": "u"}},
+                    {"name": "b", "context": {"cluster": "c", "user": "v"}},
+                ],
+                "clusters": [
+                    {"name": "c", "cluster": {"server": "https://x:6443", "certificate-authority": str(ca)}}
+                ],
+                "users": [
+                    {"name": "u", "user": {"token": "t-a"}},
+                    {"name": "v", "user": {"tokenFile": str(ca)}},
+                ],
+            }
+        )
+    )
+    assert Rest.from_kubeconfig(kubeconfig)._token == "t-a"
+    assert Rest.from_kubeconfig(kubeconfig, context="b")._token == "not read before a request"
