@@ -46,7 +46,7 @@ EXIT_INTERNAL = 70
 MAX_DEPTH = 100
 #: ``topology-hints SUBCOMMAND ...``: the module whose ``main(argv)`` runs it (``predict``, the
 #: default, is this module).
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {"headroom": "hypertopo.cli.headroom"}
 JOBS = "objects to place (Volcano Jobs, Deployments, StatefulSets or PodGroups)"
 
 try:
