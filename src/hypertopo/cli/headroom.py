@@ -20,6 +20,7 @@ from typing import Any
 
 from hypertopo.cli.hints import PROG, add_input_arguments, guarded, load_inputs
 from hypertopo.placement.headroom import headroom
+from hypertopo.report.sections import headroom_section, section_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,75 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _where(summary: Mapping[str, Any] | None) -> str:
-    if not summary or not summary["places"]:
-        return "-"
-    types = "/".join(summary["switch_types"]) or "?"
-    return f"{summary['hypernode']} (tier {summary['tier']}, {types})"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    from hypertopo.report.text import table
-
-    return table(headers, rows)
-
-
 def render_table(result: Mapping[str, Any]) -> str:
-    """The headroom answer for people (what ``--json`` prints, as tables)."""
-    parts = []
-    check = result.get("check")
-    if check:
-        what = f"{check['task']} of {check['job']}" if check["task"] else check["job"]
-        if check["places"]:
-            answer = (
-                f"yes: all {check['placed']} pods placed under {check['hypernode']} (tier {check['tier']}), "
-                f"switch types {', '.join(check['switch_types'])}; pods per leaf "
-                + ", ".join(f"{k} {v}" for k, v in check["pods_per_leaf"].items())
-            )
-        else:
-            answer = f"no: {check['pending']} pods stay pending" + (
-                f" ({check['reasons'][0]})" if check["reasons"] else ""
-            )
-        parts.append(f"{what} at {check['replicas']} replicas: {answer}")
-    rows = [
-        [
-            job["job"],
-            job["task"] or "-",
-            job["role"] or "-",
-            job["constraint"] or "none",
-            job["replicas"],
-            job["max_replicas"],
-            _where(job["at_max"]),
-            "yes" if job["confirmed"] else "NO",
-            ", ".join(job["displaces"]) or "-",
-        ]
-        for job in result["jobs"]
-    ]
-    parts.append(
-        "Largest replica count that still places (max predicted to place, max+1 not):\n"
-        + _table(
-            ["job", "task", "role", "network topology", "now", "max", "at max", "confirmed", "displaces"],
-            rows,
-        )
-    )
-    cap_rows = []
-    for hn in result["hypernodes"]:
-        for shape in hn["shapes"]:
-            models = ", ".join(f"{m} {n}" for m, n in shape["by_gpu_model"].items()) or "-"
-            cap_rows.append(
-                [
-                    hn["hypernode"],
-                    hn["tier"],
-                    shape["role"] or "-",
-                    shape["job"],
-                    shape["task"] or "-",
-                    shape["fit"],
-                    models,
-                ]
-            )
-    parts.append(
-        "More pods of each task's shape that fit under each HyperNode (free resources; pod affinity "
-        "and the tier bound not applied):\n"
-        + _table(["hypernode", "tier", "role", "job", "task", "more pods", "per GPU model"], cap_rows)
-    )
-    return "\n\n".join(parts) + "\n"
+    """The headroom answer for people (what ``--json`` prints, as tables; the report's section)."""
+    section = headroom_section(result)
+    return section_text({**section, "title": ""}) + "\n"

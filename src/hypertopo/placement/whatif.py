@@ -72,16 +72,23 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[st
 
 
 def what_if(
-    inputs: Mapping[str, Any], changes: Sequence[Change], source: str = "changes", **predict_kwargs: Any
+    inputs: Mapping[str, Any],
+    changes: Sequence[Change],
+    source: str = "changes",
+    *,
+    before: Mapping[str, Any] | None = None,
+    **predict_kwargs: Any,
 ) -> dict[str, Any]:
     """Predict ``inputs`` (the keyword inputs of :func:`predict`) before and after ``changes``.
 
-    ``predict_kwargs`` go to both predictions (``baseline``, ``task_order``, ...). Raises
+    ``predict_kwargs`` go to both predictions (``baseline``, ``task_order``, ...); ``before``, when
+    given, is the prediction of ``inputs`` already made (with the same options). Raises
     :class:`~hypertopo.placement.errors.PlacementInputError` for a change the inputs cannot take
     (``<source>: [i].<kind>.<field>: ...``) before predicting anything."""
     texts: list[str] = []
     changed = apply_changes(inputs, changes, source, described=texts)
-    before = predict(**inputs, **predict_kwargs)
+    if before is None:
+        before = predict(**inputs, **predict_kwargs)
     after = predict(**changed, **predict_kwargs)
     return {
         "changes": [{"change": c.as_data(), "text": t} for c, t in zip(changes, texts, strict=True)],
