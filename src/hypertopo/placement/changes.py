@@ -332,19 +332,31 @@ def change(kind: str, **params: Any) -> Change:
 
 
 def apply_changes(
-    inputs: Mapping[str, Any], changes: Iterable[Change], source: str = "changes"
+    inputs: Mapping[str, Any],
+    changes: Iterable[Change],
+    source: str = "changes",
+    *,
+    described: list[str] | None = None,
 ) -> dict[str, Any]:
     """``inputs`` (``jobs``, ``nodes``, ``hypernodes``, ``pods``, ``scheduler_conf``, ``network``,
     ``kv_model``) with ``changes`` applied in order, as a new dict (the caller's objects untouched).
 
-    What the inputs lack is a :class:`PlacementInputError` like those of :func:`parse_changes`:
-    ``<source>: [<index>].<kind>.<field>: <problem>``."""
+    What the inputs lack is a :class:`PlacementInputError` like those of :func:`parse_changes`,
+    one line ``<source>: [<index>].<kind>.<field>: <problem>`` per change that cannot apply (the
+    others are applied in order all the same, so a later line may follow from an earlier one).
+    ``described`` (a list) receives each change's :meth:`Change.text` on the inputs as they are
+    just before it."""
     state = Inputs(inputs)
+    errors: list[str] = []
     for i, item in enumerate(changes):
+        if described is not None:
+            described.append(item.text(state.out))
         try:
             APPLY[item.kind](state, item.params)
-        except PlacementInputError as exc:
-            raise PlacementInputError(f"{source}: [{i}].{item.kind}.{exc}") from None
+        except PlacementInputError as exc:  # the others are still tried: one line per mistake
+            errors.append(f"{source}: [{i}].{item.kind}.{exc}")
+    if errors:
+        raise PlacementInputError("\n".join(errors))
     return state.out
 
 
