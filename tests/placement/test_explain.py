@@ -293,3 +293,14 @@ def test_a_workload_volcano_does_not_schedule_says_so():
     assert result["status"] == "not_scheduled_by_volcano"
     assert result["tiers"] == [] and result["suggestions"] == []
     assert result["reasons"] == ["not scheduled by Volcano (schedulerName is not volcano)"]
+
+
+def test_hosts_are_added_under_a_real_leaf_when_the_job_may_span_the_cluster():
+    inputs = seed_big_prefill(replicas=200)
+    inputs["jobs"][0]["spec"]["networkTopology"] = {"mode": "soft", "highestTierAllowed": 1}
+    result = explain(inputs, "pd/big-prefill")
+    hosts = next(s for s in result["suggestions"] if "add_hosts" in s["change"])
+    params = hosts["change"]["add_hosts"]
+    # 104 pods short: 13 H100 hosts, under an IB leaf (the Ethernet ones fail switch-type)
+    assert params["gpu_model"] == "h100" and params["count"] == 13
+    assert params["leaf"] in {"ib-switch0", "ib-switch1"} and hosts["predicted_feasible"] is True

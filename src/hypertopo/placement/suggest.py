@@ -35,6 +35,7 @@ from hypertopo.placement.model import Job
 from hypertopo.placement.objects import PodObj
 from hypertopo.placement.resources import Resources
 from hypertopo.placement.session import Session
+from hypertopo.placement.tree import VIRTUAL_ROOT
 from hypertopo.topology.labels import GPU_RESOURCE, natural_key
 
 KIND_ORDER = ("set_tier", "relax_affinity", "remove_pods", "add_hosts", "set_replicas")
@@ -289,6 +290,20 @@ def _gpus_per_host(session: Session, model: str) -> int:
     return 0
 
 
+def _leaves_under(tree: Any, hypernode: str) -> list[str]:
+    """The real leaf HyperNodes (no HyperNode children) within ``hypernode``, itself included."""
+    out = []
+    stack = [hypernode]
+    while stack:
+        name = stack.pop()
+        kids = tree.hypernodes[name].children
+        if kids:
+            stack.extend(kids)
+        elif name != VIRTUAL_ROOT:
+            out.append(name)
+    return sorted(out, key=natural_key)
+
+
 def _add_hosts(
     session: Session, roles: Sequence[Demand], top: Sequence[Mapping[str, Any]]
 ) -> list[Candidate]:
@@ -298,11 +313,9 @@ def _add_hosts(
     rows = [r for r in top if not r["eligible"] and "tasks" in r["short"]]
     for row in rows[:MAX_HOST_HYPERNODES]:
         hn = row["hypernode"]
-        leaves = (
-            [hn]
-            if tree.tier(hn) == tree.min_tier
-            else [name for name in tree.hypernodes[hn].children if tree.tier(name) == tree.min_tier] or [hn]
-        )
+        leaves = _leaves_under(tree, hn)
+        if not leaves:
+            continue
         for demand in roles:
             short = row["short"]["tasks"].get(demand.role)
             if not short or not short["gpus"] or not demand.model or "|" in demand.model:
