@@ -20,6 +20,7 @@ from ansible.errors import AnsibleFilterError
 
 from hypertopo.report import render_reports
 from hypertopo.report.run_state import WORKLOAD_KINDS
+from hypertopo.report.sections import headroom_section, what_if_section
 from hypertopo.report.verify import object_list, pod_list, verify
 from hypertopo.rollout.plain import plain_filters
 
@@ -52,12 +53,21 @@ def topology_verify(
 
 
 def topology_report(
-    predicted: dict[str, Any], model: dict[str, Any], verification: dict[str, Any] | None = None
+    predicted: dict[str, Any],
+    model: dict[str, Any],
+    verification: dict[str, Any] | None = None,
+    what_if: dict[str, Any] | None = None,
+    headroom: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """See topology_report.yml."""
     checked = _plain(verification) if verification else None
+    sections = []
+    if what_if:
+        sections.append(what_if_section(_plain(what_if)))
+    if headroom:
+        sections.append(headroom_section(_plain(headroom)))
     try:
-        return render_reports(_plain(model), _plain(predicted), checked)
+        return render_reports(_plain(model), _plain(predicted), checked, sections=sections)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError(f"topology_report: {type(exc).__name__}: {exc}") from None
 

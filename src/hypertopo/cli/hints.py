@@ -1,6 +1,7 @@
 """``topology-hints``: predict where Volcano v1.15.1 places jobs, as JSON.
 
     topology-hints [predict] --hypernodes F --nodes F --jobs F [--pods F] [--scheduler-conf F] [--network F]
+                   [--what-if CHANGES]
     topology-hints SUBCOMMAND ...   (the other subcommands: ``SUBCOMMANDS``)
 
 Files are YAML or JSON: a single object, a ``kind: List`` / ``*List`` with
@@ -12,6 +13,12 @@ arguments). Exit status: 0 with a prediction (also when a job is infeasible),
 2 with a one-line message on malformed input: a file that cannot be read or parsed, nests
 deeper than ``MAX_DEPTH`` levels, or (``--jobs``, ``--nodes``) holds no object, and every
 object or field the engine refuses (the message names the object and the field).
+
+``--what-if CHANGES`` (a YAML/JSON list of changes, :mod:`hypertopo.placement.changes`) predicts
+twice, on the inputs and on the inputs with the changes applied, and prints ``{"changes", "jobs"
+(per job ``before``/``after``), "before", "after"}`` (:mod:`hypertopo.placement.whatif`); a
+malformed file or a change the inputs cannot take exits 2, one line per mistake naming the file,
+the list index and the field. ``--table`` then shows the table of the changed world.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from typing import Any
 import yaml
 
 from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
+from hypertopo.placement.changes import Change, parse_changes
 from hypertopo.placement.inputs import as_objects
+from hypertopo.placement.whatif import what_if
 
 PROG = "topology-hints"
 EXIT_INPUT = 2
@@ -37,7 +46,7 @@ EXIT_INTERNAL = 70
 MAX_DEPTH = 100
 #: ``topology-hints SUBCOMMAND ...``: the module whose ``main(argv)`` runs it (``predict``, the
 #: default, is this module).
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {"explain": "hypertopo.cli.explain", "headroom": "hypertopo.cli.headroom"}
 JOBS = "objects to place (Volcano Jobs, Deployments, StatefulSets or PodGroups)"
 
 try:
@@ -134,10 +143,14 @@ def load_scheduler_conf(path: str | None) -> dict[str, Any] | None:
         raise InputError(f"{path}: {exc}") from None
 
 
-def add_input_arguments(parser: argparse.ArgumentParser, *, jobs_required: bool = True) -> None:
-    """The input flags every subcommand shares (one definition: predict, explain, headroom)."""
-    parser.add_argument("--hypernodes", required=True, help="HyperNode objects (YAML/JSON)")
-    parser.add_argument("--nodes", required=True, help="Node objects (YAML/JSON)")
+def add_input_arguments(
+    parser: argparse.ArgumentParser, *, jobs_required: bool = True, inputs_required: bool = True
+) -> None:
+    """The input flags every subcommand shares (one definition: predict, explain, headroom).
+    ``inputs_required`` False: ``--hypernodes`` and ``--nodes`` are optional (a subcommand that can
+    read them elsewhere, e.g. ``explain --from-cluster``, checks them itself)."""
+    parser.add_argument("--hypernodes", required=inputs_required, help="HyperNode objects (YAML/JSON)")
+    parser.add_argument("--nodes", required=inputs_required, help="Node objects (YAML/JSON)")
     parser.add_argument(
         "--jobs",
         required=jobs_required,
@@ -173,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         "large inputs; seeded, the same on every machine)",
     )
     parser.add_argument("--table", action="store_true", help="also print the preflight table to stderr")
+    parser.add_argument(
+        "--what-if",
+        metavar="FILE",
+        help="hypothetical changes (YAML/JSON list, see hypertopo.placement.changes): predict before "
+        "and after them and print {changes, jobs (before/after per job), before, after}",
+    )
     return parser
 
 
@@ -227,13 +246,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return guarded(lambda: _predict(args))
 
 
+def load_changes(path: str) -> list[Change]:
+    """The what-if changes of ``path`` (one YAML/JSON document: a list); mistakes name the file."""
+    docs = load_documents(path)
+    if len(docs) != 1:
+        raise InputError(f"{path}: the what-if file must hold one list of changes")
+    return parse_changes(docs[0], path)
+
+
 def _predict(args: argparse.Namespace) -> int:
-    result = predict(
-        **load_inputs(args),
-        baseline=not args.no_baseline,
-        baseline_samples=None if args.baseline_samples is None else max(args.baseline_samples, 0),
-    )
-    json.dump(result, sys.stdout, indent=2)
+    changes = load_changes(args.what_if) if args.what_if is not None else None
+    inputs = load_inputs(args)
+    options = {
+        "baseline": not args.no_baseline,
+        "baseline_samples": None if args.baseline_samples is None else max(args.baseline_samples, 0),
+    }
+    if changes is not None:
+        out = what_if(inputs, changes, args.what_if, **options)
+        result = out["after"]
+    else:
+        out = result = predict(**inputs, **options)
+    json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     if args.table:
         _ok, table, reasons = preflight(result)

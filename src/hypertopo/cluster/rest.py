@@ -30,8 +30,16 @@ class ApiError(RuntimeError):
         super().__init__(f"{method} {path}: HTTP {status}: {reason[:500]}")
 
 
+def _token_of(user: dict[str, Any]) -> str | None:
+    if user.get("token"):
+        return str(user["token"])
+    if user.get("tokenFile"):
+        return Path(str(user["tokenFile"])).read_text().strip()
+    return None
+
+
 class Rest:
-    """JSON over HTTPS with an x509 client certificate."""
+    """JSON over HTTPS with an x509 client certificate or a bearer token."""
 
     def __init__(
         self,
@@ -42,8 +50,10 @@ class Rest:
         key_file: str | None = None,
         pool_size: int = 8,
         timeout: float = 30.0,
+        token: str | None = None,
     ) -> None:
         self.server = server.rstrip("/")
+        self._token = token
         self._tmpdir: Path | None = None
         self.pool = urllib3.PoolManager(
             num_pools=2,
@@ -58,10 +68,12 @@ class Rest:
         )
 
     @classmethod
-    def from_kubeconfig(cls, path: Path | str, *, pool_size: int = 8) -> Rest:
-        """Build from a kubeconfig written by :mod:`controlplane` (file-based cert paths)."""
+    def from_kubeconfig(cls, path: Path | str, *, pool_size: int = 8, context: str | None = None) -> Rest:
+        """Build from a kubeconfig (the one :mod:`controlplane` writes or a user's): client
+        certificates as files or ``*-data``, or a bearer ``token`` / ``tokenFile``; ``context``
+        defaults to the ``current-context``."""
         cfg = yaml.safe_load(Path(path).read_text())
-        ctx_name = cfg["current-context"]
+        ctx_name = context or cfg["current-context"]
         ctx = next(c["context"] for c in cfg["contexts"] if c["name"] == ctx_name)
         cluster = next(c["cluster"] for c in cfg["clusters"] if c["name"] == ctx["cluster"])
         user = next(u["user"] for u in cfg["users"] if u["name"] == ctx["user"])
@@ -90,6 +102,7 @@ class Rest:
             cert_file=file_of(user, "client-certificate"),
             key_file=file_of(user, "client-key"),
             pool_size=pool_size,
+            token=_token_of(user),
         )
         rest._tmpdir = tmp  # removed by close()
         return rest
@@ -106,6 +119,8 @@ class Rest:
     ) -> Any:
         data = None
         headers = {"Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             headers["Content-Type"] = content_type

@@ -57,7 +57,7 @@ from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.inputs import as_objects
 from hypertopo.placement.jobs import JobIn, PodBudget, parse_job
 from hypertopo.placement.result import ethernet_share, shape
-from hypertopo.placement.session import run_session
+from hypertopo.placement.session import Session, run_session
 from hypertopo.placement.ties import hypernode_choices, job_outcomes, task_order_ties
 from hypertopo.placement.world import World, build_world
 from hypertopo.topology.labels import natural_key
@@ -90,13 +90,11 @@ def predict(
         raise PlacementInputError(
             f"baseline_samples: at most {MAX_BASELINE_SAMPLES} random tie-break runs, got {baseline_samples}"
         )
-    with _gc_paused():  # many long-lived objects and no garbage cycles worth collecting
-        world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
-        job_objs = as_objects(jobs, "jobs")
-        budget = PodBudget()
-        job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(job_objs)]
-        _check_unique(job_ins)
-        session = run_session(world, job_ins)
+    with gc_paused():  # many long-lived objects and no garbage cycles worth collecting
+        session, job_ins, job_objs = simulate(
+            jobs, nodes, hypernodes, pods, scheduler_conf, network, kv_model
+        )
+        world = session.world
         result = shape(session)
         task_order_ties(world, job_ins, session, result["jobs"], None if task_order else 0)
         if choices:
@@ -113,6 +111,26 @@ def predict(
         return result
 
 
+def simulate(
+    jobs: Any,
+    nodes: Any,
+    hypernodes: Any = None,
+    pods: Any = None,
+    scheduler_conf: Mapping[str, Any] | None = None,
+    network: Mapping[str, Any] | None = None,
+    kv_model: Mapping[str, Any] | None = None,
+) -> tuple[Session, list[JobIn], list[Any]]:
+    """The simulated sessions of :func:`predict` (no result shaping, replays or baseline): the
+    session (world, scheduler state, jobs), the parsed jobs and the job objects. For callers that
+    read the scheduler's state after the run (``explain``)."""
+    world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
+    job_objs = as_objects(jobs, "jobs")
+    budget = PodBudget()
+    job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(job_objs)]
+    _check_unique(job_ins)
+    return run_session(world, job_ins), job_ins, job_objs
+
+
 def _by_name(world: World, nodes: Any, *inputs: Any) -> World:
     """``world`` with its nodes in natural name order (the baseline's random runs then do not
     depend on the order the nodes were given in: inventory or API server); ``inputs`` are the
@@ -126,7 +144,7 @@ def _by_name(world: World, nodes: Any, *inputs: Any) -> World:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -61,7 +61,7 @@ def _listing(items: Sequence[str]) -> str:
     return shown + (f", ... ({len(items) - MAX_LISTED} more)" if len(items) > MAX_LISTED else "")
 
 
-def _role_demand(job: Job) -> list[tuple[str, Task, int]]:
+def role_demand(job: Job) -> list[tuple[str, Task, int]]:
     """(role, a pending task of it, pods of the role the gang still needs)."""
     out = []
     by_role: dict[str, list[Task]] = {}
@@ -120,7 +120,7 @@ def job_reasons(sched: Scheduler, job: Job, attempt: Attempt | None) -> list[str
             continue
         tier = tree.tier(grad[0])
         parts = []
-        for role, task, need in _role_demand(job):
+        for role, task, need in role_demand(job):
             spec = task.pod.spec
             found = []
             for hn in grad:
@@ -173,7 +173,7 @@ def _fallback(sched: Scheduler, job: Job, attempt: Attempt) -> str:
     failure = attempt.failures.get(root)
     if failure is not None:
         parts.append(_failure_detail(sched, failure))
-    for role, task, need in _role_demand(job):
+    for role, task, need in role_demand(job):
         matching, room = room_for(sched, task.pod.spec, task.resreq, root)
         model = gpu_model_of(task.pod.spec)
         suffix = f" (GPU model {model})" if model else ""

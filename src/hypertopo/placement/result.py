@@ -165,12 +165,22 @@ def roles_of(job: Job, model: NetworkModel) -> dict[str, list[int]]:
     return out
 
 
+def job_skip(session: Session, job: Job) -> str | None:
+    """Why the session did not consider ``job`` at all (not admitted, topology not ready), or None."""
+    return session.skip.get(job.key) or session.sched.unadmitted.get(job.key)
+
+
+def job_feasible(session: Session, job: Job) -> bool:
+    """The job's ``feasible``: considered, and its gang (minMember, minTaskMember, subgroups) ready."""
+    return job_skip(session, job) is None and gang.job_ready(job)
+
+
 def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[str, Any]:
-    sched = session.sched
     tree = session.world.tree
+    sched = session.sched
     placed, pending, pipelined = _placements(session, job)
-    skip = session.skip.get(job.key) or sched.unadmitted.get(job.key)
-    feasible = skip is None and gang.job_ready(job)
+    skip = job_skip(session, job)
+    feasible = job_feasible(session, job)
     constraint = _constraint(job)
     result: dict[str, Any] = {
         "kind": job.inp.kind,

@@ -3,7 +3,9 @@ already in the cluster, the scheduler configuration and the network cost model."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +19,36 @@ from hypertopo.placement.state import Cluster
 from hypertopo.placement.tree import Tree
 
 NTA_DISABLED = "network-topology-aware not enabled: constraints silently ignored"
+
+#: id(pod object) -> (the object, its parse) while :func:`reuse_parsed_pods` is active
+_PARSED_PODS: ContextVar[dict[int, tuple[Any, PodObj]] | None] = ContextVar("parsed_pods", default=None)
+
+
+@contextmanager
+def reuse_parsed_pods() -> Iterator[None]:
+    """Within the block, a Pod object given again (the same object, e.g. to the re-predictions of
+    ``explain``, whose changed inputs share every unchanged object) is not parsed again. The
+    parse depends only on the object (never on its position), and the engine never changes a
+    parsed Pod; the memo holds the object itself, so an id is never reused by another object."""
+    token = _PARSED_PODS.set({})
+    try:
+        yield
+    finally:
+        _PARSED_PODS.reset(token)
+
+
+def _parse_pods(objs: Sequence[Any]) -> list[PodObj]:
+    memo = _PARSED_PODS.get()
+    if memo is None:
+        return [parse_pod(obj, i) for i, obj in enumerate(objs)]
+    out = []
+    for i, obj in enumerate(objs):
+        got = memo.get(id(obj))
+        if got is None or got[0] is not obj:
+            got = (obj, parse_pod(obj, i))
+            memo[id(obj)] = got
+        out.append(got[1])
+    return out
 
 
 @dataclass(slots=True)
@@ -52,7 +84,7 @@ def build_world(
     parsed_hns: list[HyperNodeObj] = [parse_hypernode(obj, i) for i, obj in enumerate(hn_objs)]
     pod_objs = as_objects(pods, "pods")
     check_kind(pod_objs, "Pod", "pods")
-    parsed_pods = [parse_pod(obj, i) for i, obj in enumerate(pod_objs)]
+    parsed_pods = _parse_pods(pod_objs)
     index = NodeIndex(parsed_nodes)
     tree = Tree(parsed_hns, parsed_nodes, index)
     warnings = list(tree.warnings)

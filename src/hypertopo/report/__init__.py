@@ -15,7 +15,7 @@ The inputs are the inventory model (``Topology.as_dict()``), the placement engin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +28,17 @@ def render_reports(
     verification: Mapping[str, Any] | None = None,
     *,
     kv_model: Mapping[str, Any] | None = None,
+    sections: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, str]:
-    """The three reports as strings, keyed ``text``, ``json``, ``html``."""
+    """The three reports as strings, keyed ``text``, ``json``, ``html``; ``sections`` are extra
+    sections (what-if, headroom: :mod:`hypertopo.report.sections`) shown after the header."""
     from hypertopo.report.context import build_context
     from hypertopo.report.html import render_html
     from hypertopo.report.json_report import render_json
     from hypertopo.report.text import render_text
 
     ctx = build_context(model, predicted, verification, kv_model=kv_model)
+    ctx["sections"] = [dict(section) for section in sections]
     return {"text": render_text(ctx), "json": render_json(ctx, predicted), "html": render_html(ctx, model)}
 
 

@@ -146,6 +146,24 @@ Italic: the seed article's own table, for reference.</p>
 </div>
 </div>
 
+{% for extra in ctx.sections %}
+<section class="card" id="{{ extra.id }}">
+<h2>{{ extra.title }}</h2>
+{% for note in extra.notes %}<p>{{ note }}</p>
+{% endfor %}
+{% for tab in extra.tables %}
+{% if tab.caption %}<h3>{{ tab.caption }}</h3>{% endif %}
+<table>
+<thead><tr>{% for h in tab.headers %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in tab.rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}
+</tbody>
+</table>
+{% endfor %}
+</section>
+{% endfor %}
+
 <section class="card" id="jobs">
 <h2>Jobs: predicted vs actual</h2>
 <table>

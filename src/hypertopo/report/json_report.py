@@ -12,7 +12,7 @@ SCHEMA = "hypertopo.report/v1"
 
 def report_data(ctx: Mapping[str, Any], predicted: Mapping[str, Any]) -> dict[str, Any]:
     """The report as plain data (stable key order, no timestamps: re-runs give identical bytes)."""
-    return {
+    data = {
         "schema": SCHEMA,
         "inventory": ctx["source"],
         "verified": ctx["verified"],
@@ -28,6 +28,9 @@ def report_data(ctx: Mapping[str, Any], predicted: Mapping[str, Any]) -> dict[st
         "marks": [asdict(m) for m in ctx["marks"]],
         "predicted": dict(predicted),
     }
+    if ctx.get("sections"):
+        data["sections"] = ctx["sections"]
+    return data
 
 
 def render_json(ctx: Mapping[str, Any], predicted: Mapping[str, Any]) -> str:

@@ -16,6 +16,7 @@ from hypertopo.report.context import (
     fmt_state,
 )
 from hypertopo.report.network import TIMES
+from hypertopo.report.sections import section_text
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -29,7 +30,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def render_text(ctx: Mapping[str, Any]) -> str:
     """The whole report as text."""
-    parts = [_header(ctx), _jobs(ctx), _network(ctx), _comparison(ctx), _pods(ctx), _lists(ctx)]
+    extra = [section_text(section) for section in ctx.get("sections") or ()]
+    parts = [_header(ctx), *extra, _jobs(ctx), _network(ctx), _comparison(ctx), _pods(ctx), _lists(ctx)]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 

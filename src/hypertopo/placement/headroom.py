@@ -1,0 +1,288 @@
+"""Headroom: how far each job's tasks can grow, and how many more pods fit under each HyperNode.
+
+:func:`headroom` answers two questions on the keyword inputs of :func:`~hypertopo.placement.predict`:
+
+* per job and task (``jobs``): the largest replica count that still **places** — every pod of the
+  job bound and its gang ready, under the job's own constraints (a hard tier, affinity, taints...),
+  with the other jobs placed as the predictor places them. Found by re-predicting with the
+  ``set_replicas`` change (:mod:`.changes`): the current count, then the upper bound (each node
+  the task's pods may use filled by its allocatable), then doubling and a binary search. Each probe
+  is the predictor's own run (``run_session`` and ``shape``, as :func:`~hypertopo.placement.predict`
+  with ``task_order=False, choices=False``: the replays only look for other random outcomes) on a
+  world built once. ``max`` and ``max + 1`` are always both predicted: ``max`` places and
+  ``max + 1`` does not (``confirmed``; the search assumes that placing is monotone in the replica
+  count, and a counter-example at the boundary would show as ``confirmed: false``).
+  ``displaces`` lists the jobs placed today that no longer place at the maximum (they come
+  later in scheduling order and lose their room). With ``replicas`` the
+  given count is checked as well (``check``): does it place, where, and on which switch types
+  ("can I scale decode to 20 and stay on InfiniBand?").
+* per tier-1 and tier-2 HyperNode (``hypernodes``): how many more pods of each task's shape (its
+  pod template's requests, node affinity/selector, tolerations) fit on the nodes under it after
+  today's placement, per GPU model: per node the free resources divided by the requests, summed.
+  Required pod (anti-)affinity and the job's tier bound are not applied there (the ``jobs``
+  answer applies everything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hypertopo.placement.changes import apply_changes, change, current_replicas
+from hypertopo.placement.engine import gc_paused
+from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.inputs import as_objects
+from hypertopo.placement.jobs import MAX_PODS, JobIn, PodBudget, parse_job
+from hypertopo.placement.model import ALLOCATED, RELEASING, RUNNING, Job
+from hypertopo.placement.netcost import pd_role
+from hypertopo.placement.result import job_feasible, shape
+from hypertopo.placement.session import Session, run_session
+from hypertopo.placement.tree import VIRTUAL_ROOT
+from hypertopo.placement.world import World, build_world
+from hypertopo.topology.labels import natural_key
+
+#: The tiers whose HyperNodes get a capacity table.
+TIERS = (1, 2)
+_PLACED = (ALLOCATED, RUNNING, RELEASING)
+
+
+def _ref(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
+
+
+def _run(world: World, objs: Sequence[Any]) -> tuple[Session, list[JobIn]]:
+    budget = PodBudget()
+    job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(objs)]
+    return run_session(world, job_ins), job_ins
+
+
+def _job(session: Session, job_in: JobIn) -> Job:
+    return next(job for job in session.jobs if job.inp is job_in)
+
+
+def places(session: Session, job: Job) -> bool:
+    """Every pod of ``job`` bound (none pending or pipelined) and its gang ready."""
+    return job_feasible(session, job) and all(t.status in _PLACED and t.node is not None for t in job.tasks)
+
+
+def _targets(objs: Sequence[Any], job: str | None, task: str | None) -> list[tuple[int, str | None]]:
+    """(job position, task name or None) of every job/task to search, or those named."""
+    out: list[tuple[int, str | None]] = []
+    if job is not None:
+        from hypertopo.placement.changes import find_job
+
+        k, _obj = find_job({"jobs": objs}, job)
+        chosen = [k]
+    else:
+        chosen = list(range(len(objs)))
+    for k in chosen:
+        obj = objs[k]
+        kind = obj.get("kind")
+        if kind == "Job":
+            names = [
+                str(t.get("name") or f"default{i}") for i, t in enumerate(obj["spec"].get("tasks") or [])
+            ]
+            if task is not None:
+                if task not in names:
+                    raise PlacementInputError(
+                        f"task: job {_ref(obj)} has no task {task!r} (tasks: {', '.join(names)})"
+                    )
+                names = [task]
+            out.extend((k, name) for name in names)
+        elif kind in ("Deployment", "StatefulSet"):
+            if task is not None:
+                raise PlacementInputError(f"task: {kind} {_ref(obj)} has no tasks")
+            out.append((k, None))
+        elif job is not None:
+            raise PlacementInputError(
+                f"job: a {kind}'s size is its pods: headroom takes Jobs and Deployments"
+            )
+    return out
+
+
+def _bound(world: World, session: Session, job_in: JobIn, task: str | None, others: int) -> int:
+    """An upper bound of the replicas of ``task``: over the nodes its pods may use (node affinity,
+    taints, unschedulable), each node's allocatable divided by one pod's requests, summed."""
+    pod = next((p for p in job_in.pods if task is None or p.role == task), None)
+    if pod is None:
+        return 0
+    need = {res: amount for res, amount in pod.spec.resreq.items() if amount > 0}
+    total = 0
+    for i in session.sched.pred.static_fit(pod.spec).feasible:
+        alloc = world.nodes[i].allocatable
+        total += min((alloc.get(res, 0) // amount for res, amount in need.items()), default=0)
+    return max(min(total, MAX_PODS - others, 2**31 - 1), 0)
+
+
+def _summary(result: Mapping[str, Any], ref: str, world: World) -> dict[str, Any]:
+    job = next(j for j in result["jobs"] if f"{j['namespace']}/{j['name']}" == ref)
+    label = world.network.switch_type_label
+    types = sorted(
+        {
+            world.nodes[world.index.by_name[p["node"]]].labels.get(label, "?")
+            for p in job["placements"]
+            if p["node"] in world.index.by_name
+        }
+    )
+    return {
+        "places": bool(job["feasible"]) and not job["pending"] and not job.get("pipelined"),
+        "hypernode": job["hypernode"],
+        "tier": job["tier"],
+        "pods_per_leaf": dict(job["leaves"]),
+        "switch_types": types,
+        "placed": len(job["placements"]),
+        "pending": len(job["pending"]) + len(job.get("pipelined") or []),
+        "reasons": list(job["reasons"])[:3],
+    }
+
+
+def _resized(inputs: Mapping[str, Any], ref: str, task: str | None, replicas: int) -> dict[str, Any]:
+    return apply_changes(inputs, [change("set_replicas", job=ref, task=task, replicas=replicas)])
+
+
+def _feasible_jobs(result: Mapping[str, Any]) -> set[str]:
+    return {f"{j['namespace']}/{j['name']}" for j in result["jobs"] if j["feasible"]}
+
+
+def _search(
+    world: World,
+    objs: list[Any],
+    k: int,
+    task: str | None,
+    base: tuple[Session, list[JobIn], Mapping[str, Any]],
+) -> dict[str, Any]:
+    session, job_ins, shaped = base
+    ref = _ref(objs[k])
+    now = current_replicas({"jobs": objs}, ref, task)
+    results: dict[int, dict[str, Any]] = {}
+
+    def probe(replicas: int) -> dict[str, Any]:
+        """The prediction (no replays) with ``replicas``: the same sessions as ``predict``."""
+        if replicas not in results:
+            resized = _resized({"jobs": objs}, ref, task, replicas)["jobs"]
+            run, _ins = _run(world, resized)
+            shaped_run = shape(run)
+            results[replicas] = _summary(shaped_run, ref, world) | {"_feasible": _feasible_jobs(shaped_run)}
+        return results[replicas]
+
+    def ok(replicas: int) -> bool:
+        return replicas == 0 or probe(replicas)["places"]
+
+    others = sum(len(j.pods) for j in job_ins) - sum(
+        1 for p in job_ins[k].pods if task is None or p.role == task
+    )
+    bound = _bound(world, session, job_ins[k], task, others)
+    lo, hi = 0, bound + 1  # ok(lo); hi: the first count known not to place (bound + 1: by the bound)
+    start = min(max(now, 1), bound)
+    if start > 0 and ok(start):
+        lo = start
+        if bound > start and ok(bound):
+            lo = bound
+        while hi - lo > 1 and lo * 2 < bound:  # grow while it is cheaper than halving from the bound
+            if not ok(lo * 2):
+                hi = lo * 2
+                break
+            lo *= 2
+    elif start > 0:
+        hi = start
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    above = probe(lo + 1)  # the confirmation: lo + 1 is predicted, never assumed
+    at_max = probe(lo) if lo > 0 else None
+    displaced = sorted(_feasible_jobs(shaped) - at_max["_feasible"], key=natural_key) if at_max else []
+    base_job = next(j for j in shaped["jobs"] if f"{j['namespace']}/{j['name']}" == ref)
+    return {
+        "job": ref,
+        "kind": objs[k].get("kind"),
+        "task": task,
+        "role": pd_role(world.network.roles, task or "", objs[k]["metadata"]["name"]),
+        "constraint": base_job["mode"],
+        "replicas": now,
+        "max_replicas": lo,
+        "bound": bound,
+        "confirmed": (at_max is None or at_max["places"]) and not above["places"],
+        "at_max": _public(at_max),
+        "above_max": _public(above),
+        "displaces": displaced,
+        "probes": len(results),
+    }
+
+
+def _public(summary: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if summary is None else {k: v for k, v in summary.items() if not k.startswith("_")}
+
+
+def _capacity(world: World, session: Session, job_ins: Sequence[JobIn], tiers: Sequence[int]) -> list[Any]:
+    """Per HyperNode of ``tiers``: how many more pods of each task's shape fit, per GPU model."""
+    pred, cluster, tree = session.sched.pred, session.cluster, world.tree
+    gpu_label = world.network.gpu_type_label
+    shapes = []
+    for job_in in job_ins:
+        seen: set[str] = set()
+        for pod in job_in.pods:
+            if pod.role in seen:
+                continue
+            seen.add(pod.role)
+            role = pd_role(world.network.roles, pod.role, job_in.name)
+            shapes.append((f"{job_in.namespace}/{job_in.name}", pod.role or None, role, pod.spec))
+    out = []
+    names = [name for name, hn in tree.hypernodes.items() if name != VIRTUAL_ROOT and hn.tier in tiers]
+    for name in sorted(names, key=lambda n: (tree.hypernodes[n].tier, natural_key(n))):
+        rows = []
+        for ref, task, role, spec in shapes:
+            need = {res: amount for res, amount in spec.resreq.items() if amount > 0}
+            by_model: dict[str, int] = {}
+            for i in pred.candidates(spec, name):
+                idle = cluster.future_idle(i)
+                fit = min((idle.get(res, 0) // amount for res, amount in need.items()), default=0)
+                if fit > 0:
+                    model = world.nodes[i].labels.get(gpu_label, "-")
+                    by_model[model] = by_model.get(model, 0) + fit
+            rows.append(
+                {
+                    "job": ref,
+                    "task": task,
+                    "role": role,
+                    "fit": sum(by_model.values()),
+                    "by_gpu_model": dict(sorted(by_model.items())),
+                }
+            )
+        out.append({"hypernode": name, "tier": tree.hypernodes[name].tier, "shapes": rows})
+    return out
+
+
+def headroom(
+    inputs: Mapping[str, Any],
+    *,
+    job: str | None = None,
+    task: str | None = None,
+    replicas: int | None = None,
+    tiers: Sequence[int] = TIERS,
+) -> dict[str, Any]:
+    """``{"jobs": [...], "hypernodes": [...], "check": {...} | None}`` (see the module docs).
+
+    ``job`` (``NAMESPACE/NAME``) and ``task`` limit the search; ``replicas`` (with ``job``)
+    checks that count too. Raises :class:`PlacementInputError` for bad input or an unknown job."""
+    if replicas is not None and job is None:
+        raise PlacementInputError("replicas: give the job (and task) whose count to check")
+    objs = list(as_objects(inputs.get("jobs"), "jobs"))
+    keys = ("nodes", "hypernodes", "pods", "scheduler_conf", "network", "kv_model")
+    with gc_paused():
+        world = build_world(*(inputs.get(key) for key in keys))
+        targets = _targets(objs, job, task)
+        session, job_ins = _run(world, objs)
+        base = (session, job_ins, shape(session))
+        jobs = [_search(world, objs, k, name, base) for k, name in targets]
+        check = None
+        if replicas is not None:
+            k, name = targets[0]
+            ref = _ref(objs[k])
+            resized = _resized({"jobs": objs}, ref, name, replicas)["jobs"]
+            run, _ins = _run(world, resized)
+            check = {"job": ref, "task": name, "replicas": replicas, **_summary(shape(run), ref, world)}
+        return {"jobs": jobs, "hypernodes": _capacity(world, session, job_ins, tiers), "check": check}
