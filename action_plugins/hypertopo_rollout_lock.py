@@ -24,6 +24,7 @@ from hypertopo.rollout.rollout_lock import (
     format_time,
     held_message,
     lease_object,
+    placeholder_object,
     read_lease,
 )
 
@@ -33,8 +34,10 @@ short_description: Hold the rollout lock (a coordination.k8s.io/v1 Lease) while 
 description:
   - V(state=acquired) reads the Lease with C(kubernetes.core.k8s_info) and creates, takes over (when it has no
     holder or its holder did not renew it in time) or renews it with C(kubernetes.core.k8s). A takeover and a
-    renewal are writes conditioned on the Lease's C(resourceVersion), and two runs creating it at once get one
-    201 and one 409, so two runs never both hold it. A Lease held by another run is waited on for O(wait)
+    renewal are writes conditioned on the Lease's C(resourceVersion). A missing Lease is first created
+    without a holder and then taken the same way, so two runs starting at once never both hold it
+    (C(kubernetes.core.k8s) patches an object that exists when its module runs: a plain create would not be
+    exclusive). A Lease held by another run is waited on for O(wait)
     seconds (polling every O(poll) seconds), then the task fails naming the holder and the expiry.
   - V(state=released) deletes the Lease when this run holds it (the delete is conditioned on the
     C(resourceVersion) read); a Lease another run holds is left alone (with a warning).
@@ -186,6 +189,7 @@ class ActionModule(ActionBase):
         start = time.monotonic()
         conflicts = 0
         created_namespace = False
+        created = False
         while True:
             current = self._read(name, namespace)
             moment = now()
@@ -197,7 +201,10 @@ class ActionModule(ActionBase):
                     raise LockError(held_message(current, name, namespace, moment, waited))
                 time.sleep(min(poll, max(0.1, wait - waited)))
                 continue
-            lease = lease_object(name, namespace, holder, duration, moment, current)
+            if action == "create":
+                lease = placeholder_object(name, namespace)
+            else:
+                lease = lease_object(name, namespace, holder, duration, moment, current)
             out = self._module(WRITE, {"state": "present", "definition": lease})
             if (
                 out.get("failed")
@@ -220,6 +227,12 @@ class ActionModule(ActionBase):
                 raise LockError(
                     f"cannot {action} the rollout lock Lease {namespace}/{name}: {out.get('msg')}"
                 )
+            if action == "create":
+                # the holder-less Lease exists now (ours or another run's): read it and take it
+                created = True
+                continue
+            if created and action == "take":
+                action = "create"
             return {
                 "msg": f"rollout lock {namespace}/{name} held by {holder!r} ({action})",
                 "lease": {

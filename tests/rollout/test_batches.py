@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hypertopo.rollout.batches import merge_batch_results, per_definition_results, split_batches
-from hypertopo.rollout.node_labels import VANISHED, patch_failures
+from hypertopo.rollout.node_labels import UNCONFIRMED, VANISHED, patch_failures
 
 
 def test_split_keeps_order_and_sizes_differ_by_at_most_one():
@@ -60,7 +60,10 @@ def test_a_failed_batch_fails_the_merge_and_names_its_range_and_nodes():
         "Failed to get client due to 401 Unauthorized"
     )
     patches = [{"metadata": {"name": f"n{i}"}} for i in range(5)]
-    assert [f["node"] for f in patch_failures(merged, patches)] == ["n3", "n4"]
+    failures = patch_failures(merged, patches)
+    assert [f["node"] for f in failures] == ["n3", "n4"]
+    # the batch's run failed as a whole: nothing says which of its patches had landed
+    assert all(f["reason"].startswith(UNCONFIRMED + ": Failed to get client") for f in failures), failures
 
 
 def test_patch_failures_read_a_merged_result_like_a_single_run():
@@ -143,7 +146,7 @@ def test_a_module_that_raised_is_reported_with_its_exception_message():
     assert failure_message(raised) == "Max retries exceeded"
     assert per_definition_results(raised, 2)[1] == {
         "changed": False,
-        "error": {"msg": "Max retries exceeded"},
+        "error": {"msg": "Max retries exceeded", "whole_run": True},
     }
     assert failure_message({"failed": True, "msg": "x"}) == "x"
     assert failure_message({"failed": True}) == "the module failed without a message"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypertopo.rollout.rollout_lock import decide, format_time, held_message, lease_object, read_lease
+from hypertopo.rollout.rollout_lock import (
+    MANAGED_BY,
+    decide,
+    format_time,
+    held_message,
+    lease_object,
+    placeholder_object,
+    read_lease,
+)
 
 NOW = dt.datetime(2026, 12, 2, 13, 0, 0, tzinfo=dt.UTC)
 
@@ -62,3 +70,18 @@ def test_the_refusal_names_the_holder_the_expiry_and_what_to_do():
     assert "expires 2026-12-02T13:15:00.000000Z, in 870 s" in msg
     assert "nothing was written by this one" in msg
     assert "kubectl -n hypertopo-system delete lease hypertopo-rollout" in msg
+
+
+def test_a_missing_lease_is_created_without_holder_and_then_taken_like_an_expired_one():
+    """kubernetes.core patches a Lease that exists by the time its module runs, so a create is
+    not exclusive: the placeholder carries no spec (written over another run's Lease it changes
+    no holder), and the holder-less Lease read next is taken with a conditioned write."""
+    placeholder = placeholder_object("lock", "ns")
+    assert "spec" not in placeholder
+    assert placeholder["metadata"] == {"name": "lock", "namespace": "ns", "labels": MANAGED_BY}
+    created = read_lease({"metadata": {"resourceVersion": "7"}, "spec": {}})
+    assert created is not None
+    assert decide(created, "me", NOW) == "take"
+    take = lease_object("lock", "ns", "me", 60, NOW, created)
+    assert take["metadata"]["resourceVersion"] == "7"
+    assert take["spec"]["holderIdentity"] == "me"

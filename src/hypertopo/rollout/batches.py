@@ -60,14 +60,17 @@ def per_definition_results(result: Mapping[str, Any], size: int) -> list[dict[st
 
     ``kubernetes.core.k8s`` returns ``result.results`` for several definitions but
     the lone result at the top level for one. A run that failed as a whole (no
-    per-definition results) gives an ``error`` entry for each of its definitions.
+    per-definition results) gives an ``error`` entry with ``whole_run`` for each of its
+    definitions: some of them may have been applied.
     """
     inner = result.get("result")
     if isinstance(inner, Mapping) and isinstance(inner.get("results"), list):
         return [dict(r) if isinstance(r, Mapping) else {"result": r} for r in inner["results"]]
     if result.get("failed"):
-        error = {"msg": failure_message(result)}
-        return [{"changed": False, "error": error} for _ in range(size)]
+        # ``whole_run``: nothing says which of these definitions the run had applied before it
+        # failed (e.g. kubernetes.core cannot serialize a connection error and loses every result)
+        error = {"msg": failure_message(result), "whole_run": True}
+        return [{"changed": False, "error": dict(error)} for _ in range(size)]
     single = {k: v for k, v in result.items() if k not in _RUN_KEYS}
     return [single] if size == 1 else []
 

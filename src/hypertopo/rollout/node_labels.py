@@ -183,12 +183,17 @@ def plan_node_labels(
     }
 
 
+#: The reason of a patch whose batch's module run failed as a whole (it may have landed).
+UNCONFIRMED = "not confirmed (the module run over its batch failed as a whole: it may have landed)"
+
+
 def patch_failures(result: Mapping[str, Any], patches: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
     """Nodes whose patch did not land, from a ``kubernetes.core.k8s`` result over a list of definitions.
 
     The module reports a vanished object under ``state: patched`` as a warning (not
     an error), and with ``continue_on_error`` a failed request as ``error``; both
-    are returned here as ``{node, reason}`` so the role can fail with their names.
+    are returned here as ``{node, reason}`` so the role can fail with their names. Where the
+    module run failed as a whole, the reason starts with :data:`UNCONFIRMED`.
     """
     names = [p["metadata"]["name"] for p in patches]
     results = per_definition_results(result, len(names))
@@ -197,6 +202,8 @@ def patch_failures(result: Mapping[str, Any], patches: Iterable[Mapping[str, Any
         error = res.get("error")
         if error:
             msg = error.get("msg") if isinstance(error, Mapping) else str(error)
+            if isinstance(error, Mapping) and error.get("whole_run"):
+                msg = f"{UNCONFIRMED}: {msg}"
             failures.append({"node": name, "reason": _short(str(msg))})
             continue
         for warning in res.get("warnings") or []:

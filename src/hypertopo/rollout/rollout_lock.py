@@ -4,8 +4,11 @@ Pure logic behind the ``hypertopo_rollout_lock`` action plugin (which reads and 
 through ``kubernetes.core``): the Lease object (:func:`lease_object`), what a Lease as read says
 (:func:`read_lease`), and what a run that wants the lock does next (:func:`decide`):
 
-* no Lease: create it (two runs creating at once: the API server lets one through, the other
-  gets 409 and reads again);
+* no Lease: create it without a holder (:func:`placeholder_object`), then read it again and
+  take it as below. ``kubernetes.core.k8s`` patches an object that exists by the time its
+  module reads it, so a create is not exclusive; the conditioned take is: two runs creating at
+  once both find the holder-less Lease, and the API server lets one take through (409 for the
+  other, which reads again and finds the lock held);
 * a Lease held by this run: renew it (the expiry moves on);
 * a Lease without holder or past its expiry (a run that crashed): take it, with a write
   conditioned on the ``resourceVersion`` read (a 409 means another run was faster: read again);
@@ -125,6 +128,16 @@ def lease_object(
             "renewTime": format_time(now),
             "leaseTransitions": transitions,
         },
+    }
+
+
+def placeholder_object(name: str, namespace: str) -> dict[str, Any]:
+    """The Lease a run creates when there is none: metadata only, no holder. Written where a
+    Lease appeared meanwhile, it changes nothing of that Lease (it is only our own label)."""
+    return {
+        "apiVersion": LEASE_API,
+        "kind": LEASE_KIND,
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)},
     }
 
 
