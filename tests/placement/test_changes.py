@@ -391,3 +391,18 @@ def test_change_builder_defaults_and_round_trip():
     assert item.text() == "add 1 h100 host(s) under l"
     with pytest.raises(PlacementInputError, match=r"change: \[0\]\.set_tier\.job: required"):
         change("set_tier", tier=2)
+
+
+def test_apply_reports_every_change_the_inputs_cannot_take(seed):
+    data = [
+        {"cordon": {"nodes": ["nodeX"]}},
+        {"set_tier": {"job": "default/nope", "tier": 1}},
+        {"cordon": {"nodes": ["node1"]}},
+    ]
+    with pytest.raises(PlacementInputError) as err:
+        apply_changes(seed, parse_changes(data, "w.yml"), "w.yml")
+    assert str(err.value).splitlines() == [
+        "w.yml: [0].cordon.nodes: no node nodeX",
+        "w.yml: [1].set_tier.job: no job default/nope "
+        "(jobs: default/pd-prefill-service, default/pd-decode-service)",
+    ]

@@ -93,8 +93,9 @@ def test_hard_tier_bounds_the_maximum_below_the_cluster_bound():
         "scheduler_conf": conf(),
     }
     (got,) = headroom(inputs)["jobs"]
-    # a leaf has 24 GPUs, leaf-a 4 of them taken: 12 two-GPU pods in leaf-b at most
-    assert got["bound"] == 24 and got["max_replicas"] == 12 and got["confirmed"]
+    # 48 GPUs, 4 taken by the running pod: room for 22 two-GPU pods (the bound), but a leaf has 24
+    # GPUs and leaf-a 4 of them taken: 12 two-GPU pods in leaf-b at most
+    assert got["bound"] == 22 and got["max_replicas"] == 12 and got["confirmed"]
     assert got["at_max"]["hypernode"] == "leaf-b" and got["probes"] >= 3
     assert places_with(inputs, "default/j", "w", 12)[0]
     ok, above = places_with(inputs, "default/j", "w", 13)
@@ -135,3 +136,11 @@ def test_deployment_headroom_and_bad_input():
         headroom(inputs, replicas=3)
     with pytest.raises(PlacementInputError, match=r"task: job default/pd-decode-service has no task 'x'"):
         headroom({"jobs": seed_pd_jobs(), "nodes": nodes, "hypernodes": hns}, job=DECODE, task="x")
+
+
+def test_up_to_caps_the_search_and_says_so(seed_inputs):
+    (got,) = headroom(seed_inputs, job=DECODE, task="decode-worker", up_to=40)["jobs"]
+    assert got["max_replicas"] == 40 and got["limited"] and got["confirmed"] is None
+    assert got["above_max"] is None and got["at_max"]["places"]
+    (full,) = headroom(seed_inputs, job=DECODE, task="decode-worker", up_to=500)["jobs"]
+    assert full["max_replicas"] == 96 and not full["limited"] and full["confirmed"]

@@ -1,7 +1,7 @@
 """``topology-hints headroom``: how far each job can grow, and free pods per HyperNode.
 
     topology-hints headroom --hypernodes F --nodes F --jobs F [--pods F] [...]
-                            [--job NS/NAME [--task TASK] [--replicas N]] [--json]
+                            [--job NS/NAME [--task TASK] [--replicas N]] [--up-to N] [--json]
 
 The input flags are those of ``topology-hints predict``. Prints a table by default, the JSON of
 :func:`hypertopo.placement.headroom.headroom` with ``--json``. ``--replicas N`` (with ``--job``
@@ -36,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--replicas", type=int, metavar="N", help="also check this replica count of --job/--task"
     )
+    parser.add_argument(
+        "--up-to",
+        type=int,
+        metavar="N",
+        help="search no further than N replicas (a job that places N gets 'max N, limited': at least N); "
+        "large counts cost a full simulation each",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     return parser
 
@@ -49,7 +56,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.replicas is not None and args.replicas < 0:
         print(f"{PROG} headroom: --replicas: must be >= 0, got {args.replicas}", file=sys.stderr)
         return 2
-    result = headroom(load_inputs(args), job=args.job, task=args.task, replicas=args.replicas)
+    if args.up_to is not None and args.up_to < 1:
+        print(f"{PROG} headroom: --up-to: must be >= 1, got {args.up_to}", file=sys.stderr)
+        return 2
+    result = headroom(
+        load_inputs(args), job=args.job, task=args.task, replicas=args.replicas, up_to=args.up_to
+    )
     if args.json:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

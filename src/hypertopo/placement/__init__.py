@@ -22,7 +22,10 @@ The package follows Volcano v1.15.1's own layout (``pkg/scheduler``):
   ``gang``, ``proportion``, ``drf``;
 * the result: :mod:`.result`, :mod:`.reasons`, :mod:`.ties` (replays of Volcano's random
   choices), :mod:`.netcost` (network cost of a placement), :mod:`.baseline` (GPU-model affinity
-  only), :mod:`.preflight`; :mod:`.engine` ties it together in :func:`predict`.
+  only), :mod:`.preflight`; :mod:`.engine` ties it together in :func:`predict`;
+* on top of :func:`predict`: :mod:`.changes` (hypothetical changes as data: ``parse_changes``,
+  ``apply_changes``), :mod:`.whatif` (before vs after) and :mod:`.headroom` (largest replica
+  counts, free pods per HyperNode).
 """
 
 from hypertopo.placement.engine import predict

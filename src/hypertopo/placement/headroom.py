@@ -101,17 +101,29 @@ def _targets(objs: Sequence[Any], job: str | None, task: str | None) -> list[tup
     return out
 
 
-def _bound(world: World, session: Session, job_in: JobIn, task: str | None, others: int) -> int:
+def _bound(empty: Session, job_in: JobIn, task: str | None, others: int) -> int:
     """An upper bound of the replicas of ``task``: over the nodes its pods may use (node affinity,
-    taints, unschedulable), each node's allocatable divided by one pod's requests, summed."""
-    pod = next((p for p in job_in.pods if task is None or p.role == task), None)
-    if pod is None:
+    taints, unschedulable), each node's resources not held by running pods of other workloads
+    (``empty``: a session without jobs) divided by one pod's requests, summed."""
+    pods = [p for p in job_in.pods if task is None or p.role == task]
+    if not pods:
         return 0
-    need = {res: amount for res, amount in pod.spec.resreq.items() if amount > 0}
+    spec = pods[0].spec
+    need = {res: amount for res, amount in spec.resreq.items() if amount > 0}
+    own: dict[str, dict[str, int]] = {}  # the task's pods already running hold room it may reuse
+    for pod in pods:
+        if pod.existing is not None and pod.existing.node_name:
+            held = own.setdefault(pod.existing.node_name, {})
+            for res, amount in pod.existing.spec.resreq.items():
+                held[res] = held.get(res, 0) + amount
     total = 0
-    for i in session.sched.pred.static_fit(pod.spec).feasible:
-        alloc = world.nodes[i].allocatable
-        total += min((alloc.get(res, 0) // amount for res, amount in need.items()), default=0)
+    nodes = empty.world.nodes
+    for i in empty.sched.pred.static_fit(spec).feasible:
+        idle = empty.cluster.future_idle(i)
+        back = own.get(nodes[i].name, {})
+        total += min(
+            ((idle.get(res, 0) + back.get(res, 0)) // amount for res, amount in need.items()), default=0
+        )
     return max(min(total, MAX_PODS - others, 2**31 - 1), 0)
 
 
@@ -150,9 +162,10 @@ def _search(
     objs: list[Any],
     k: int,
     task: str | None,
-    base: tuple[Session, list[JobIn], Mapping[str, Any]],
+    base: tuple[Session, list[JobIn], Mapping[str, Any], Session],
+    up_to: int | None,
 ) -> dict[str, Any]:
-    session, job_ins, shaped = base
+    _session, job_ins, shaped, empty = base
     ref = _ref(objs[k])
     now = current_replicas({"jobs": objs}, ref, task)
     results: dict[int, dict[str, Any]] = {}
@@ -172,7 +185,10 @@ def _search(
     others = sum(len(j.pods) for j in job_ins) - sum(
         1 for p in job_ins[k].pods if task is None or p.role == task
     )
-    bound = _bound(world, session, job_ins[k], task, others)
+    bound = _bound(empty, job_ins[k], task, others)
+    limited = up_to is not None and up_to < bound
+    if up_to is not None:
+        bound = min(bound, max(up_to, 0))
     lo, hi = 0, bound + 1  # ok(lo); hi: the first count known not to place (bound + 1: by the bound)
     start = min(max(now, 1), bound)
     if start > 0 and ok(start):
@@ -192,7 +208,8 @@ def _search(
             lo = mid
         else:
             hi = mid
-    above = probe(lo + 1)  # the confirmation: lo + 1 is predicted, never assumed
+    limited = limited and lo == bound  # the search stopped at up_to: the maximum is at least lo
+    above = None if limited else probe(lo + 1)  # the confirmation: lo + 1 is predicted, never assumed
     at_max = probe(lo) if lo > 0 else None
     displaced = sorted(_feasible_jobs(shaped) - at_max["_feasible"], key=natural_key) if at_max else []
     base_job = next(j for j in shaped["jobs"] if f"{j['namespace']}/{j['name']}" == ref)
@@ -205,7 +222,8 @@ def _search(
         "replicas": now,
         "max_replicas": lo,
         "bound": bound,
-        "confirmed": (at_max is None or at_max["places"]) and not above["places"],
+        "limited": limited,
+        "confirmed": None if above is None else (at_max is None or at_max["places"]) and not above["places"],
         "at_max": _public(at_max),
         "above_max": _public(above),
         "displaces": displaced,
@@ -262,12 +280,15 @@ def headroom(
     job: str | None = None,
     task: str | None = None,
     replicas: int | None = None,
+    up_to: int | None = None,
     tiers: Sequence[int] = TIERS,
 ) -> dict[str, Any]:
     """``{"jobs": [...], "hypernodes": [...], "check": {...} | None}`` (see the module docs).
 
     ``job`` (``NAMESPACE/NAME``) and ``task`` limit the search; ``replicas`` (with ``job``)
-    checks that count too. Raises :class:`PlacementInputError` for bad input or an unknown job."""
+    checks that count too; ``up_to`` caps the search (a job that places ``up_to`` pods gets
+    ``max_replicas: up_to, limited: true, confirmed: null``: at least that many). Raises
+    :class:`PlacementInputError` for bad input or an unknown job."""
     if replicas is not None and job is None:
         raise PlacementInputError("replicas: give the job (and task) whose count to check")
     objs = list(as_objects(inputs.get("jobs"), "jobs"))
@@ -276,8 +297,8 @@ def headroom(
         world = build_world(*(inputs.get(key) for key in keys))
         targets = _targets(objs, job, task)
         session, job_ins = _run(world, objs)
-        base = (session, job_ins, shape(session))
-        jobs = [_search(world, objs, k, name, base) for k, name in targets]
+        base = (session, job_ins, shape(session), run_session(world, []))
+        jobs = [_search(world, objs, k, name, base, up_to) for k, name in targets]
         check = None
         if replicas is not None:
             k, name = targets[0]

@@ -177,6 +177,19 @@ class PodAffinityTerm:
         return self.selector.matches(labels)
 
 
+def term_namespaces(terms: Iterable[PodAffinityTerm]) -> frozenset[str] | None:
+    """The namespaces of the pods any of ``terms`` can match (:meth:`PodAffinityTerm.matches_pod`);
+    None: any namespace. A pod elsewhere matches none of them (a shortcut for the scans over pods)."""
+    out: set[str] = set()
+    for term in terms:
+        if term.selector is None:
+            continue
+        if term.all_namespaces:
+            return None
+        out.update(term.namespaces or (term.owner_namespace,))
+    return frozenset(out)
+
+
 def pod_affinity_term(value: Any, where: str, path: str, namespace: str) -> PodAffinityTerm:
     mapping = as_mapping(value, where, path)
     topo = as_str(mapping.get("topologyKey"), where, f"{path}.topologyKey", required=True)

@@ -68,6 +68,7 @@ class Cluster:
         self.states: list[NodeState | None] = [None] * len(nodes)
         self.pods_with_affinity: set[int] = set()  # nodes hosting a pod with (anti-)affinity terms
         self.occupied: set[int] = set()  # nodes hosting any pod
+        self.ns_nodes: dict[str, dict[int, int]] = {}  # namespace -> node -> its pods there
         self.non_hostname_affinity = 0  # pods with affinity terms over a key other than the hostname
         self.hn_used: dict[str, Resources] = {name: {} for name in tree.hypernodes}
         self.hn_alloc: dict[str, Resources] = hn_alloc or {}
@@ -75,6 +76,15 @@ class Cluster:
         self.hn_future0: dict[str, Resources] = {}
         if hn_alloc is None:
             self._aggregate_allocatable()
+
+    def nodes_for(self, namespaces: frozenset[str] | None) -> set[int]:
+        """Nodes hosting a pod of ``namespaces`` (None: any) or a pod with affinity terms."""
+        if namespaces is None:
+            return self.occupied
+        out = set(self.pods_with_affinity)
+        for ns in namespaces:
+            out.update(self.ns_nodes.get(ns, ()))
+        return out
 
     # ------------------------------------------------------------------ setup
 
@@ -177,6 +187,8 @@ class Cluster:
         st.nz_memory += spec.nonzero_memory
         st.pods.append(pod)
         self.occupied.add(i)
+        on_nodes = self.ns_nodes.setdefault(pod.namespace, {})
+        on_nodes[i] = on_nodes.get(i, 0) + 1
         if spec.has_pod_affinity and not hostname_only(spec):
             self.non_hostname_affinity += 1
         for port in spec.host_ports:
@@ -202,6 +214,10 @@ class Cluster:
         for pos in range(len(st.pods) - 1, -1, -1):
             if st.pods[pos].key == pod.key:
                 del st.pods[pos]
+                on_nodes = self.ns_nodes[pod.namespace]
+                on_nodes[i] -= 1
+                if not on_nodes[i]:
+                    del on_nodes[i]
                 break
         if not st.pods:
             self.occupied.discard(i)

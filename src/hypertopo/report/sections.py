@@ -106,9 +106,9 @@ def headroom_section(data: Mapping[str, Any]) -> dict[str, Any]:
             job["role"] or "-",
             job["constraint"] or "none",
             job["replicas"],
-            job["max_replicas"],
+            f">= {job['max_replicas']} (search limit)" if job.get("limited") else job["max_replicas"],
             _where(job["at_max"]),
-            "yes" if job["confirmed"] else "NO",
+            "-" if job["confirmed"] is None else ("yes" if job["confirmed"] else "NO"),
             ", ".join(job["displaces"]) or "-",
         ]
         for job in data["jobs"]

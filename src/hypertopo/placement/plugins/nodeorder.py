@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from hypertopo.placement.conf import NodeOrderConf
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
-from hypertopo.placement.selectors import NodeSelectorTerm
+from hypertopo.placement.selectors import NodeSelectorTerm, term_namespaces
 from hypertopo.placement.state import Cluster
 from hypertopo.topology.labels import GPU_RESOURCE
 
@@ -210,7 +210,9 @@ class NodeOrder:
         if not has_own and not cluster.pods_with_affinity:
             return
         topo: dict[str, dict[str, int]] = {}
-        pool = sorted(cluster.occupied) if has_own else sorted(cluster.pods_with_affinity)
+        # a pod without terms of its own counts only when an own term can match its namespace
+        own_ns = term_namespaces(t for _w, t in (*spec.affinity_preferred, *spec.anti_affinity_preferred))
+        pool = sorted(cluster.nodes_for(own_ns)) if has_own else sorted(cluster.pods_with_affinity)
         nodes = self.nodes
         for n in pool:
             st = cluster.states[n]
@@ -220,7 +222,9 @@ class NodeOrder:
             if not node_labels:
                 continue
             for pod in st.pods:
-                if not has_own and not pod.spec.has_pod_affinity:
+                if not pod.spec.has_pod_affinity and (
+                    not has_own or (own_ns is not None and pod.namespace not in own_ns)
+                ):
                     continue
                 for mult, terms, target_ns, target_labels in (
                     (1, spec.affinity_preferred, pod.namespace, pod.labels),

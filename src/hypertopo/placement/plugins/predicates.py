@@ -23,7 +23,14 @@ from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
 from hypertopo.placement.resources import short_resources
-from hypertopo.placement.selectors import LabelRequirement, LabelSelector, Taint, Toleration, tolerated
+from hypertopo.placement.selectors import (
+    LabelRequirement,
+    LabelSelector,
+    Taint,
+    Toleration,
+    term_namespaces,
+    tolerated,
+)
 from hypertopo.placement.state import Cluster
 from hypertopo.placement.tree import Tree
 
@@ -204,12 +211,18 @@ class Predicates:
         existing_anti: dict[str, set[str]] = {}
         any_match = False
         states = self.cluster.states
-        for i in sorted(self.cluster.occupied):
+        own_terms = (*spec.affinity_required, *spec.anti_affinity_required)
+        # only pods an own term can match, or with required anti-affinity of their own, count
+        own_ns = term_namespaces(own_terms)
+        pool = self.cluster.nodes_for(own_ns) if own_terms else self.cluster.pods_with_affinity
+        for i in sorted(pool):
             state = states[i]
             if state is None or not state.pods:
                 continue
             node_labels = self.nodes[i].labels
             for pod in state.pods:
+                if own_ns is not None and pod.namespace not in own_ns and not pod.spec.anti_affinity_required:
+                    continue
                 for (key, domains), term in zip(required, spec.affinity_required, strict=True):
                     if term.matches_pod(pod.namespace, pod.labels):
                         any_match = True
