@@ -144,3 +144,24 @@ def test_up_to_caps_the_search_and_says_so(seed_inputs):
     assert got["above_max"] is None and got["at_max"]["places"]
     (full,) = headroom(seed_inputs, job=DECODE, task="decode-worker", up_to=500)["jobs"]
     assert full["max_replicas"] == 96 and not full["limited"] and full["confirmed"]
+
+
+def test_a_partitioned_task_grows_by_whole_partitions():
+    """Replicas of a task with a partitionPolicy are totalPartitions x partitionSize (the webhook
+    refuses others): the search steps by partitionSize, and minPartitions follows minAvailable."""
+    nodes, hns, _pods = small_cluster()
+    part = {"totalPartitions": 1, "partitionSize": 4, "minPartitions": 1}
+    inputs = {
+        "jobs": [job("j", [task("w", 4, template(gpus=2), partitionPolicy=part, minAvailable=4)])],
+        "nodes": nodes,
+        "hypernodes": hns,
+        "scheduler_conf": conf(),
+    }
+    (got,) = headroom(inputs)["jobs"]
+    assert got["step"] == 4 and got["max_replicas"] % 4 == 0 and got["confirmed"]
+    assert places_with(inputs, "default/j", "w", got["max_replicas"])[0]
+    assert not places_with(inputs, "default/j", "w", got["max_replicas"] + 4)[0]
+    resized = apply_changes(inputs, [change("set_replicas", job="default/j", task="w", replicas=8)])
+    (spec,) = resized["jobs"][0]["spec"]["tasks"]
+    assert spec["minAvailable"] == 8
+    assert spec["partitionPolicy"] == {"totalPartitions": 2, "partitionSize": 4, "minPartitions": 2}

@@ -293,6 +293,13 @@ def _set_replicas(state: Inputs, params: Mapping[str, Any]) -> None:
             part["totalPartitions"] = new // size
         task["replicas"] = new
         _follow(task, "minAvailable", old, new)
+        if isinstance(part, dict) and part.get("minPartitions"):
+            # the webhook wants minPartitions x partitionSize == the task's minAvailable
+            size = int(part.get("partitionSize") or 1)
+            if task.get("minAvailable") is not None:
+                part["minPartitions"] = int(task["minAvailable"]) // size
+            else:
+                _follow(part, "minPartitions", old // size, new // size)
         new_total = old_total - old + new
         _follow(spec, "minAvailable", old_total, new_total)
         return

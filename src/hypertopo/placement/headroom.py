@@ -179,18 +179,20 @@ def _search(
             results[replicas] = _summary(shaped_run, ref, world) | {"_feasible": _feasible_jobs(shaped_run)}
         return results[replicas]
 
-    def ok(replicas: int) -> bool:
-        return replicas == 0 or probe(replicas)["places"]
+    step = _partition_size(objs[k], task)  # a partitioned task grows by whole partitions
+
+    def ok(units: int) -> bool:
+        return units == 0 or probe(units * step)["places"]
 
     others = sum(len(j.pods) for j in job_ins) - sum(
         1 for p in job_ins[k].pods if task is None or p.role == task
     )
-    bound = _bound(empty, job_ins[k], task, others)
-    limited = up_to is not None and up_to < bound
+    bound = _bound(empty, job_ins[k], task, others) // step  # in units of `step` replicas from here on
+    limited = up_to is not None and up_to // step < bound
     if up_to is not None:
-        bound = min(bound, max(up_to, 0))
+        bound = min(bound, max(up_to // step, 0))
     lo, hi = 0, bound + 1  # ok(lo); hi: the first count known not to place (bound + 1: by the bound)
-    start = min(max(now, 1), bound)
+    start = min(max(now // step, 1), bound)
     if start > 0 and ok(start):
         lo = start
         if bound > start and ok(bound):
@@ -209,8 +211,8 @@ def _search(
         else:
             hi = mid
     limited = limited and lo == bound  # the search stopped at up_to: the maximum is at least lo
-    above = None if limited else probe(lo + 1)  # the confirmation: lo + 1 is predicted, never assumed
-    at_max = probe(lo) if lo > 0 else None
+    above = None if limited else probe((lo + 1) * step)  # the confirmation: predicted, never assumed
+    at_max = probe(lo * step) if lo > 0 else None
     displaced = sorted(_feasible_jobs(shaped) - at_max["_feasible"], key=natural_key) if at_max else []
     base_job = next(j for j in shaped["jobs"] if f"{j['namespace']}/{j['name']}" == ref)
     return {
@@ -220,8 +222,9 @@ def _search(
         "role": pd_role(world.network.roles, task or "", objs[k]["metadata"]["name"]),
         "constraint": base_job["mode"],
         "replicas": now,
-        "max_replicas": lo,
-        "bound": bound,
+        "max_replicas": lo * step,
+        "step": step,
+        "bound": bound * step,
         "limited": limited,
         "confirmed": None if above is None else (at_max is None or at_max["places"]) and not above["places"],
         "at_max": _public(at_max),
@@ -229,6 +232,17 @@ def _search(
         "displaces": displaced,
         "probes": len(results),
     }
+
+
+def _partition_size(obj: Mapping[str, Any], task: str | None) -> int:
+    """The ``partitionSize`` of a Volcano Job task with a ``partitionPolicy`` (its replicas are
+    whole partitions: the admission webhook wants ``totalPartitions x partitionSize``), else 1."""
+    for item in (obj.get("spec") or {}).get("tasks") or () if obj.get("kind") == "Job" else ():
+        if isinstance(item, Mapping) and item.get("name") == task:
+            part = item.get("partitionPolicy")
+            if isinstance(part, Mapping):
+                return max(int(part.get("partitionSize") or 1), 1)
+    return 1
 
 
 def _public(summary: Mapping[str, Any] | None) -> dict[str, Any] | None:
