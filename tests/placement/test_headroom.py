@@ -37,6 +37,12 @@ def test_seed_can_decode_scale_from_12_to_20_and_stay_on_infiniband(seed_inputs)
     assert decode["replicas"] == 12 and decode["max_replicas"] == 96 and decode["confirmed"]
     assert decode["at_max"]["pods_per_leaf"] == {"ib-switch0": 48, "ib-switch1": 48}
     assert decode["at_max"]["switch_types"] == ["ib"] and not decode["above_max"]["places"]
+    # 96 is every free RTX 4090 GPU its pods may use: 97 is proven by the bound, not simulated ...
+    assert decode["bound"] == 96 and decode["probes"] == 2
+    assert decode["above_max"]["reasons"] == [
+        "97 pods need more than the 96 that the free resources of every node they may use can hold"
+    ]
+    # ... and the simulation agrees
     assert places_with(seed_inputs, DECODE, "decode-worker", 96)[0]
     assert not places_with(seed_inputs, DECODE, "decode-worker", 97)[0]
 

@@ -101,7 +101,7 @@ def _targets(objs: Sequence[Any], job: str | None, task: str | None) -> list[tup
     return out
 
 
-def _bound(empty: Session, job_in: JobIn, task: str | None, others: int) -> int:
+def _bound(empty: Session, job_in: JobIn, task: str | None) -> int:
     """An upper bound of the replicas of ``task``: over the nodes its pods may use (node affinity,
     taints, unschedulable), each node's resources not held by running pods of other workloads
     (``empty``: a session without jobs) divided by one pod's requests, summed."""
@@ -110,6 +110,8 @@ def _bound(empty: Session, job_in: JobIn, task: str | None, others: int) -> int:
         return 0
     spec = pods[0].spec
     need = {res: amount for res, amount in spec.resreq.items() if amount > 0}
+    if not need:  # no requests: no resource bounds the count
+        return 2**31 - 1
     own: dict[str, dict[str, int]] = {}  # the task's pods already running hold room it may reuse
     for pod in pods:
         if pod.existing is not None and pod.existing.node_name:
@@ -124,7 +126,7 @@ def _bound(empty: Session, job_in: JobIn, task: str | None, others: int) -> int:
         total += min(
             ((idle.get(res, 0) + back.get(res, 0)) // amount for res, amount in need.items()), default=0
         )
-    return max(min(total, MAX_PODS - others, 2**31 - 1), 0)
+    return max(min(total, 2**31 - 1), 0)
 
 
 def _summary(result: Mapping[str, Any], ref: str, world: World) -> dict[str, Any]:
@@ -187,7 +189,9 @@ def _search(
     others = sum(len(j.pods) for j in job_ins) - sum(
         1 for p in job_ins[k].pods if task is None or p.role == task
     )
-    bound = _bound(empty, job_ins[k], task, others) // step  # in units of `step` replicas from here on
+    by_resources = _bound(empty, job_ins[k], task)
+    # the predictor's own pod budget caps the search too (a cap, not a proof that more cannot place)
+    bound = min(by_resources, max(MAX_PODS - others, 0)) // step  # in units of `step` replicas from here on
     limited = up_to is not None and up_to // step < bound
     if up_to is not None:
         bound = min(bound, max(up_to // step, 0))
@@ -211,7 +215,14 @@ def _search(
         else:
             hi = mid
     limited = limited and lo == bound  # the search stopped at up_to: the maximum is at least lo
-    above = None if limited else probe((lo + 1) * step)  # the confirmation: predicted, never assumed
+    if limited:
+        above = None
+    elif (
+        lo == bound and (lo + 1) * step > by_resources
+    ):  # one more step needs more than every usable node has free: proven, not simulated
+        above = _over_bound((lo + 1) * step, bound * step)
+    else:
+        above = probe((lo + 1) * step)  # the confirmation: predicted, never assumed
     at_max = probe(lo * step) if lo > 0 else None
     displaced = sorted(_feasible_jobs(shaped) - at_max["_feasible"], key=natural_key) if at_max else []
     base_job = next(j for j in shaped["jobs"] if f"{j['namespace']}/{j['name']}" == ref)
@@ -231,6 +242,25 @@ def _search(
         "above_max": _public(above),
         "displaces": displaced,
         "probes": len(results),
+    }
+
+
+def _over_bound(replicas: int, bound: int) -> dict[str, Any]:
+    """The answer for a count above the resource bound (see :func:`_bound`): it cannot place."""
+    reason = (
+        f"{replicas} pods need more than the {bound} that the free resources of every node they may "
+        "use can hold"
+    )
+    return {
+        "places": False,
+        "hypernode": None,
+        "tier": None,
+        "pods_per_leaf": {},
+        "switch_types": [],
+        "placed": 0,
+        "pending": replicas,
+        "reasons": [reason],
+        "_feasible": set(),
     }
 
 

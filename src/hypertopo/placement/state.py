@@ -43,6 +43,7 @@ class NodeState:
     nz_memory: int = 0
     pods: list[PodOnNode] = field(default_factory=list)
     ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    version: int = 0  # changes whenever ``pods`` does (a key for what is derived from them)
 
 
 def hostname_only(spec: PodSpecInfo) -> bool:
@@ -186,6 +187,7 @@ class Cluster:
         st.nz_cpu += spec.nonzero_cpu
         st.nz_memory += spec.nonzero_memory
         st.pods.append(pod)
+        st.version += 1
         self.occupied.add(i)
         on_nodes = self.ns_nodes.setdefault(pod.namespace, {})
         on_nodes[i] = on_nodes.get(i, 0) + 1
@@ -214,6 +216,7 @@ class Cluster:
         for pos in range(len(st.pods) - 1, -1, -1):
             if st.pods[pos].key == pod.key:
                 del st.pods[pos]
+                st.version += 1
                 on_nodes = self.ns_nodes[pod.namespace]
                 on_nodes[i] -= 1
                 if not on_nodes[i]:

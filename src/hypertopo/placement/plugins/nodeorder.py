@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hypertopo.placement.conf import NodeOrderConf
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
 from hypertopo.placement.selectors import NodeSelectorTerm, term_namespaces
-from hypertopo.placement.state import Cluster
+from hypertopo.placement.state import Cluster, PodOnNode
 from hypertopo.topology.labels import GPU_RESOURCE
 
 MAX_NODE_SCORE = 100
@@ -61,6 +62,9 @@ class NodeOrder:
         self.cluster = cluster
         self.nodes = nodes
         self.image_nodes: dict[str, int] = {}
+        # (node, id(spec)) -> (its state, its version, spec, namespace, the label keys its pods'
+        # terms look at, the incoming pod's values of them, the node's share)
+        self._affinity_memo: dict[tuple[int, int], tuple[Any, ...]] = {}
         for node in nodes:
             for image in node.images:
                 self.image_nodes[image] = self.image_nodes.get(image, 0) + 1
@@ -196,6 +200,42 @@ class NodeOrder:
             fractions.append(min((have_req + want) / have, 1.0))
         return _balanced(fractions)
 
+    def _affinity_share(
+        self,
+        n: int,
+        pods: Sequence[PodOnNode],
+        spec: PodSpecInfo,
+        namespace: str,
+        labels: Mapping[str, str],
+        has_own: bool,
+        own_ns: frozenset[str] | None,
+    ) -> tuple[tuple[str, ...], list[tuple[str, str, int]]]:
+        """InterPodAffinity's weights from node ``n``'s pods for the incoming pod, per topology
+        key and value (the node's own value of that key): the incoming pod's preferred terms
+        matching them, and theirs matching it; with the label keys their terms look at."""
+        node_labels = self.nodes[n].labels
+        out: dict[tuple[str, str], int] = {}
+        keys: set[str] = set()
+        for pod in pods:
+            for _w, term in (*pod.spec.affinity_preferred, *pod.spec.anti_affinity_preferred):
+                if term.selector is not None:
+                    keys.update(req.key for req in term.selector.requirements)
+            if not pod.spec.has_pod_affinity and (
+                not has_own or (own_ns is not None and pod.namespace not in own_ns)
+            ):
+                continue
+            for mult, terms, target_ns, target_labels in (
+                (1, spec.affinity_preferred, pod.namespace, pod.labels),
+                (-1, spec.anti_affinity_preferred, pod.namespace, pod.labels),
+                (1, pod.spec.affinity_preferred, namespace, labels),
+                (-1, pod.spec.anti_affinity_preferred, namespace, labels),
+            ):
+                for w, term in terms:
+                    if term.topology_key in node_labels and term.matches_pod(target_ns, target_labels):
+                        at = (term.topology_key, node_labels[term.topology_key])
+                        out[at] = out.get(at, 0) + w * mult
+        return tuple(sorted(keys)), [(key, value, delta) for (key, value), delta in out.items()]
+
     def _pod_affinity(
         self,
         spec: PodSpecInfo,
@@ -213,30 +253,30 @@ class NodeOrder:
         # a pod without terms of its own counts only when an own term can match its namespace
         own_ns = term_namespaces(t for _w, t in (*spec.affinity_preferred, *spec.anti_affinity_preferred))
         pool = sorted(cluster.nodes_for(own_ns)) if has_own else sorted(cluster.pods_with_affinity)
+        memo = self._affinity_memo
         nodes = self.nodes
         for n in pool:
             st = cluster.states[n]
-            if st is None or not st.pods:
+            if st is None or not st.pods or not nodes[n].labels:
                 continue
-            node_labels = nodes[n].labels
-            if not node_labels:
-                continue
-            for pod in st.pods:
-                if not pod.spec.has_pod_affinity and (
-                    not has_own or (own_ns is not None and pod.namespace not in own_ns)
-                ):
-                    continue
-                for mult, terms, target_ns, target_labels in (
-                    (1, spec.affinity_preferred, pod.namespace, pod.labels),
-                    (-1, spec.anti_affinity_preferred, pod.namespace, pod.labels),
-                    (1, pod.spec.affinity_preferred, namespace, labels),
-                    (-1, pod.spec.anti_affinity_preferred, namespace, labels),
-                ):
-                    for w, term in terms:
-                        if term.topology_key in node_labels and term.matches_pod(target_ns, target_labels):
-                            bucket = topo.setdefault(term.topology_key, {})
-                            value = node_labels[term.topology_key]
-                            bucket[value] = bucket.get(value, 0) + w * mult
+            # a node's share depends only on its pods, the incoming pod's spec and namespace, and
+            # the incoming labels its pods' terms look at: kept until one of them changes (scoring a
+            # large job's pods one after the other rescans only the node just filled)
+            got = memo.get((n, id(spec)))
+            if (
+                got is None
+                or got[0] is not st
+                or got[1] != st.version
+                or got[2] is not spec
+                or got[3] != namespace
+                or got[5] != tuple(labels.get(k) for k in got[4])
+            ):
+                keys, share = self._affinity_share(n, st.pods, spec, namespace, labels, has_own, own_ns)
+                seen = tuple(labels.get(k) for k in keys)
+                got = memo[(n, id(spec))] = (st, st.version, spec, namespace, keys, seen, share)
+            for key, value, delta in got[6]:
+                bucket = topo.setdefault(key, {})
+                bucket[value] = bucket.get(value, 0) + delta
         if not topo:
             return
         raw = {}
