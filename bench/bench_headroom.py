@@ -134,10 +134,10 @@ def main() -> int:
     up_to = args.up_to or None
     cases = [
         ("predict", lambda: predict(**inputs, baseline=False)),
-        ("headroom (all jobs)", lambda: headroom(inputs)),
+        (f"headroom (all jobs, up to {up_to})", lambda: headroom(inputs, up_to=up_to)),
         (
-            "headroom (decode, check 20)",
-            lambda: headroom(inputs, job=DECODE, task="decode-worker", replicas=20),
+            f"headroom (decode, check 20, up to {up_to})",
+            lambda: headroom(inputs, job=DECODE, task="decode-worker", replicas=20, up_to=up_to),
         ),
         ("what-if (4 changes)", lambda: what_if(inputs, changes, "bench", baseline=False)),
     ]

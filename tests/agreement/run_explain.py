@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import platform
 import subprocess
 import sys
@@ -52,7 +53,7 @@ from hypertopo.placement.headroom import headroom
 from hypertopo.placement.inputs import coerce_scheduler_conf
 
 from .compare import compare
-from .generator import DEFAULT_SEED, Scenario, scenario
+from .generator import DEFAULT_SEED, Scenario, _container, _hypernode, _node, scenario
 from .run_agreement import Log, Runner, _stderr
 
 #: the namespace the offline selection predicts in (the runner's are per run)
@@ -459,6 +460,77 @@ def _recreate_job(cluster: LocalCluster, ns: str, name: str, body: dict[str, Any
     cluster.create_job(body)
 
 
+# --------------------------------------------------------------------------- a random choice, counted
+
+
+def tie_scenario() -> Scenario:
+    """Two identical leaves of two 8-GPU H100 nodes under one spine and a hard tier-1 job of eight
+    2-GPU pods that fills either leaf: Volcano picks one of the two at random."""
+    sid = "tie"
+    leaves = [f"{sid}-leaf0", f"{sid}-leaf1"]
+    nodes = [_node(f"{sid}-n{i}", "h100", 8, "96", "768Gi", leaves[i // 2]) for i in range(4)]
+    hypernodes = [
+        _hypernode(leaves[0], 1, nodes=[f"{sid}-n0", f"{sid}-n1"]),
+        _hypernode(leaves[1], 1, nodes=[f"{sid}-n2", f"{sid}-n3"]),
+        _hypernode(f"{sid}-spine", 2, children=leaves),
+    ]
+    spec = {
+        "schedulerName": "volcano",
+        "terminationGracePeriodSeconds": 0,
+        "containers": [_container(2, "4", "32Gi")],
+    }
+    job = {
+        "apiVersion": "batch.volcano.sh/v1alpha1",
+        "kind": "Job",
+        "metadata": {"name": "j1"},
+        "spec": {
+            "schedulerName": "volcano",
+            "queue": "default",
+            "minAvailable": 8,
+            "networkTopology": {"mode": "hard", "highestTierAllowed": 1},
+            "tasks": [{"name": "worker", "replicas": 8, "template": {"spec": spec}}],
+        },
+    }
+    notes = ["j1: hard tier 1 [worker 8x2 GPU on h100] filling either of two identical leaves"]
+    return Scenario(sid, 0, 2, leaves, nodes, hypernodes, [], [job], notes)
+
+
+@dataclass
+class TieTrials:
+    predicted: list[tuple[str | None, float | None]]  # (HyperNode, probability) per outcome
+    picked: dict[str, int]
+    trials: int
+    agreeing: int
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided binomial test of the first leaf's count against the predicted probability."""
+        if len(self.predicted) != 2 or self.predicted[0][1] is None or not self.trials:
+            return float("nan")
+        prob, n = float(self.predicted[0][1]), self.trials
+        k = self.picked.get(str(self.predicted[0][0]), 0)
+        pmf = [math.comb(n, i) * prob**i * (1 - prob) ** (n - i) for i in range(n + 1)]
+        return min(1.0, sum(p for p in pmf if p <= pmf[k] * (1 + 1e-9)))
+
+
+def tie_trials(runner: Runner, trials: int) -> TieTrials:
+    """The tie scenario run ``trials`` times: where vc-scheduler put the job each time."""
+    sc = tie_scenario()
+    result = predict(**offline_inputs(sc), baseline=False)
+    (job,) = result["jobs"]
+    predicted = [(o["hypernode"], o["probability"]) for o in job.get("outcomes") or []]
+    picked: dict[str, int] = {}
+    agreeing = 0
+    for _ in range(trials):
+        run = runner.run(sc)
+        if run.error:
+            raise AssertionError(run.error)
+        (jr,) = run.jobs
+        agreeing += jr.agree
+        picked[str(jr.actual_hypernode)] = picked.get(str(jr.actual_hypernode), 0) + 1
+    return TieTrials(predicted, dict(sorted(picked.items())), trials, agreeing)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -473,6 +545,7 @@ def _pct(a: int, b: int) -> str:
 def render_report(
     explained: Sequence[ExplainRun],
     headrooms: Sequence[HeadroomRun],
+    ties: TieTrials | None,
     *,
     seed: int,
     wall_s: float,
@@ -525,7 +598,10 @@ def render_report(
             or "-"
         )
         after = "; ".join(
-            f"{c.bound}/{c.replicas} bound" + (f", {c.error}" if c.error else "") for c in r.changes
+            f"{c.bound}/{c.replicas} bound"
+            + (f", {c.error}" if c.error else "")
+            + (f" ({'; '.join(c.verdict['details'])})" if c.verdict and not c.verdict["agree"] else "")
+            for c in r.changes
         )
         if not r.pending_in_cluster:
             after = "not Pending before any change"
@@ -548,6 +624,20 @@ def render_report(
             f"{h.bound_above[0]}/{h.bound_above[1]} | {'yes' if h.jobs_agree else 'no'} | "
             f"{'yes' if h.agree else '**no**' + (f' ({h.error})' if h.error else '')} |"
         )
+    if ties is not None:
+        predicted = " or ".join(
+            f"{hn} ({p if p is not None else 'not computable'})" for hn, p in ties.predicted
+        )
+        picked = ", ".join(f"{hn}: {n}" for hn, n in ties.picked.items())
+        lines += [
+            "",
+            "## A random choice, counted",
+            "",
+            f"`tie_scenario()`: {tie_scenario().notes[0]}. The prediction: {predicted}.",
+            f"vc-scheduler over {ties.trials} runs (fresh objects each time): {picked}; jobs agreeing with",
+            f"the prediction's outcomes: {ties.agreeing}/{ties.trials}; two-sided binomial test of the first",
+            f"outcome's count against its predicted probability: p = {ties.p_value:.2f}.",
+        ]
     lines.append("")
     return "\n".join(lines)
 
@@ -581,6 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--fixes", type=int, default=24, help="Pending jobs that fit with one change")
     ap.add_argument("--nones", type=int, default=8, help="Pending jobs no single change fixes")
     ap.add_argument("--headrooms", type=int, default=12, help="headroom cases")
+    ap.add_argument("--tie-trials", type=int, default=24, help="runs of the tie scenario (0: none)")
     ap.add_argument("--only", nargs="*", default=[], help="scenario ids to scan (e.g. a004)")
     ap.add_argument("--report", type=Path)
     args = ap.parse_args(argv)
@@ -601,8 +692,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _stderr(f"{sc.sid}: {sc.summary()}")
             explained.append(er.explain(sc, target))
         headrooms = [er.headroom(case) for case in cases]
+        ties = tie_trials(er.runner, args.tie_trials) if args.tie_trials else None
     wall = time.monotonic() - t0
-    text = render_report(explained, headrooms, seed=args.seed, wall_s=wall, command=command)
+    text = render_report(explained, headrooms, ties, seed=args.seed, wall_s=wall, command=command)
     if args.report:
         args.report.write_text(text)
     else:
