@@ -171,3 +171,23 @@ def test_a_partitioned_task_grows_by_whole_partitions():
     (spec,) = resized["jobs"][0]["spec"]["tasks"]
     assert spec["minAvailable"] == 8
     assert spec["partitionPolicy"] == {"totalPartitions": 2, "partitionSize": 4, "minPartitions": 2}
+
+
+def test_the_maximum_places_in_every_random_task_order():
+    """Generated scenario a010 (vc-scheduler bound 6 of 10 pods at the engine-order maximum 8 in
+    the explain/headroom agreement run): with 8 prefill pods, an order that puts decode-1 before
+    prefill-1 fills the A100 node with it, and only 4 prefill pods fit. The maximum is the count
+    that places in every order (4); up to 8 places in some orders only, and says so."""
+    from tests.agreement.generator import scenario
+    from tests.agreement.run_explain import offline_inputs
+
+    inputs = offline_inputs(scenario(10))
+    out = headroom(inputs, job="agr/j2", task="prefill")
+    prefill = next(j for j in out["jobs"] if j["task"] == "prefill")
+    assert prefill["max_replicas"] == 4 and prefill["every_order"] and prefill["confirmed"]
+    assert prefill["places_in_some_orders_up_to"] == 8
+    # the engine's own order places 8, and another listed outcome binds 6 of the 10 pods
+    ok, got = places_with(inputs, "agr/j2", "prefill", 8)
+    assert ok
+    (tie,) = [t for t in got["ties"] if t["level"] == "task-order"]
+    assert sorted(sum(o["leaves"].values()) for o in tie["outcomes"]) == [6, 10]

@@ -37,12 +37,17 @@ from hypertopo.placement.model import ALLOCATED, RELEASING, RUNNING, Job
 from hypertopo.placement.netcost import pd_role
 from hypertopo.placement.result import job_feasible, shape
 from hypertopo.placement.session import Session, run_session
+from hypertopo.placement.ties import task_orders
 from hypertopo.placement.tree import VIRTUAL_ROOT
 from hypertopo.placement.world import World, build_world
 from hypertopo.topology.labels import natural_key
 
 #: The tiers whose HyperNodes get a capacity table.
 TIERS = (1, 2)
+#: task orders replayed per count, and counts stepped down at most, to find a maximum that places
+#: in every order
+MAX_ORDERS = 16
+MAX_ORDER_STEPS = 16
 _PLACED = (ALLOCATED, RUNNING, RELEASING)
 
 
@@ -215,8 +220,19 @@ def _search(
         else:
             hi = mid
     limited = limited and lo == bound  # the search stopped at up_to: the maximum is at least lo
+    # Volcano orders equal-index pods of different tasks at random: the maximum must place in every
+    # order, and the counts above it that place only in some are reported as such
+    some_orders = lo
+    every_order: bool | None = True
+    while lo > 0 and not _every_order(world, objs, k, task, lo * step, ref):
+        if some_orders - lo >= MAX_ORDER_STEPS:
+            every_order = None  # not found within the steps: lo places in the engine's order only
+            break
+        lo -= 1
     if limited:
         above = None
+    elif some_orders > lo:  # lo + 1 places in some task orders only (and the engine's own one)
+        above = probe((lo + 1) * step) | {"places": False}
     elif (
         lo == bound and (lo + 1) * step > by_resources
     ):  # one more step needs more than every usable node has free: proven, not simulated
@@ -234,6 +250,9 @@ def _search(
         "constraint": base_job["mode"],
         "replicas": now,
         "max_replicas": lo * step,
+        # up to this count the job places in some of Volcano's random task orders only
+        "places_in_some_orders_up_to": some_orders * step if some_orders > lo else None,
+        "every_order": every_order,
         "step": step,
         "bound": bound * step,
         "limited": limited,
@@ -243,6 +262,22 @@ def _search(
         "displaces": displaced,
         "probes": len(results),
     }
+
+
+def _every_order(
+    world: World, objs: Sequence[Any], k: int, task: str | None, replicas: int, ref: str
+) -> bool:
+    """Whether the job of ``objs[k]`` with ``replicas`` places in every other order of equal-index
+    pods of different tasks (:func:`~hypertopo.placement.ties.task_orders`; the engine's own order
+    is the search's). Jobs of one task have no such orders."""
+    resized = _resized({"jobs": objs}, ref, task, replicas)["jobs"]
+    budget = PodBudget()
+    job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(resized)]
+    for order in task_orders(job_ins, MAX_ORDERS):
+        run = run_session(world, job_ins, task_order=order)
+        if not places(run, _job(run, job_ins[k])):
+            return False
+    return True
 
 
 def _over_bound(replicas: int, bound: int) -> dict[str, Any]:
