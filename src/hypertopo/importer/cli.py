@@ -26,9 +26,8 @@ EXIT_DRIFT = 1
 EXIT_INPUT = 2
 
 
-def _options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, type=Path, help="inventory directory to write")
-    parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
+def source_options(parser: argparse.ArgumentParser) -> None:
+    """How sources are read (shared by the import and ``drift --fabric``)."""
     parser.add_argument(
         "--host-regex",
         default=HOST_REGEX,
@@ -84,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--from-cluster", action="store_true", help="labels: read the Nodes of the live cluster"
     )
-    _options(parser)
+    parser.add_argument("--out", required=True, type=Path, help="inventory directory to write")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    source_options(parser)
     args = parser.parse_args(args_in)
     try:
         pairs = _pairs(args)

@@ -23,8 +23,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
 MAPPING_HELP = "--gpu-map FILE (YAML product: model)"
 
 
-def read_nodes_file(path: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The Node objects of a saved ``kubectl get nodes -o json`` (a List or one Node), and lines."""
+def read_nodes_file(path: str, kind: str = "Node") -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The ``kind`` objects of a saved ``kubectl get <kind>s -o json`` (a List or one object), and lines."""
     text = read_text(path)
     try:
         doc = json.loads(text)
@@ -34,10 +34,10 @@ def read_nodes_file(path: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
         ) from None
     items = doc.get("items") if isinstance(doc, dict) and "items" in doc else [doc]
     if not isinstance(items, list) or not all(
-        isinstance(i, dict) and i.get("kind", "Node") == "Node" and isinstance(i.get("metadata"), dict)
+        isinstance(i, dict) and i.get("kind", kind) == kind and isinstance(i.get("metadata"), dict)
         for i in items
     ):
-        raise SourceError([f"{path}: not a Node list. Fix: save `kubectl get nodes -o json`"])
+        raise SourceError([f"{path}: not a {kind} list. Fix: save `kubectl get {kind.lower()}s -o json`"])
     return items, first_lines(text)
 
 
