@@ -124,12 +124,10 @@ def _links(
 ) -> None:
     pairs: set[frozenset[str]] = set()
     cas: dict[str, dict[str, Where]] = {}  # CA guid -> switch guid -> where
+    dangling: list[tuple[str, Where]] = []
     for guid, peer, where in ports:
         if peer not in nodes:
-            problems.append(
-                f"{where}: link to {peer}, which the file never describes (truncated "
-                "file?). Fix: give the complete output of ibnetdiscover"
-            )
+            dangling.append((peer, where))
             continue
         if guid not in names or peer not in names:
             continue
@@ -143,6 +141,13 @@ def _links(
             ca, switch = (guid, peer) if kinds[0] == "Ca" else (peer, guid)
             fabric.add_switch(names[switch], "ib", nodes[switch].where, problems)
             cas.setdefault(ca, {}).setdefault(switch, nodes[ca].where)
+    if dangling:
+        peer, where = dangling[0]
+        more = f" (and {len(dangling) - 1} more links)" if len(dangling) > 1 else ""
+        problems.append(
+            f"{where}: link to {peer}, which the file never describes{more}: a truncated "
+            "file? Fix: give the complete output of ibnetdiscover"
+        )
     for ca in sorted(cas, key=lambda g: nodes[g].where.line):
         for switch, where in cas[ca].items():
             fabric.attach.setdefault(names[ca], []).append((names[switch], where))

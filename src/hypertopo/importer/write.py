@@ -42,7 +42,8 @@ _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "non
 
 
 def _places(where: list[object], limit: int = 3) -> str:
-    shown = ", ".join(str(w) for w in where[:limit])
+    where = list(dict.fromkeys(str(w) for w in where))
+    shown = ", ".join(where[:limit])
     return shown + (f" (+{len(where) - limit})" if len(where) > limit else "")
 
 
