@@ -103,39 +103,21 @@ def main() -> int:
         hns = model_hypernode_objects(plain, labels=OWNER_LABELS)
         (work / "nodes.json").write_text(json.dumps({"kind": "List", "items": nodes}, indent=1))
         (work / "hn.json").write_text(json.dumps({"kind": "List", "items": hns}, indent=1))
-        drift = timed(
-            [
-                CLI,
-                "drift",
-                "-i",
-                str(work / "inv"),
-                "--nodes",
-                str(work / "nodes.json"),
-                "--hypernodes",
-                str(work / "hn.json"),
-                "--json",
-            ],
-            args.runs,
-            (1,),
-        )
-        found = json.loads(
-            subprocess.run(
-                [
-                    CLI,
-                    "drift",
-                    "-i",
-                    str(work / "inv"),
-                    "--nodes",
-                    str(work / "nodes.json"),
-                    "--hypernodes",
-                    str(work / "hn.json"),
-                    "--json",
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout
-        )["counts"]
+        drift_argv = [
+            CLI,
+            "drift",
+            "-i",
+            str(work / "inv"),
+            "--nodes",
+            str(work / "nodes.json"),
+            "--hypernodes",
+            str(work / "hn.json"),
+            "--json",
+        ]
+        drift = timed(drift_argv, args.runs, (1,))
+        found = json.loads(subprocess.run(drift_argv, capture_output=True, text=True, check=False).stdout)[
+            "counts"
+        ]
     rows = [
         (
             "import",

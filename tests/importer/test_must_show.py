@@ -45,34 +45,26 @@ def test_seed_from_ibnetdiscover_lldp_and_gpu_labels(tmp_path, run_import):
     assert imported.node_labels() == load_topology(str(SEED)).node_labels()
 
 
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    """A command from the repository root, as a user runs it."""
+    return subprocess.run(list(argv), cwd=ROOT, env=ENV, capture_output=True, text=True, check=False)
+
+
 def _playbook(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), *args],
-        cwd=ROOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return _run(str(Path(sys.executable).parent / "ansible-playbook"), *args)
 
 
 def test_import_then_validate_playbook_on_a_two_spine_fat_tree(tmp_path):
     (tmp_path / "f.txt").write_text(ibnetdiscover(fat_tree(64, leaves=8), spines=2))
-    run = subprocess.run(
-        [
-            str(ROOT / "bin" / "hypertopo-import"),
-            "ibnetdiscover",
-            str(tmp_path / "f.txt"),
-            "--gpu-model",
-            "h100",
-            "--out",
-            str(tmp_path / "inv"),
-        ],
-        cwd=ROOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=False,
+    importer = str(ROOT / "bin" / "hypertopo-import")
+    run = _run(
+        importer,
+        "ibnetdiscover",
+        str(tmp_path / "f.txt"),
+        "--gpu-model",
+        "h100",
+        "--out",
+        str(tmp_path / "inv"),
     )
     assert run.returncode == 0, run.stderr
     check = _playbook("-i", str(tmp_path / "inv"), "playbooks/validate.yml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -88,6 +89,15 @@ def first_lines(text: str) -> dict[str, int]:
 
 
 _JSON_VALUE = re.compile(r':\s*"((?:[^"\\]|\\.)*)"')
+
+
+def read_json(path: str, fix: str) -> tuple[object, str]:
+    """(the parsed JSON, its text); not JSON is a located problem with ``fix``."""
+    text = read_text(path)
+    try:
+        return json.loads(text), text
+    except json.JSONDecodeError as exc:
+        raise SourceError([f"{path}:{exc.lineno}: not JSON ({exc.msg}). Fix: {fix}"]) from None
 
 
 def read_text(path: str) -> str:

@@ -10,13 +10,12 @@ switch another source describes (the IB side) keeps that source's type.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from hypertopo.importer.facts import Fabric, SourceError, Where, first_lines, read_text
+from hypertopo.importer.facts import Fabric, SourceError, Where, first_lines, read_json, read_text
 
 SWITCH_CAPABILITIES = ("Bridge", "Router")
 
@@ -75,13 +74,7 @@ def parse_lldp(paths: list[str], uplinks: str | None = None) -> Fabric:
     problems: list[str] = []
     views: dict[str, tuple[str, list[tuple[str, bool]], dict[str, int]]] = {}
     for path in paths:
-        text = read_text(path)
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SourceError(
-                [f"{path}:{exc.lineno}: not JSON ({exc.msg}). Fix: save `lldpctl -f json0`"]
-            ) from None
+        doc, text = read_json(path, "save `lldpctl -f json0`")
         views[Path(path).stem] = (path, _neighbours(path, doc), first_lines(text))
     switches = {n for _, ns, _ in views.values() for n, is_switch in ns if is_switch}
     for system, (path, neighbours, lines) in views.items():

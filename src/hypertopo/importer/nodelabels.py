@@ -9,10 +9,9 @@ with ``nvidia.com/gpu.product`` gets its GPU model (:mod:`hypertopo.importer.gpu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from hypertopo.importer.facts import Fabric, SourceError, Where, first_lines, read_text
+from hypertopo.importer.facts import Fabric, SourceError, Where, first_lines, read_json
 from hypertopo.importer.gpumap import GPU_PRODUCT_LABEL, own_model_name, product_model
 from hypertopo.topology.labels import GPU_RESOURCE
 
@@ -25,13 +24,7 @@ MAPPING_HELP = "--gpu-map FILE (YAML product: model)"
 
 def read_nodes_file(path: str, kind: str = "Node") -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The ``kind`` objects of a saved ``kubectl get <kind>s -o json`` (a List or one object), and lines."""
-    text = read_text(path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            [f"{path}:{exc.lineno}: not JSON ({exc.msg}). Fix: save `kubectl get nodes -o json`"]
-        ) from None
+    doc, text = read_json(path, f"save `kubectl get {kind.lower()}s -o json`")
     items = doc.get("items") if isinstance(doc, dict) and "items" in doc else [doc]
     if not isinstance(items, list) or not all(
         isinstance(i, dict) and i.get("kind", kind) == kind and isinstance(i.get("metadata"), dict)

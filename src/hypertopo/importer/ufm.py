@@ -9,21 +9,14 @@ description, as for ibnetdiscover. Switches are ``ib``.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from hypertopo.importer.facts import Fabric, SourceError, Where, first_lines, read_text
+from hypertopo.importer.facts import Fabric, SourceError, Where, first_lines, read_json
 
 
 def _load(path: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    text = read_text(path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            [f"{path}:{exc.lineno}: not JSON ({exc.msg}). Fix: save the UFM REST response"]
-        ) from None
+    doc, text = read_json(path, "save the UFM REST response")
     if not isinstance(doc, list) or not all(isinstance(i, dict) for i in doc):
         raise SourceError([f"{path}: not a UFM resource list (expected a JSON list of objects)"])
     return doc, first_lines(text)
