@@ -41,6 +41,18 @@ def seed() -> dict:
     return load_topology(str(SEED)).as_dict()
 
 
+def _discovered(name: str, tier: int, *nodes: str, hypernodes: tuple[str, ...] = ()) -> dict:
+    """A HyperNode not ours (as Volcano's discovery would create), by exact names."""
+    members = [{"type": "Node", "selector": {"exactMatch": {"name": n}}} for n in nodes]
+    members += [{"type": "HyperNode", "selector": {"exactMatch": {"name": h}}} for h in hypernodes]
+    return {
+        "apiVersion": "topology.volcano.sh/v1alpha1",
+        "kind": "HyperNode",
+        "metadata": {"name": name},
+        "spec": {"tier": tier, "members": members},
+    }
+
+
 def _write(tmp_path, nodes, hypernodes):
     (tmp_path / "nodes.json").write_text(json.dumps({"kind": "List", "items": nodes}))
     (tmp_path / "hn.json").write_text(json.dumps({"kind": "List", "items": hypernodes}))
@@ -71,36 +83,14 @@ def test_every_kind_of_cluster_drift(tmp_path, run_import, seed):
     stale = copy.deepcopy(hbn["ib-switch1"])
     stale["metadata"]["name"] = "old-leaf"
     hns.append(stale)
-    # a discovered HyperNode (not ours) that puts node1 and node70 (different tier-1 leaves) in one tier-1
-    hns.append(
-        {
-            "apiVersion": "topology.volcano.sh/v1alpha1",
-            "kind": "HyperNode",
-            "metadata": {"name": "disc-1"},
-            "spec": {
-                "tier": 1,
-                "members": [
-                    {"type": "Node", "selector": {"exactMatch": {"name": "node1"}}},
-                    {"type": "Node", "selector": {"exactMatch": {"name": "node70"}}},
-                ],
-            },
-        }
-    )
-    # one that agrees with the inventory (both on ib-switch0): no drift
-    hns.append(
-        {
-            "apiVersion": "topology.volcano.sh/v1alpha1",
-            "kind": "HyperNode",
-            "metadata": {"name": "disc-2"},
-            "spec": {
-                "tier": 1,
-                "members": [
-                    {"type": "Node", "selector": {"exactMatch": {"name": "node1"}}},
-                    {"type": "Node", "selector": {"exactMatch": {"name": "node2"}}},
-                ],
-            },
-        }
-    )
+    # a discovered HyperNode (not ours) that puts node1 and node70 (different tier-1 leaves) in one
+    # tier-1; one that agrees (both on ib-switch0); a tier-2 one over both, which agrees with the
+    # inventory's tier 2 (ib-switch4 holds node1, node2 and node70)
+    hns += [
+        _discovered("disc-1", 1, "node1", "node70"),
+        _discovered("disc-2", 1, "node1", "node2"),
+        _discovered("disc-3", 2, hypernodes=("disc-1", "disc-2")),
+    ]
     code, out, err = run_import("drift", "-i", SEED, *_write(tmp_path, nodes, hns), "--json")
     assert code == 1, err
     got = {(i["kind"], i["name"]) for i in json.loads(out)["items"]}

@@ -42,6 +42,10 @@ def read_source(kind: str, files: list[str], args: argparse.Namespace) -> Fabric
     gpu_map = read_gpu_map(args.gpu_map)
     keys = label_keys_of(args)
     if not files:
+        if not getattr(args, "from_cluster", False):
+            raise SourceError(
+                ["labels: no files given. Fix: give a saved `kubectl get nodes -o json`, or --from-cluster"]
+            )
         from hypertopo.importer.live import live_nodes
 
         nodes, where = live_nodes(args.kubeconfig, args.context)
