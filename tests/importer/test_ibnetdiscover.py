@@ -188,5 +188,6 @@ def test_invalid_result_writes_nothing(tmp_path, run_import):
     path = FIXTURES / "fat-tree.ibnetdiscover"
     code, _, err = run_import("ibnetdiscover", path, "--gpu-model", "zz9000", "--out", tmp_path / "inv")
     assert code == 2
-    assert "zz9000" in err
+    # the validator's words, with the source line of the host it names
+    assert "unknown gpu_model 'zz9000'" in err and f"[from {path}:47]" in err
     assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ file and line of its facts.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -106,6 +107,22 @@ def _all_vars(imported: Imported) -> str:
     return "\n".join(body) + "\n"
 
 
+_NAMED = re.compile(r"\b(host|group|switch) '([^']+)'")
+
+
+def _with_source(problem: str, imported: Imported) -> str:
+    """A validation problem, with the source lines of the host or switch it names."""
+    found = _NAMED.search(problem)
+    if not found:
+        return problem
+    name = found.group(2)
+    if found.group(1) == "host" and name in imported.hosts:
+        return f"{problem} [from {_places(imported.hosts[name][2])}]"
+    if name in imported.groups:
+        return f"{problem} [from {_places(imported.groups[name].where)}]"
+    return problem
+
+
 def write_inventory(imported: Imported, out: Path, *, force: bool = False) -> Topology:
     """Validate, then write the inventory to ``out`` (all or nothing). Returns the validated model."""
     out = Path(out)
@@ -121,7 +138,8 @@ def write_inventory(imported: Imported, out: Path, *, force: bool = False) -> To
         try:
             model = load_topology(str(tmp))
         except TopologyError as exc:
-            raise SourceError([p.replace(str(tmp), str(out)) for p in map(str, exc.problems)]) from None
+            shown = [_with_source(p.replace(str(tmp), str(out)), imported) for p in map(str, exc.problems)]
+            raise SourceError(shown) from None
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             out.rename(old)
