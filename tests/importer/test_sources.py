@@ -42,6 +42,14 @@ def test_ufm_round_trip(tmp_path, run_import, spines):
     }
 
 
+def test_ufm_links_without_systems(tmp_path, run_import):
+    links = FIXTURES / "ufm-links.json"
+    code, _, err = run_import("ufm", links, "--gpu-model", "h100", "--out", tmp_path / "inv")
+    assert code == 2
+    assert f"{links}:2: link end 0c42a10300a1b2c6 is in no systems file (and 2 more)" in err
+    assert "1 problem(s)" in err
+
+
 def test_ufm_not_a_list(tmp_path, run_import):
     bad = tmp_path / "links.json"
     bad.write_text('{"links": []}')

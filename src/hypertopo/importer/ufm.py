@@ -1,10 +1,10 @@
 """UFM REST resources saved to files (``/ufmRest/resources/systems`` and ``.../links``) -> facts.
 
 Systems: a list of objects with ``system_guid`` (or ``guid``), ``system_name`` and ``type``
-(``switch`` or ``host``). Links: a list with ``source_guid``, ``destination_guid`` (and ports).
-A links file alone is enough when its entries carry ``source_port_node_description`` /
-``destination_port_node_description``. Host names: ``--host-regex`` on the system name or
-description, as for ibnetdiscover. Switches are ``ib``.
+(``switch`` or ``host``). Links: a list with ``source_guid`` and ``destination_guid`` (ports and
+the rest are not needed). Give both resources (in one or several files): a link end that no system
+describes is an error. Host names: ``--host-regex`` on the system name, as for ibnetdiscover.
+Switches are ``ib``.
 """
 
 from __future__ import annotations
@@ -44,19 +44,23 @@ def parse_ufm(paths: list[str], host_regex: str) -> Fabric:
                 )
     if not links:
         problems.append(f"{paths[0]}: no links. Fix: save /ufmRest/resources/links too")
+    unknown: dict[str, Where] = {}
     for link, where in links:
         ends = []
         for side in ("source", "destination"):
             guid = str(link[f"{side}_guid"])
-            kind, name, _w = systems.get(
-                guid, ("", str(link.get(f"{side}_port_node_description", "")), where)
-            )
+            kind, name, _w = systems.get(guid, ("", "", where))
             if not kind:
-                kind = "host" if host_re.search(name) and "switch" not in str(link).lower() else ""
-            if not name:
-                problems.append(f"{where}: {side} {guid} is in no systems file and has no description")
+                unknown.setdefault(guid, where)
             ends.append((kind, name))
         _add(fabric, ends, where, host_re, problems)
+    if unknown:
+        guid, where = next(iter(unknown.items()))
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        problems.append(
+            f"{where}: link end {guid} is in no systems file{more}. Fix: save "
+            "/ufmRest/resources/systems and give it with the links"
+        )
     if problems:
         raise SourceError(problems)
     return fabric
