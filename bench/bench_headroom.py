@@ -140,6 +140,7 @@ def main() -> int:
             lambda: headroom(inputs, job=DECODE, task="decode-worker", replicas=20, up_to=up_to),
         ),
         ("what-if (4 changes)", lambda: what_if(inputs, changes, "bench", baseline=False)),
+        ("headroom (decode, unlimited)", lambda: headroom(inputs, job=DECODE, task="decode-worker")),
     ]
     rows = []
     results: dict[str, Any] = {}
@@ -191,6 +192,11 @@ def main() -> int:
         f"{after[DECODE]['hypernode']}"
     )
     print(f"- per-HyperNode table: {len(room['hypernodes'])} HyperNodes of tiers 1-2")
+    (free,) = results["headroom (decode, unlimited)"]["jobs"]
+    print(
+        f"- decode unlimited: max {free['max_replicas']} (bound {free['bound']}, "
+        f"{free['probes']} predictions, confirmed {free['confirmed']})"
+    )
     return 0
 
 

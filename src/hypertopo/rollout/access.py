@@ -29,7 +29,7 @@ LOCK_NAMESPACE = "hypertopo-system"
 #: ServiceAccount -> the playbooks it runs.
 ACCOUNTS: dict[str, tuple[str, ...]] = {
     "hypertopo": ("site", "teardown"),
-    "hypertopo-readonly": ("plan", "verify"),
+    "hypertopo-readonly": ("plan", "verify", "explain", "drift"),
 }
 SCOPES = ("cluster", "pd", "scheduler", "lock")
 
@@ -145,8 +145,31 @@ _VERIFY = (
     Need(("list",), "apps", "deployments", "pd", "the Deployments' availability"),
 )
 
+_EXPLAIN = (
+    Need(("list",), "", "nodes", "cluster", "the live Nodes"),
+    Need(("list",), _HN, "hypernodes", "cluster", "the live HyperNodes"),
+    Need(("list",), "", "pods", "cluster", "the job's pods and the resources other pods hold"),
+    Need(("get",), "", "configmaps", "scheduler", "the scheduler configuration", ("{configmap}",)),
+    Need(("list",), _VCJOB, "jobs", "cluster", "find the job to explain (any namespace)"),
+    Need(("list",), "apps", "deployments", "cluster", "find the Deployment to explain (any namespace)"),
+    Need(("list",), "apps", "statefulsets", "cluster", "find the StatefulSet to explain (any namespace)"),
+    Need(("list",), _PG, "podgroups", "cluster", "find the PodGroup to explain (any namespace)"),
+)
+
+_DRIFT = (
+    Need(("list",), "", "nodes", "cluster", "compare the Nodes with the inventory"),
+    Need(("list",), _HN, "hypernodes", "cluster", "compare the HyperNodes with the inventory"),
+)
+
 #: playbook (without ``.yml``) -> what it needs.
-NEEDS: dict[str, tuple[Need, ...]] = {"site": _SITE, "teardown": _TEARDOWN, "plan": _PLAN, "verify": _VERIFY}
+NEEDS: dict[str, tuple[Need, ...]] = {
+    "site": _SITE,
+    "teardown": _TEARDOWN,
+    "plan": _PLAN,
+    "verify": _VERIFY,
+    "explain": _EXPLAIN,
+    "drift": _DRIFT,
+}
 
 #: One permission: (scope, API group, resource, verb, object name or "" for any).
 Grant = tuple[str, str, str, str, str]
