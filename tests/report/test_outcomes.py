@@ -100,3 +100,19 @@ def test_the_plan_report_lists_the_outcomes(prediction, seed_model):
         in text.splitlines()[1]
     )
     assert text.count(ONE_OF_TWO) >= 3
+
+
+def test_the_pairs_of_the_jobs_other_random_picks_are_shown(prediction, seed_model):
+    """The predicted placement puts both PD jobs on ib-switch0; Volcano picks each job's leaf at
+    random, so prefill and decode may also sit on two leaves, paired through ib-switch4."""
+    from hypertopo.report.context import build_context
+
+    net = build_context(seed_model, prediction)["network"]
+    assert set(net["predicted"]["prefill-decode"]["classes"]) == {"same_ib_leaf"}
+    picks = {alt["picks"]: set(alt["prefill-decode"]["classes"]) for alt in net["alternatives"]}
+    assert picks == {
+        "pd-prefill-service on ib-switch0, pd-decode-service on ib-switch1": {"same_ib_aggregation"}
+    }, picks
+    files = render_reports(seed_model, prediction)
+    assert "prefill ↔ decode if Volcano's random picks differ from the predicted placement:" in files["text"]
+    assert "pd-prefill-service on ib-switch0, pd-decode-service on ib-switch1" in files["html"]

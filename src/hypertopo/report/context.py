@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -52,6 +53,7 @@ def build_context(
                 if pod["role"] and pod["predicted_node"]:
                     planned.setdefault(pod["role"], []).append(pod["predicted_node"])
         network = {"predicted": costs.summarise(planned), "actual": None}
+    network = {**network, "alternatives": pair_alternatives(predicted, costs, role_keywords)}
     shown = network["actual" if verification is not None else "predicted"]["prefill-decode"]
     for job in jobs:
         own = job["network"]["prefill-decode"]
@@ -240,6 +242,54 @@ def fmt_hypernode(side: Mapping[str, Any]) -> str:
     if not side.get("hypernode"):
         return "-"
     return f"{side['hypernode']} (tier {side['tier']})"
+
+
+#: combinations of the jobs' random outcomes whose prefill-decode pairs are shown
+MAX_PAIR_COMBINATIONS = 16
+
+
+def pair_alternatives(
+    predicted: Mapping[str, Any], costs: Costs, keywords: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The prefill-decode pairs over all jobs for the other combinations of the jobs' random outcomes
+    (Volcano picks each job's HyperNode at random among equal scores, so a prefill job and a decode
+    job on two identical leaves share one leaf or not): ``[{"picks", "prefill-decode"}]``, only the
+    combinations whose pair classes differ from the predicted placement's, at most
+    :data:`MAX_PAIR_COMBINATIONS` combinations looked at. A pod's node in an outcome is the first of
+    its interchangeable nodes (the pair class depends on the leaf and HyperNodes only)."""
+    options: list[list[tuple[str, dict[str, list[str]]]]] = []
+    for job in predicted.get("jobs") or []:
+        roles = {
+            p["pod"]: role_of(p.get("task", ""), job["name"], keywords) for p in job.get("placements") or []
+        }
+        picks = []
+        for outcome in job.get("outcomes") or []:
+            if not outcome.get("feasible"):
+                continue
+            nodes: dict[str, list[str]] = {}
+            for pod, candidates in (outcome.get("candidates") or {}).items():
+                if roles.get(pod) and candidates:
+                    nodes.setdefault(str(roles[pod]), []).append(candidates[0])
+            picks.append((f"{job['name']} on {outcome.get('hypernode') or '-'}", nodes))
+        if len(picks) > 1 and any(roles.values()):
+            options.append(picks)
+    if not options:
+        return []
+    combos = itertools.islice(itertools.product(*options), MAX_PAIR_COMBINATIONS)
+    out: list[dict[str, Any]] = []
+    seen: list[Any] = []
+    for combo in combos:
+        nodes: dict[str, list[str]] = {}
+        for _text, by_role in combo:
+            for role, names in by_role.items():
+                nodes.setdefault(role, []).extend(names)
+        pairs = costs.summarise(nodes)["prefill-decode"]
+        key = (pairs or {}).get("classes")
+        if not pairs or not pairs.get("pairs") or key in seen:
+            continue
+        seen.append(key)
+        out.append({"picks": ", ".join(text for text, _ in combo), "prefill-decode": pairs})
+    return out[1:] if len(out) > 1 else []  # the first is the predicted placement's
 
 
 def fmt_classes(summary: Mapping[str, Any] | None) -> str:

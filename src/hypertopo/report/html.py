@@ -220,6 +220,12 @@ Italic: the seed article's own table, for reference.</p>
 {% endfor %}
 </tbody>
 </table>
+{% if ctx.network.alternatives %}
+<p>Prefill ↔ decode if Volcano's random picks differ from the predicted placement:</p>
+<ul class="list">{% for alt in ctx.network.alternatives %}
+<li>{{ alt.picks }}: {{ alt["prefill-decode"] | classes }}, KV-cache ms {{ alt["prefill-decode"] | kv }}</li>
+{% endfor %}</ul>
+{% endif %}
 </section>
 
 {% if ctx.failures or ctx.differences %}

@@ -132,7 +132,14 @@ def _network(ctx: Mapping[str, Any]) -> str:
             ]
         )
     head = ["PAIRS", "CLASSES predicted", "CLASSES actual", "LATENCY", "BANDWIDTH", "KV ms mean/worst"]
-    return f"Network between the placed pods\n{table(head, rows)}"
+    out = f"Network between the placed pods\n{table(head, rows)}"
+    others = net.get("alternatives") or []
+    if others:
+        out += "\nprefill ↔ decode if Volcano's random picks differ from the predicted placement:"
+        for alt in others:
+            pairs = alt["prefill-decode"]
+            out += f"\n  {alt['picks']}: {fmt_classes(pairs)}, KV ms {fmt_kv(pairs)}"
+    return out
 
 
 def _comparison(ctx: Mapping[str, Any]) -> str:
