@@ -4,8 +4,8 @@
     hypertopo-import merge --source SOURCE:FILE[,FILE...] ... --out DIR [options]
     hypertopo-import drift -i INVENTORY (--from-cluster | --nodes F [--hypernodes F]) [--fabric SOURCE:FILE]
 
-SOURCE is one of ``SOURCES``. Exit status: 0 written (drift: no drift), 1 drift found, 2 bad input
-(every problem printed, naming file and line; nothing written).
+SOURCE is one of ibnetdiscover, ufm, lldp, labels. Exit status: 0 written (drift: no drift), 1 drift
+found, 2 bad input (every problem printed, naming file and line; nothing written).
 """
 
 from __future__ import annotations
