@@ -244,8 +244,9 @@ class ExplainRunner:
             else:
                 for item in offered:
                     out.changes.append(self._apply(sc, target, item, compare_first=False))
-        except (AssertionError, OSError, ValueError, subprocess.SubprocessError) as exc:
+        except Exception as exc:  # one scenario's failure is reported, the run goes on
             out.error = f"{type(exc).__name__}: {exc}"
+            self.log(traceback.format_exc(limit=-4))
         out.seconds = time.monotonic() - t0
         self.log(f"  {sc.sid}/{target}: {'agree' if out.agree else 'MISMATCH'} ({out.seconds:.0f} s)")
         return out
@@ -341,7 +342,7 @@ class ExplainRunner:
             if compare_first:
                 verdicts = compare(prediction, self.cluster.pods(ns), after["nodes"], after["hypernodes"])
                 run.verdict = next(v for v in verdicts if v["job"] == ref)
-        except (AssertionError, OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # reported in the run, which goes on
             run.error = f"{type(exc).__name__}: {exc}"
             self.log(traceback.format_exc(limit=-4))
         finally:
@@ -371,7 +372,7 @@ class ExplainRunner:
             out.jobs_agree = at.agree and above.agree
             out.bound_at_max = _bound(at.jobs[-1].observed, resized(case, case.max_replicas))
             out.bound_above = _bound(above.jobs[-1].observed, resized(case, case.max_replicas + case.step))
-        except (AssertionError, OSError, ValueError) as exc:
+        except Exception as exc:  # reported in the run, which goes on
             out.error = f"{type(exc).__name__}: {exc}"
         out.seconds = time.monotonic() - t0
         self.log(
