@@ -204,7 +204,5 @@ def test_an_overcommitted_node_takes_nothing_from_the_bound():
     (prefill,) = [j for j in headroom(inputs, job="agr/j2", task="prefill")["jobs"] if j["task"] == "prefill"]
     assert prefill["bound"] == 14 and prefill["max_replicas"] >= 10
     assert places_with(inputs, "agr/j2", "prefill", 10)[0]
-    assert (
-        not places_with(inputs, "agr/j2", "prefill", prefill["max_replicas"] + 1)[0]
-        or prefill["places_in_some_orders_up_to"]
-    )
+    above = prefill["max_replicas"] + 1
+    assert prefill["confirmed"] and not places_with(inputs, "agr/j2", "prefill", above)[0]
