@@ -72,7 +72,7 @@ author: hypertopo contributors
 
 EXAMPLES = r"""
 - name: Patch 8,000 Nodes, four module runs at once
-  hypertopo_k8s_batches:
+  hypertopo.volcano.hypertopo_k8s_batches:
     batches: 4
     state: patched
     continue_on_error: true

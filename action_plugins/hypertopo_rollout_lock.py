@@ -86,7 +86,7 @@ author: hypertopo contributors
 
 EXAMPLES = r"""
 - name: Take the rollout lock
-  hypertopo_rollout_lock:
+  hypertopo.volcano.hypertopo_rollout_lock:
     state: acquired
     namespace: hypertopo-system
     wait: 60

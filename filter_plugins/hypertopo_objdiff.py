@@ -38,7 +38,7 @@ EXAMPLES = r"""
 - name: Apply only what differs
   kubernetes.core.k8s:
     apply: true
-    definition: "{{ (rendered | hypertopo_pending_writes(__listing.resources)).write }}"
+    definition: "{{ (rendered | hypertopo.volcano.hypertopo_pending_writes(__listing.resources)).write }}"
 """
 
 RETURN = r"""

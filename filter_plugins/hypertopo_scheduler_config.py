@@ -51,7 +51,8 @@ EXAMPLES = r"""
 - name: Merge into the operator's configuration
   ansible.builtin.set_fact:
     _merged: >-
-      {{ (__cm.resources[0].data['volcano-scheduler.conf'] | default('')) | hypertopo_scheduler_conf(
+      {{ (__cm.resources[0].data['volcano-scheduler.conf'] | default(''))
+         | hypertopo.volcano.hypertopo_scheduler_conf(
            nta_arguments=scheduler_config_nta_arguments,
            default_tiers=scheduler_config_default_tiers) }}
 """
