@@ -15,12 +15,14 @@ RUN_LAYOUTS ?= $(LAYOUTS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv chromium lint unit integration agreement molecule test run plan render clean
+.PHONY: help venv chromium lint unit integration agreement molecule test run plan render clean collection sanity
 
 help:
 	@echo "make run     - build what is missing, start the local control plane, roll out the three PD layouts, print the reports"
 	@echo "make test    - lint + unit + integration + molecule (starts the local control plane)"
 	@echo "make plan    - offline: predict the placement of the three PD layouts on the inventory ($(INVENTORY)), reports in $(OUT)/plan/<layout>"
+	@echo "make collection - build the collection hypertopo.volcano and the hypertopo wheel into dist/"
+	@echo "make sanity  - ansible-test sanity on the built collection (offline, this venv)"
 	@echo "make render  - offline render of the inventory ($(INVENTORY)) into $(OUT)/render"
 	@echo "(run, plan, render and cluster-up take INVENTORY=path, default inventory/seed)"
 	@echo "make cluster-up / cluster-down / cluster-status"
@@ -95,7 +97,28 @@ run: venv build-controlplane
 	echo; echo "The local control plane keeps running; stop it with: make cluster-down"; \
 	echo "KUBECONFIG=$$kc"
 
+# The collection hypertopo.volcano (README, "As a collection"). collections/ansible_collections/
+# hypertopo/volcano is the collection as the repository uses it (symlinks to roles/, playbooks/,
+# filter_plugins/, action_plugins/); the staging tree is that directory with the links followed,
+# which is what `ansible-galaxy collection build` and `ansible-test sanity` read.
+COLLECTION_SRC   := collections/ansible_collections/hypertopo/volcano
+# DIST and COLLECTION_BUILD may point elsewhere (the tests build into a temporary folder).
+DIST             ?= dist
+COLLECTION_BUILD ?= build/collection
+COLLECTION_STAGE  = $(COLLECTION_BUILD)/ansible_collections/hypertopo/volcano
+COLLECTION_VERSION = $(shell sed -n 's/^version: //p' $(COLLECTION_SRC)/galaxy.yml)
+
+collection: venv
+	rm -rf $(COLLECTION_BUILD) build/lib build/bdist.*
+	mkdir -p $(dir $(COLLECTION_STAGE)) $(DIST)
+	cp -rL $(COLLECTION_SRC) $(COLLECTION_STAGE)
+	find $(COLLECTION_STAGE) -name __pycache__ -prune -exec rm -rf {} +
+	rm -f $(DIST)/hypertopo-volcano-*.tar.gz $(DIST)/hypertopo-*.whl
+	$(VENV_PY) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w $(DIST) .
+	ansible-galaxy collection build --force --output-path $(DIST) $(COLLECTION_STAGE)
+	@echo "[collection] $(DIST)/hypertopo-volcano-$(COLLECTION_VERSION).tar.gz, $(DIST)/hypertopo-$(COLLECTION_VERSION)-py3-none-any.whl"
+
 clean:
-	rm -rf $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(OUT) .pytest_cache .ruff_cache build dist
 
 -include Makefile.cluster
