@@ -40,8 +40,8 @@ chromium:
 	@scripts/install-chromium.sh
 
 lint: venv
-	ruff check src tests bench filter_plugins action_plugins
-	ruff format --check src tests bench filter_plugins action_plugins
+	ruff check src tests bench scripts filter_plugins action_plugins $(COLLECTION_SRC)/plugins/modules
+	ruff format --check src tests bench scripts filter_plugins action_plugins $(COLLECTION_SRC)/plugins/modules
 	yamllint -s .
 	ansible-lint --offline --profile production
 
@@ -117,6 +117,20 @@ collection: venv
 	$(VENV_PY) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w $(DIST) .
 	ansible-galaxy collection build --force --output-path $(DIST) $(COLLECTION_STAGE)
 	@echo "[collection] $(DIST)/hypertopo-volcano-$(COLLECTION_VERSION).tar.gz, $(DIST)/hypertopo-$(COLLECTION_VERSION)-py3-none-any.whl"
+
+# ansible-test sanity on the staging tree (its own git repository, so ansible-test lists its files;
+# the repository's .gitignore hides build/). ansible-test's virtual environments bootstrap pip with a
+# script from ci-files.testing.ansible.com, unreachable here: scripts/ansible-test-get-pip.py stands
+# in for it, in a HOME of its own under build/ (the user's ~/.ansible is left alone). The
+# requirements of the sanity tests come from PyPI. SANITY_ARGS adds options (e.g. --test import).
+SANITY_HOME ?= $(CURDIR)/build/sanity-home
+SANITY_ARGS ?=
+
+sanity: collection
+	mkdir -p $(SANITY_HOME)/.ansible/test/cache
+	cp scripts/ansible-test-get-pip.py $(SANITY_HOME)/.ansible/test/cache/get_pip_24_2.py
+	cd $(COLLECTION_STAGE) && git init -q . && \
+	  env -u ANSIBLE_CONFIG HOME=$(SANITY_HOME) ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache build dist

@@ -12,11 +12,23 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.placement import PlacementInputError, coerce_scheduler_conf
-from hypertopo.placement.explain import explain, pick_workload
-from hypertopo.placement.explain_text import explain_text
-from hypertopo.placement.inputs import as_objects
-from hypertopo.rollout.plain import plain_filters
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used.
+try:
+    from hypertopo.placement import PlacementInputError, coerce_scheduler_conf
+    from hypertopo.placement.explain import explain, pick_workload
+    from hypertopo.placement.explain_text import explain_text
+    from hypertopo.placement.inputs import as_objects
+    from hypertopo.rollout.plain import plain_filters
+except ImportError as exc:
+
+    def plain_filters(found: dict[str, Any], missing: str = str(exc)) -> dict[str, Any]:
+        """Without the Python core, the filters fail when used."""
+
+        def fail(*_args: Any, **_kwargs: Any) -> Any:
+            raise AnsibleFilterError(f"hypertopo.volcano needs the Python package hypertopo: {missing}")
+
+        return dict.fromkeys(found, fail)
 
 
 def topology_explain(

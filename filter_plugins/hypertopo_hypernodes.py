@@ -12,11 +12,23 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.rollout.hypernodes import OWNER_LABELS, HyperNodePlanError, plan_hypernodes
-from hypertopo.rollout.node_labels import LabelPlanError, overlay_node_labels
-from hypertopo.rollout.plain import plain_filters
-from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
-from hypertopo.topology.objects import model_hypernode_objects
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used.
+try:
+    from hypertopo.rollout.hypernodes import OWNER_LABELS, HyperNodePlanError, plan_hypernodes
+    from hypertopo.rollout.node_labels import LabelPlanError, overlay_node_labels
+    from hypertopo.rollout.plain import plain_filters
+    from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
+    from hypertopo.topology.objects import model_hypernode_objects
+except ImportError as exc:
+
+    def plain_filters(found: dict[str, Any], missing: str = str(exc)) -> dict[str, Any]:
+        """Without the Python core, the filters fail when used."""
+
+        def fail(*_args: Any, **_kwargs: Any) -> Any:
+            raise AnsibleFilterError(f"hypertopo.volcano needs the Python package hypertopo: {missing}")
+
+        return dict.fromkeys(found, fail)
 
 
 def hypernodes_plan(

@@ -12,20 +12,35 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
-from hypertopo.rollout.plain import plain_filters
-from hypertopo.topology.labels import GPU_RESOURCE, LABEL_MANAGED, MANAGED_LABEL_KEYS
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used.
+try:
+    from hypertopo.rollout.node_labels import LabelPlanError, patch_failures, plan_node_labels
+    from hypertopo.rollout.plain import plain_filters
+    from hypertopo.topology.labels import GPU_RESOURCE, LABEL_MANAGED, MANAGED_LABEL_KEYS
+except ImportError as exc:
+
+    def plain_filters(found: dict[str, Any], missing: str = str(exc)) -> dict[str, Any]:
+        """Without the Python core, the filters fail when used."""
+
+        def fail(*_args: Any, **_kwargs: Any) -> Any:
+            raise AnsibleFilterError(f"hypertopo.volcano needs the Python package hypertopo: {missing}")
+
+        return dict.fromkeys(found, fail)
 
 
 def node_labels_plan(
     nodes: list[dict[str, Any]],
     desired: dict[str, dict[str, str]],
     managed_keys: list[str] | None = None,
-    marker: str = LABEL_MANAGED,
+    marker: str | None = None,
     prune: bool = True,
-    gpu_resource: str = GPU_RESOURCE,
+    gpu_resource: str | None = None,
 ) -> dict[str, Any]:
-    """See node_labels_plan.yml."""
+    """See node_labels_plan.yml (``marker`` and ``gpu_resource`` default to ``LABEL_MANAGED`` and
+    ``GPU_RESOURCE``: named in the body, so the file loads without the Python core)."""
+    marker = LABEL_MANAGED if marker is None else marker
+    gpu_resource = GPU_RESOURCE if gpu_resource is None else gpu_resource
     try:
         return plan_node_labels(
             desired,
