@@ -40,8 +40,8 @@ chromium:
 	@scripts/install-chromium.sh
 
 lint: venv
-	ruff check src tests bench scripts filter_plugins action_plugins $(COLLECTION_SRC)/plugins/modules
-	ruff format --check src tests bench scripts filter_plugins action_plugins $(COLLECTION_SRC)/plugins/modules
+	ruff check src tests bench scripts filter_plugins action_plugins $(COLLECTION_SRC)/plugins/modules $(COLLECTION_SRC)/plugins/plugin_utils
+	ruff format --check src tests bench scripts filter_plugins action_plugins $(COLLECTION_SRC)/plugins/modules $(COLLECTION_SRC)/plugins/plugin_utils
 	yamllint -s .
 	ansible-lint --offline --profile production
 

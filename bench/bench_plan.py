@@ -3,9 +3,10 @@
     .venv/bin/python bench/bench_plan.py [--sizes 256 8192] [--runs 3] [--root PATH] [--keep DIR]
 
 256 is the seed inventory; other sizes are generated like ``bench_onboarding.py`` does (64 hosts
-per leaf, 8 leaves per aggregation switch, one core). Per size: one warm-up run (not counted),
-``--runs`` timed runs (wall clock of the whole ``ansible-playbook`` process), then one run with
-the ``ansible.posix.profile_tasks`` callback for the per-task breakdown. ``--root`` runs the
+per leaf, 8 leaves per aggregation switch, one core). Per size: ``--warmup`` runs (default 1, not
+counted), then ``--runs`` timed runs (wall clock of the whole ``ansible-playbook`` process), all
+with the ``ansible.posix.profile_tasks`` callback (its cost is a timestamp per task); the
+per-task breakdown is the last run's. ``-e`` passes extra variables. ``--root`` runs the
 playbook of another checkout (a before/after comparison); ``--keep`` keeps each size's plan
 files (``DIR/<size>/``) for a byte-for-byte comparison. Prints Markdown (bench/RESULTS-plan.md).
 """
@@ -38,19 +39,18 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def plan(root: Path, inventory: Path, plan_dir: Path, *, profile: bool = False) -> tuple[float, str]:
+def plan(root: Path, inventory: Path, plan_dir: Path, extra: list[str]) -> tuple[float, str]:
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+        "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "15",
     }
-    if profile:
-        env |= {
-            "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
-            "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "15",
-        }
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), "playbooks/plan.yml"]
     cmd += ["-e", f"plan_dir={plan_dir}"]
+    for e in extra:
+        cmd += ["-e", e]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
@@ -69,17 +69,20 @@ def slowest_tasks(stdout: str) -> list[tuple[str, float]]:
     return rows
 
 
-def run_size(size: int, runs: int, root: Path, tmp: Path, keep: Path | None) -> str:
+def run_size(size: int, args: argparse.Namespace, tmp: Path) -> str:
+    root, runs, keep, extra = args.root.resolve(), args.runs, args.keep, args.e
     inventory = SEED if size == 256 else generate_inventory(tmp / f"inventory-{size}", size)
     plan_dir = tmp / f"plan-{size}"
-    plan(root, inventory, plan_dir)  # warm-up: page cache, .pyc files
-    walls = [plan(root, inventory, plan_dir)[0] for _ in range(runs)]
-    _, stdout = plan(root, inventory, plan_dir, profile=True)
+    for _ in range(args.warmup):  # page cache, .pyc files
+        plan(root, inventory, plan_dir, extra)
+    timed = [plan(root, inventory, plan_dir, extra) for _ in range(runs)]
+    walls = [seconds for seconds, _ in timed]
+    stdout = timed[-1][1]
     if keep is not None:
         shutil.rmtree(keep / str(size), ignore_errors=True)
         shutil.copytree(plan_dir, keep / str(size))
     lines = [
-        f"### {size:,} hosts",
+        f"### {size:,} hosts{' (' + ', '.join(extra) + ')' if extra else ''}",
         "",
         f"wall: median **{statistics.median(walls):.2f} s** (min {min(walls):.2f}, max {max(walls):.2f}; "
         f"{runs} runs: {', '.join(f'{w:.2f}' for w in walls)})",
@@ -95,6 +98,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 8192])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("-e", action="append", default=[], help="extra variable for plan.yml (repeatable)")
     ap.add_argument("--root", type=Path, default=ROOT, help="checkout whose playbooks/plan.yml runs")
     ap.add_argument("--keep", type=Path, help="keep each size's plan files in DIR/<size>/")
     args = ap.parse_args()
@@ -104,7 +109,7 @@ def main() -> int:
     print(f"playbooks from {args.root}\n")
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
         for size in args.sizes:
-            print(run_size(size, args.runs, args.root.resolve(), Path(tmp), args.keep), flush=True)
+            print(run_size(size, args, Path(tmp)), flush=True)
     return 0
 
 

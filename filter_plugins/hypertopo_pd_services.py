@@ -10,24 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
 # The Python core travels as a pip requirement of the collection (README, "As a collection"):
-# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used.
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
 try:
     from hypertopo.report.run_state import workloads_state
     from hypertopo.rollout import pd_services as workloads
     from hypertopo.rollout.plain import plain_filters
     from hypertopo.topology.labels import LABEL_GPU_TYPE, LABEL_MANAGED, LABEL_SWITCH_TYPE, MANAGED_LABEL_KEYS
 except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
 
-    def plain_filters(found: dict[str, Any], missing: str = str(exc)) -> dict[str, Any]:
-        """Without the Python core, the filters fail when used."""
-
-        def fail(*_args: Any, **_kwargs: Any) -> Any:
-            raise AnsibleFilterError(f"hypertopo.volcano needs the Python package hypertopo: {missing}")
-
-        return dict.fromkeys(found, fail)
+    plain_filters = missing_filters(exc)
 
 
 def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 # The Python core travels as a pip requirement of the collection (README, "As a collection"):
-# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used.
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
 try:
     from hypertopo.placement.errors import PlacementInputError
     from hypertopo.placement.netcost import network_model_from
@@ -22,14 +23,9 @@ try:
     from hypertopo.topology.labels import GPU_RESOURCE, label_keys
     from hypertopo.topology.objects import model_node_objects as node_objects
 except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
 
-    def plain_filters(found: dict[str, Any], missing: str = str(exc)) -> dict[str, Any]:
-        """Without the Python core, the filters fail when used."""
-
-        def fail(*_args: Any, **_kwargs: Any) -> Any:
-            raise AnsibleFilterError(f"hypertopo.volcano needs the Python package hypertopo: {missing}")
-
-        return dict.fromkeys(found, fail)
+    plain_filters = missing_filters(exc)
 
 
 #: The fields of the network cost overrides (``network_model_from`` reads these and ignores others).

@@ -41,8 +41,13 @@ class Installed(NamedTuple):
     inventory: Path
     env: dict[str, str]
 
-    def playbook(self, *args: str, kubeconfig: Path | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**self.env, "KUBECONFIG": str(kubeconfig)} if kubeconfig else self.env
+    def playbook(
+        self, *args: str, kubeconfig: Path | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``ansible-playbook`` in ``run_dir`` on the copied seed inventory (``env``: instead of ours)."""
+        env = dict(env or self.env)
+        if kubeconfig:
+            env["KUBECONFIG"] = str(kubeconfig)
         return subprocess.run(
             [str(BIN / "ansible-playbook"), "-i", str(self.inventory), *args],
             cwd=self.run_dir,
@@ -105,6 +110,24 @@ def test_the_installed_collection_uses_the_wheel(installed: Installed) -> None:
     names = ["hypertopo.volcano.topology_hints", "hypertopo.volcano.topology_model"]
     docs = json.loads(_run(BIN / "ansible-doc", "-t", "filter", "--json", *names, env=installed.env).stdout)
     assert sorted(docs) == names
+    actions = ["hypertopo.volcano.hypertopo_k8s_batches", "hypertopo.volcano.hypertopo_rollout_lock"]
+    docs = json.loads(_run(BIN / "ansible-doc", "-t", "module", "--json", *actions, env=installed.env).stdout)
+    assert sorted(docs) == actions
+
+
+def test_without_the_python_core_a_filter_fails_naming_it(installed: Installed, tmp_path: Path) -> None:
+    """The plugins load without the package hypertopo; using a filter fails and says what is missing."""
+    shadow = tmp_path / "shadow" / "hypertopo"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('hypertopo is not installed')\n")
+    env = {**installed.env, "PYTHONPATH": str(shadow.parent)}
+    cmd = [BIN / "ansible", "localhost", "-m", "ansible.builtin.debug"]
+    cmd += ["-a", "msg={{ 'switch' | hypertopo.volcano.hypertopo_key }}"]
+    proc = subprocess.run(
+        [str(c) for c in cmd], cwd=installed.run_dir, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode != 0
+    assert "hypertopo.volcano needs the Python package hypertopo" in proc.stdout + proc.stderr, proc.stdout
 
 
 def test_offline_plan_by_fqcn_equals_the_repository_plan(installed: Installed, tmp_path: Path) -> None:
@@ -113,14 +136,8 @@ def test_offline_plan_by_fqcn_equals_the_repository_plan(installed: Installed, t
     # the same inventory and folder, so the reports (which name the inventory relative to the
     # folder) can be compared byte for byte
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": installed.env["PATH"]}
-    plan = [str(ROOT / "playbooks" / "plan.yml"), "-e", f"plan_dir={tmp_path / 'repo'}"]
-    repo = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(installed.inventory), *plan],
-        cwd=installed.run_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    repo = installed.playbook(
+        str(ROOT / "playbooks" / "plan.yml"), "-e", f"plan_dir={tmp_path / 'repo'}", env=env
     )
     assert repo.returncode == 0, repo.stdout[-4000:] + repo.stderr[-2000:]
     files = sorted(p.name for p in (tmp_path / "repo").iterdir())
