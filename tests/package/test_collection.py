@@ -187,6 +187,22 @@ FQCN_PLAYBOOK = """\
 """
 
 
+PLAYBOOKS = ("plan", "site", "verify", "teardown")
+
+
+def fqcn_playbook(installed: Installed, playbook: str) -> str:
+    """``<playbook>.yml`` in the run folder: the collection's playbook, then the play of our own."""
+    (installed.run_dir / f"{playbook}.yml").write_text(FQCN_PLAYBOOK.format(playbook=playbook))
+    return f"{playbook}.yml"
+
+
+def test_the_fqcn_playbooks_parse(installed: Installed) -> None:
+    """Offline: every name in the cluster test's playbooks resolves from the installed collection."""
+    for playbook in PLAYBOOKS:
+        proc = installed.playbook("--syntax-check", fqcn_playbook(installed, playbook))
+        assert proc.returncode == 0, f"{playbook}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+
 @pytest.mark.cluster
 def test_plan_site_verify_teardown_by_fqcn(installed: Installed, cluster_factory, tmp_path: Path) -> None:
     cluster = cluster_factory()
@@ -194,13 +210,9 @@ def test_plan_site_verify_teardown_by_fqcn(installed: Installed, cluster_factory
     namespace = f"coll-{uuid.uuid4().hex[:6]}"
     common = ["-e", f"pd_services_namespace={namespace}", "-e", f"fqcn_name={namespace}"]
     common += ["-e", f"placement_report_dir={tmp_path / 'report'}"]
-    common += ["-e", f"plan_dir={tmp_path / 'plan'}"]
-    runs = {}
-    for playbook in ("plan", "site", "verify", "teardown"):
-        play = installed.run_dir / f"{playbook}.yml"
-        play.write_text(FQCN_PLAYBOOK.format(playbook=playbook))
-        proc = installed.playbook(play.name, *common, kubeconfig=cluster.kubeconfig)
-        runs[playbook] = proc
+    common += ["-e", f"plan_dir={tmp_path / 'plan'}", "-e", f"verify_render_dir={tmp_path / 'verify'}"]
+    for playbook in PLAYBOOKS:
+        proc = installed.playbook(fqcn_playbook(installed, playbook), *common, kubeconfig=cluster.kubeconfig)
         assert proc.returncode == 0, f"{playbook}:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
         assert "fqcn: 1 object, 256 hosts" in proc.stdout, f"{playbook}:\n{proc.stdout[-3000:]}"
     report = json.loads((tmp_path / "report" / "report.json").read_text())
