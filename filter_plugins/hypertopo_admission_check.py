@@ -3,7 +3,7 @@
 """Ansible filters for the admission_check role (thin adapters over ``hypertopo.rollout.admission_check``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations

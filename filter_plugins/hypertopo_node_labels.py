@@ -3,7 +3,7 @@
 """Ansible filters for the node_labels role (thin adapters over ``hypertopo.rollout.node_labels``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations

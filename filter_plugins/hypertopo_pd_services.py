@@ -3,7 +3,7 @@
 """Ansible filters for the pd_services role (thin adapters over ``hypertopo.rollout.pd_services``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations

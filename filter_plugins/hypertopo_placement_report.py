@@ -9,7 +9,7 @@ timestamps, so an unchanged placement gives unchanged files). For use outside An
 files come from ``python -m hypertopo.report`` (see ``hypertopo/report/__main__.py``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations

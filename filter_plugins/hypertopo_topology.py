@@ -3,7 +3,7 @@
 """Ansible filters over hypertopo's topology model (thin adapters over ``hypertopo.topology``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations
