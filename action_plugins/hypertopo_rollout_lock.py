@@ -36,7 +36,8 @@ else:
     HYPERTOPO_MISSING = None
 
 # Documentation: plugins/modules/hypertopo_rollout_lock.py of the collection
-# (collections/ansible_collections/hypertopo/volcano/plugins/modules/, ansible-doc hypertopo_rollout_lock).
+# (collections/ansible_collections/hypertopo/volcano/plugins/modules/;
+# ansible-doc hypertopo.volcano.hypertopo_rollout_lock).
 
 INFO = "kubernetes.core.k8s_info"
 WRITE = "kubernetes.core.k8s"
