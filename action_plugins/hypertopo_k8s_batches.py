@@ -27,7 +27,8 @@ else:
     HYPERTOPO_MISSING = None
 
 # Documentation: plugins/modules/hypertopo_k8s_batches.py of the collection
-# (collections/ansible_collections/hypertopo/volcano/plugins/modules/, ansible-doc hypertopo.volcano.hypertopo_k8s_batches).
+# (collections/ansible_collections/hypertopo/volcano/plugins/modules/;
+# ansible-doc hypertopo.volcano.hypertopo_k8s_batches).
 
 MODULE = "kubernetes.core.k8s"
 MAX_BATCHES = 32
