@@ -15,12 +15,14 @@ RUN_LAYOUTS ?= $(LAYOUTS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv chromium lint unit integration agreement molecule test run plan render clean
+.PHONY: help venv chromium lint unit integration agreement molecule test run plan render clean collection sanity
 
 help:
 	@echo "make run     - build what is missing, start the local control plane, roll out the three PD layouts, print the reports"
 	@echo "make test    - lint + unit + integration + molecule (starts the local control plane)"
 	@echo "make plan    - offline: predict the placement of the three PD layouts on the inventory ($(INVENTORY)), reports in $(OUT)/plan/<layout>"
+	@echo "make collection - build the collection hypertopo.volcano and the hypertopo wheel into dist/"
+	@echo "make sanity  - ansible-test sanity on the built collection (offline, this venv)"
 	@echo "make render  - offline render of the inventory ($(INVENTORY)) into $(OUT)/render"
 	@echo "(run, plan, render and cluster-up take INVENTORY=path, default inventory/seed)"
 	@echo "make cluster-up / cluster-down / cluster-status"
@@ -38,8 +40,8 @@ chromium:
 	@scripts/install-chromium.sh
 
 lint: venv
-	ruff check src tests bench filter_plugins action_plugins
-	ruff format --check src tests bench filter_plugins action_plugins
+	ruff check src tests bench scripts filter_plugins action_plugins $(COLLECTION_SRC)/plugins/modules $(COLLECTION_SRC)/plugins/plugin_utils
+	ruff format --check src tests bench scripts filter_plugins action_plugins $(COLLECTION_SRC)/plugins/modules $(COLLECTION_SRC)/plugins/plugin_utils
 	yamllint -s .
 	ansible-lint --offline --profile production
 
@@ -95,7 +97,42 @@ run: venv build-controlplane
 	echo; echo "The local control plane keeps running; stop it with: make cluster-down"; \
 	echo "KUBECONFIG=$$kc"
 
+# The collection hypertopo.volcano (README, "As a collection"). collections/ansible_collections/
+# hypertopo/volcano is the collection as the repository uses it (symlinks to roles/, playbooks/,
+# filter_plugins/, action_plugins/); the staging tree is that directory with the links followed,
+# which is what `ansible-galaxy collection build` and `ansible-test sanity` read.
+COLLECTION_SRC   := collections/ansible_collections/hypertopo/volcano
+# DIST and COLLECTION_BUILD may point elsewhere (the tests build into a temporary folder).
+DIST             ?= dist
+COLLECTION_BUILD ?= build/collection
+COLLECTION_STAGE  = $(COLLECTION_BUILD)/ansible_collections/hypertopo/volcano
+COLLECTION_VERSION = $(shell sed -n 's/^version: //p' $(COLLECTION_SRC)/galaxy.yml)
+
+collection: venv
+	rm -rf $(COLLECTION_BUILD) build/lib build/bdist.*
+	mkdir -p $(dir $(COLLECTION_STAGE)) $(DIST)
+	cp -rL $(COLLECTION_SRC) $(COLLECTION_STAGE)
+	find $(COLLECTION_STAGE) -name __pycache__ -prune -exec rm -rf {} +
+	rm -f $(DIST)/hypertopo-volcano-*.tar.gz $(DIST)/hypertopo-*.whl
+	$(VENV_PY) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w $(DIST) .
+	ansible-galaxy collection build --force --output-path $(DIST) $(COLLECTION_STAGE)
+	@echo "[collection] $(DIST)/hypertopo-volcano-$(COLLECTION_VERSION).tar.gz, $(DIST)/hypertopo-$(COLLECTION_VERSION)-py3-none-any.whl"
+
+# ansible-test sanity on the staging tree (its own git repository, so ansible-test lists its files;
+# the repository's .gitignore hides build/). ansible-test's virtual environments bootstrap pip with a
+# script from ci-files.testing.ansible.com, unreachable here: scripts/ansible-test-get-pip.py stands
+# in for it, in a HOME of its own under build/ (the user's ~/.ansible is left alone). The
+# requirements of the sanity tests come from PyPI. SANITY_ARGS adds options (e.g. --test import).
+SANITY_HOME ?= $(CURDIR)/build/sanity-home
+SANITY_ARGS ?=
+
+sanity: collection
+	mkdir -p $(SANITY_HOME)/.ansible/test/cache
+	cp scripts/ansible-test-get-pip.py $(SANITY_HOME)/.ansible/test/cache/get_pip_24_2.py
+	cd $(COLLECTION_STAGE) && git init -q . && \
+	  env -u ANSIBLE_CONFIG HOME=$(SANITY_HOME) ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)
+
 clean:
-	rm -rf $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(OUT) .pytest_cache .ruff_cache build dist
 
 -include Makefile.cluster

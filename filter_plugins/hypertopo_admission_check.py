@@ -3,15 +3,23 @@
 """Ansible filters for the admission_check role (thin adapters over ``hypertopo.rollout.admission_check``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hypertopo.rollout import admission_check as admission
-from hypertopo.rollout.plain import plain_filters
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.rollout import admission_check as admission
+    from hypertopo.rollout.plain import plain_filters
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
 
 
 def admission_check_requests(

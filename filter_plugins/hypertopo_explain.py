@@ -3,7 +3,7 @@
 """Ansible filters over hypertopo's explain (adapters over ``hypertopo.placement.explain``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,19 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.placement import PlacementInputError, coerce_scheduler_conf
-from hypertopo.placement.explain import explain, pick_workload
-from hypertopo.placement.explain_text import explain_text
-from hypertopo.placement.inputs import as_objects
-from hypertopo.rollout.plain import plain_filters
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.placement import PlacementInputError, coerce_scheduler_conf
+    from hypertopo.placement.explain import explain, pick_workload
+    from hypertopo.placement.explain_text import explain_text
+    from hypertopo.placement.inputs import as_objects
+    from hypertopo.rollout.plain import plain_filters
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
 
 
 def topology_explain(

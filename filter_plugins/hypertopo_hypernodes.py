@@ -3,7 +3,7 @@
 """Ansible filters for the hypernodes role (thin adapters over ``hypertopo.rollout.hypernodes``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,19 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.rollout.hypernodes import OWNER_LABELS, HyperNodePlanError, plan_hypernodes
-from hypertopo.rollout.node_labels import LabelPlanError, overlay_node_labels
-from hypertopo.rollout.plain import plain_filters
-from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
-from hypertopo.topology.objects import model_hypernode_objects
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.rollout.hypernodes import OWNER_LABELS, HyperNodePlanError, plan_hypernodes
+    from hypertopo.rollout.node_labels import LabelPlanError, overlay_node_labels
+    from hypertopo.rollout.plain import plain_filters
+    from hypertopo.topology.labels import LABEL_MANAGED, MANAGED_LABEL_KEYS
+    from hypertopo.topology.objects import model_hypernode_objects
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
 
 
 def hypernodes_plan(

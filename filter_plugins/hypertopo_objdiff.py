@@ -8,8 +8,17 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.rollout.objdiff import pending_writes
-from hypertopo.rollout.plain import plain_filters
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.rollout.objdiff import pending_writes
+    from hypertopo.rollout.plain import plain_filters
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
+
 
 DOCUMENTATION = r"""
 name: hypertopo_pending_writes
@@ -38,7 +47,7 @@ EXAMPLES = r"""
 - name: Apply only what differs
   kubernetes.core.k8s:
     apply: true
-    definition: "{{ (rendered | hypertopo_pending_writes(__listing.resources)).write }}"
+    definition: "{{ (rendered | hypertopo.volcano.hypertopo_pending_writes(__listing.resources)).write }}"
 """
 
 RETURN = r"""

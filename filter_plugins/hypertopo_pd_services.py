@@ -3,17 +3,25 @@
 """Ansible filters for the pd_services role (thin adapters over ``hypertopo.rollout.pd_services``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hypertopo.report.run_state import workloads_state
-from hypertopo.rollout import pd_services as workloads
-from hypertopo.rollout.plain import plain_filters
-from hypertopo.topology.labels import LABEL_GPU_TYPE, LABEL_MANAGED, LABEL_SWITCH_TYPE, MANAGED_LABEL_KEYS
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.report.run_state import workloads_state
+    from hypertopo.rollout import pd_services as workloads
+    from hypertopo.rollout.plain import plain_filters
+    from hypertopo.topology.labels import LABEL_GPU_TYPE, LABEL_MANAGED, LABEL_SWITCH_TYPE, MANAGED_LABEL_KEYS
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
 
 
 def pd_binding_status(pods: list[dict[str, Any]], expected: int) -> dict[str, Any]:

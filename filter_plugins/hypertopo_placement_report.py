@@ -9,7 +9,7 @@ timestamps, so an unchanged placement gives unchanged files). For use outside An
 files come from ``python -m hypertopo.report`` (see ``hypertopo/report/__main__.py``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations
@@ -18,11 +18,19 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.report import render_reports
-from hypertopo.report.run_state import WORKLOAD_KINDS
-from hypertopo.report.sections import headroom_section, what_if_section
-from hypertopo.report.verify import object_list, pod_list, verify
-from hypertopo.rollout.plain import plain_filters
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.report import render_reports
+    from hypertopo.report.run_state import WORKLOAD_KINDS
+    from hypertopo.report.sections import headroom_section, what_if_section
+    from hypertopo.report.verify import object_list, pod_list, verify
+    from hypertopo.rollout.plain import plain_filters
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
 
 
 def topology_verify(

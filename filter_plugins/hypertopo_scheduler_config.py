@@ -9,9 +9,18 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.rollout.plain import plain_filters
-from hypertopo.rollout.scheduler_config import plan_scheduler_conf
-from hypertopo.topology.scheduler_conf import SchedulerConfError
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.rollout.plain import plain_filters
+    from hypertopo.rollout.scheduler_config import plan_scheduler_conf
+    from hypertopo.topology.scheduler_conf import SchedulerConfError
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
+
 
 DOCUMENTATION = r"""
 name: hypertopo_scheduler_conf
@@ -51,7 +60,8 @@ EXAMPLES = r"""
 - name: Merge into the operator's configuration
   ansible.builtin.set_fact:
     _merged: >-
-      {{ (__cm.resources[0].data['volcano-scheduler.conf'] | default('')) | hypertopo_scheduler_conf(
+      {{ (__cm.resources[0].data['volcano-scheduler.conf'] | default(''))
+         | hypertopo.volcano.hypertopo_scheduler_conf(
            nta_arguments=scheduler_config_nta_arguments,
            default_tiers=scheduler_config_default_tiers) }}
 """

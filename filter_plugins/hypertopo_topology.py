@@ -3,7 +3,7 @@
 """Ansible filters over hypertopo's topology model (thin adapters over ``hypertopo.topology``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations
@@ -12,12 +12,21 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.placement.errors import PlacementInputError
-from hypertopo.placement.netcost import network_model_from
-from hypertopo.rollout.plain import plain, plain_filters
-from hypertopo.topology import TopologyError, load_topology
-from hypertopo.topology.labels import GPU_RESOURCE, label_keys
-from hypertopo.topology.objects import model_node_objects as node_objects
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.placement.errors import PlacementInputError
+    from hypertopo.placement.netcost import network_model_from
+    from hypertopo.rollout.plain import plain, plain_filters
+    from hypertopo.topology import TopologyError, load_topology
+    from hypertopo.topology.labels import GPU_RESOURCE, label_keys
+    from hypertopo.topology.objects import model_node_objects as node_objects
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
+
 
 #: The fields of the network cost overrides (``network_model_from`` reads these and ignores others).
 NETWORK_FIELDS = (

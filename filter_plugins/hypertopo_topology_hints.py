@@ -3,7 +3,7 @@
 """Ansible filters over hypertopo's Volcano placement predictor (adapters over ``hypertopo.placement``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
-(``ansible-doc -t filter <filter name>``).
+(``ansible-doc -t filter hypertopo.volcano.<filter name>``).
 """
 
 from __future__ import annotations
@@ -12,13 +12,21 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.cli.hints import InputError, load_changes
-from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
-from hypertopo.placement.changes import INPUT_KEYS, apply_changes, parse_changes
-from hypertopo.placement.headroom import headroom
-from hypertopo.placement.preflight import blockers
-from hypertopo.placement.whatif import what_if
-from hypertopo.rollout.plain import plain_filters
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filters fail when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.cli.hints import InputError, load_changes
+    from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
+    from hypertopo.placement.changes import INPUT_KEYS, apply_changes, parse_changes
+    from hypertopo.placement.headroom import headroom
+    from hypertopo.placement.preflight import blockers
+    from hypertopo.placement.whatif import what_if
+    from hypertopo.rollout.plain import plain_filters
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
 
 
 def topology_hints(

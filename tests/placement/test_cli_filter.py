@@ -255,19 +255,19 @@ def test_filter_in_a_playbook(tmp_path):
   vars_files: [vars.json]
   tasks:
     - set_fact:
-        hints: "{{ jobs | topology_hints(nodes=nodes, hypernodes=hns, baseline=false) }}"
+        hints: "{{ jobs | hypertopo.volcano.topology_hints(nodes=nodes, hypernodes=hns, baseline=false) }}"
     - assert:
         that:
           - hints.jobs[0].feasible
           - not hints.jobs[1].feasible
-          - (hints | topology_hints_blockers) | length == 1
+          - (hints | hypertopo.volcano.topology_hints_blockers) | length == 1
     - debug:
-        msg: "{{ (hints | topology_hints_table).split('\\n') }}"
+        msg: "{{ (hints | hypertopo.volcano.topology_hints_table).split('\\n') }}"
 """
     )
     env = dict(
         os.environ,
-        ANSIBLE_FILTER_PLUGINS=str(ROOT / "filter_plugins"),
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
         ANSIBLE_LOCALHOST_WARNING="false",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
     )

@@ -82,14 +82,15 @@ def test_filters_run_in_ansible(tmp_path):
     hns: "{{{{ lookup('file', '{tmp_path}/hypernodes.json') | from_json }}}}"
   tasks:
     - ansible.builtin.set_fact:
-        why: "{{{{ [jobs.resources] | flatten | topology_explain(job='pd/big-prefill', nodes=nodes.resources,
+        why: "{{{{ [jobs.resources] | flatten
+                 | hypertopo.volcano.topology_explain(job='pd/big-prefill', nodes=nodes.resources,
                    hypernodes=hns.resources, pods=[]) }}}}"
     - ansible.builtin.copy:
         content: "{{{{ why | to_json }}}}"
         dest: "{tmp_path}/why.json"
         mode: "0644"
     - ansible.builtin.debug:
-        msg: "{{{{ (why | topology_explain_table).splitlines() }}}}"
+        msg: "{{{{ (why | hypertopo.volcano.topology_explain_table).splitlines() }}}}"
 """
     )
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PYTHONPATH": str(ROOT / "src")}

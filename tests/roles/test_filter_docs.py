@@ -62,7 +62,7 @@ def test_one_documentation_per_filter():
 
 
 def test_ansible_doc_finds_every_filter():
-    names = sorted(registered())
+    names = sorted(f"hypertopo.volcano.{name}" for name in registered())
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-doc"), "-t", "filter", "--json", *names],
@@ -76,5 +76,5 @@ def test_ansible_doc_finds_every_filter():
     docs = json.loads(proc.stdout)
     assert sorted(docs) == names
     for name, entry in docs.items():
-        assert entry["doc"]["name"] == name
+        assert entry["doc"]["name"] == name.removeprefix("hypertopo.volcano.")
         assert entry["doc"]["short_description"] and entry["examples"] and entry["return"], name
