@@ -46,10 +46,10 @@ lint: venv
 	ansible-lint --offline --profile production
 
 unit: venv chromium
-	pytest -q -m "not cluster"
+	pytest -q --durations=15 -m "not cluster"
 
 integration: venv build-controlplane
-	pytest -q -m "cluster and not slow"
+	pytest -q --durations=40 -m "cluster and not slow"
 
 # The full randomized agreement run against the real vc-scheduler (>= 50 scenarios; writes
 # docs/agreement-report.md). Not part of `make test` because of its length; its subset is.

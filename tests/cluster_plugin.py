@@ -16,12 +16,14 @@
 ``cluster_ns`` (function)
     Just the unique namespace name of ``cluster_ws``.
 
-``cluster_factory`` (session)
+``cluster_factory`` (module)
     ``cluster_factory(nta=None, scheduler_conf=None, extra_args=None) -> LocalCluster``: a
     *private* control plane (:func:`hypertopo.cluster.local_cluster`), e.g. with another
     scheduler configuration or a kube-apiserver audit log, so as not to change the shared one
-    under other tests. All of them are stopped at the end of
-    the session; their logs are kept in pytest's temporary directory.
+    under other tests. Those a test module started are stopped when the module ends (not at the
+    end of the session: a dozen idle control planes slow every later test down, and their
+    watchers exhaust the kernel's inotify instances, 128 by default); their logs are kept in
+    pytest's temporary directory.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def cluster_ns(cluster_ws: Workspace) -> str:
     return cluster_ws.namespace
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LocalCluster]]:
     with contextlib.ExitStack() as started:
 
