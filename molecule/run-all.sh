@@ -6,8 +6,12 @@
 #   molecule/run-all.sh hypernodes   only the named ones
 #
 # Each scenario brings the local control plane up if it is not running (its
-# `create` step) and stops it again only if it started it (`destroy`). The
-# molecule cluster has its own state directory (HYPERTOPO_MOLECULE_CLUSTER_DIR,
+# `create` step) and stops it again only if it started it (`destroy`). So that the
+# scenarios share one control plane (a start with 256 nodes and its stop cost
+# about half a minute each), this script runs the same `create` once before the
+# first scenario and the same `destroy` after the last: a control plane it
+# started is stopped at the end, one that was already running is left alone.
+# The molecule cluster has its own state directory (HYPERTOPO_MOLECULE_CLUSTER_DIR,
 # default ~/.cache/hypertopo/molecule-<hash of the checkout path>), see molecule/README.md.
 set -uo pipefail
 
@@ -27,6 +31,25 @@ else
     [[ " ${scenarios[*]} " == *" $name "* ]] || scenarios+=("$name")
   done
 fi
+
+# The shared playbooks read the project directory from molecule's environment.
+export MOLECULE_PROJECT_DIRECTORY="$ROOT"
+shared_state="$(mktemp -d)"
+shared() {
+  ansible-playbook -i localhost, -c local "molecule/_shared/$1.yml" \
+    -e "molecule_ephemeral_directory=$shared_state" >"$shared_state/$1.log" 2>&1
+}
+finish() {
+  shared destroy || { echo "run-all.sh: stopping the control plane failed:" >&2; cat "$shared_state/destroy.log" >&2; }
+  rm -rf "$shared_state"
+}
+echo "=== the local control plane for every scenario (molecule/_shared/create.yml)"
+if ! shared create; then
+  cat "$shared_state/create.log" >&2
+  echo "run-all.sh: the local control plane could not start" >&2
+  exit 1
+fi
+trap finish EXIT
 
 failed=()
 for s in "${scenarios[@]}"; do
