@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from hypertopo.cluster import paths
 from hypertopo.cluster.controlplane import ControlPlane
 from hypertopo.cluster.nodes import NodeSpec, apply_nodes, delete_nodes, hosts_from_inventory
-from hypertopo.cluster.processes import ClusterError, Proc, is_alive, spawn, start_ticks, stop
+from hypertopo.cluster.processes import ClusterError, Proc, is_alive, spawn, start_ticks, stop, stop_together
 from hypertopo.topology.labels import kubelet_labels
 
 from ..cluster_helpers import cli, processes_mentioning
@@ -236,6 +237,40 @@ def test_stop_never_signals_a_recycled_pid(tmp_path) -> None:
     finally:
         stop(real)
     assert not is_alive(real)
+
+
+# Exits cleanly on SIGTERM only once every one of its peers got SIGTERM too (each touches a file
+# when it gets its own); signalled one after the other, the first would wait forever.
+PEER = """
+import pathlib, signal, sys, time
+me, peers = pathlib.Path(sys.argv[1]), [pathlib.Path(p) for p in sys.argv[2:]]
+def term(*_):
+    me.touch()
+    while not all(p.exists() for p in peers):
+        time.sleep(0.02)
+    (me.parent / (me.name + ".clean")).touch()
+    sys.exit(0)
+signal.signal(signal.SIGTERM, term)
+print("re" + "ady", flush=True)  # not in the logged command line
+while True:
+    time.sleep(1)
+"""
+
+
+def test_stop_together_signals_all_before_waiting(tmp_path) -> None:
+    """The API server's clients stop together (ControlPlane._teardown): SIGTERM to all of them
+    first, then the wait, so their graceful shutdowns overlap."""
+    marks = [tmp_path / f"got-{i}" for i in range(3)]
+    procs = []
+    for i, mark in enumerate(marks):
+        log = tmp_path / f"p{i}.log"
+        procs.append(spawn(f"p{i}", [sys.executable, "-c", PEER, str(mark), *map(str, marks)], log))
+        while "\nready" not in log.read_text():
+            time.sleep(0.02)
+    assert stop_together(procs, timeout=30) == ["p0", "p1", "p2"]
+    assert not any(is_alive(p) for p in procs)
+    assert all((tmp_path / f"got-{i}.clean").exists() for i in range(3)), "each shut down cleanly"
+    assert stop_together(procs) == [], "already stopped: nothing to report"
 
 
 def test_down_without_state_is_a_noop(tmp_path) -> None:

@@ -42,7 +42,14 @@ from hypertopo.cluster.components import (
 from hypertopo.cluster.crds import NEEDED_CRDS, CrdError
 from hypertopo.cluster.crds import crd_dir as module_crd_dir
 from hypertopo.cluster.health import component_health
-from hypertopo.cluster.paths import COMPONENTS, Layout, check_binaries, default_bin_dir, default_state_dir
+from hypertopo.cluster.paths import (
+    COMPONENTS,
+    SERVERS,
+    Layout,
+    check_binaries,
+    default_bin_dir,
+    default_state_dir,
+)
 from hypertopo.cluster.processes import (
     ClusterError,
     Proc,
@@ -51,6 +58,7 @@ from hypertopo.cluster.processes import (
     spawn,
     stop,
     stop_all,
+    stop_together,
     wait_ready,
 )
 from hypertopo.cluster.rest import ApiError, Rest
@@ -434,7 +442,11 @@ class ControlPlane:
             return self._teardown(state)
 
     def _teardown(self, state: State) -> list[str]:
-        stopped = stop_all(list(reversed(state.procs)))
+        # The API server's clients (controllers, scheduler, webhook server, kwok) stop together;
+        # then kube-apiserver and etcd, in that order, so no client ever sees its server gone.
+        servers = [p for p in reversed(state.procs) if p.name in SERVERS]
+        clients = [p for p in reversed(state.procs) if p.name not in SERVERS]
+        stopped = stop_together(clients) + stop_all(servers)
         for p in self.layout.transient():
             remove(p)
         if stopped:

@@ -34,6 +34,8 @@ COMPONENTS = (
     "vc-scheduler",
     "kwok",
 )
+#: The servers among :data:`COMPONENTS`, which the others talk to: stopped last, in reverse order.
+SERVERS = frozenset(COMPONENTS[:2])
 BUILD_HINT = (
     "build them with `make build-controlplane` in a hypertopo checkout (it runs "
     "controlplane/build.sh; the first build takes several minutes and needs Go >= 1.26 and "

@@ -160,25 +160,38 @@ def spawn(
 
 def stop(proc: Proc, *, timeout: float = 15.0) -> bool:
     """SIGTERM, then SIGKILL after ``timeout``; returns True if it was running."""
-    if not is_alive(proc):
-        _reap(proc.pid)
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not is_alive(proc):
-            _reap(proc.pid)
-            return True
-        time.sleep(0.05)
-    if is_alive(proc):
+    return bool(stop_together([proc], timeout=timeout))
+
+
+def _signal(procs: Iterable[Proc], sig: int) -> None:
+    for p in procs:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while is_alive(proc) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    _reap(proc.pid)
-    return True
+            os.kill(p.pid, sig)
+
+
+def _wait_gone(procs: list[Proc], seconds: float) -> list[Proc]:
+    """Wait until every one of ``procs`` has exited or ``seconds`` passed; returns those alive."""
+    deadline = time.monotonic() + seconds
+    alive = [p for p in procs if is_alive(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [p for p in alive if is_alive(p)]
+    return alive
+
+
+def stop_together(procs: Sequence[Proc], *, timeout: float = 15.0) -> list[str]:
+    """SIGTERM to all of ``procs`` at once, SIGKILL to those still running after ``timeout``;
+    returns the names of those that were running. Their shutdowns overlap: stopping n processes
+    takes as long as the slowest one, not the sum."""
+    running = [p for p in procs if is_alive(p)]
+    _signal(running, signal.SIGTERM)
+    stubborn = _wait_gone(running, timeout)
+    if stubborn:
+        _signal(stubborn, signal.SIGKILL)
+        _wait_gone(stubborn, 5)
+    for p in procs:
+        _reap(p.pid)
+    return [p.name for p in running]
 
 
 def stop_all(procs: Iterable[Proc], *, timeout: float = 15.0) -> list[str]:
