@@ -203,6 +203,36 @@ def test_the_fqcn_playbooks_parse(installed: Installed) -> None:
         assert proc.returncode == 0, f"{playbook}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
 
+def test_every_playbook_parses_from_the_repository_and_installed(installed: Installed) -> None:
+    """Offline: each playbook resolves every role, filter and module it names, both run from a
+    clone (``playbooks/<name>.yml`` with the repository's ``ansible.cfg``) and installed
+    (``hypertopo.volcano.<name>`` outside the repository). A short role name passes the second
+    (a collection's playbook finds its own roles) and fails the first."""
+    names = sorted(p.stem for p in (ROOT / "playbooks").glob("*.yml"))
+    failed = {}
+    for name in names:
+        for where, proc in (
+            ("installed", installed.playbook("--syntax-check", f"hypertopo.volcano.{name}")),
+            (
+                "repository",
+                subprocess.run(
+                    [
+                        str(Path(sys.executable).parent / "ansible-playbook"),
+                        "--syntax-check",
+                        f"playbooks/{name}.yml",
+                    ],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                ),
+            ),
+        ):
+            if proc.returncode != 0:
+                failed[f"{name} ({where})"] = (proc.stdout[-1500:] + proc.stderr[-1500:]).strip()
+    assert not failed, failed
+
+
 @pytest.mark.cluster
 def test_plan_site_verify_teardown_by_fqcn(installed: Installed, cluster_factory, tmp_path: Path) -> None:
     cluster = cluster_factory()
