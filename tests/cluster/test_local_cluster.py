@@ -139,6 +139,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("sig", "when"),
     [(signal.SIGINT, "running"), (signal.SIGTERM, "running"), (signal.SIGTERM, "starting")],
@@ -152,6 +156,9 @@ def test_a_signal_stops_every_process_it_started(tmp_path, sig: int, when: str) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell without job control starts background commands with SIGINT ignored (`make test &`),
+        # and Python then keeps ignoring it: Ctrl-C reaches the child as it does from a terminal.
+        preexec_fn=_default_sigint,
     )
     try:
         stream, marker = (
