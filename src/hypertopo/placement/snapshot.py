@@ -112,8 +112,11 @@ def open_session(
     ]
     warnings: list[str] = []
     if missing_nodes:
+        more = f" and {len(missing_nodes) - 5} more" if len(missing_nodes) > 5 else ""
         warnings.append(
-            f"pods bound to nodes that are not in the input (ignored): {', '.join(missing_nodes[:5])}"
+            f"{len(missing_nodes)} pod(s) bound to nodes that do not exist (deleted nodes whose pods are "
+            "not yet garbage-collected) count as running where they are, holding nothing Volcano sees, and "
+            f"are never placed again (as Volcano's cache keeps them): {', '.join(missing_nodes[:5])}{more}"
         )
     recover_allocated(jobs, world.tree)
     cluster.snapshot_session_open()
@@ -197,8 +200,11 @@ def _job(
             if existing.node_name:
                 node_idx = world.index.by_name.get(existing.node_name)
                 if node_idx is None and task.status in (RUNNING, RELEASING):
+                    # Volcano's cache (pkg/scheduler/cache/event_handlers.go, addTask) keeps a pod
+                    # whose node has no Node object under a placeholder NodeInfo that the snapshot
+                    # leaves out: the task stays Running in its job (the gang counts it), it holds
+                    # resources on no node, and it is never placed again
                     missing.append(f"{task.key} -> {existing.node_name}")
-                    task.status = PENDING
         job.add_task(task)
         if node_idx is not None and task.status in (RUNNING, RELEASING):
             cluster.place(node_idx, task.on_node, task.resreq, task.status)
