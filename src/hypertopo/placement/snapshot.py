@@ -200,10 +200,11 @@ def _job(
             if existing.node_name:
                 node_idx = world.index.by_name.get(existing.node_name)
                 if node_idx is None and task.status in (RUNNING, RELEASING):
-                    # Volcano's cache (pkg/scheduler/cache/event_handlers.go, addTask) keeps a pod
-                    # whose node has no Node object under a placeholder NodeInfo that the snapshot
-                    # leaves out: the task stays Running in its job (the gang counts it), it holds
-                    # resources on no node, and it is never placed again
+                    # Volcano v1.15.1 keeps a pod whose node has no Node object under a placeholder
+                    # (pkg/scheduler/cache/event_handlers.go addTask: NewNodeInfo(nil), NotReady),
+                    # which the snapshot leaves out (cache.go Snapshot: `if !value.Ready()`): the
+                    # task stays Running in its job (the gang counts it), holds resources on no
+                    # node Volcano sees, and is never placed again
                     missing.append(f"{task.key} -> {existing.node_name}")
         job.add_task(task)
         if node_idx is not None and task.status in (RUNNING, RELEASING):
