@@ -191,3 +191,18 @@ def test_the_maximum_places_in_every_random_task_order():
     assert ok
     (tie,) = [t for t in got["ties"] if t["level"] == "task-order"]
     assert sorted(sum(o["leaves"].values()) for o in tie["outcomes"]) == [6, 10]
+
+
+def test_an_overcommitted_node_takes_nothing_from_the_bound():
+    """Generated scenario a015: a running pod requests 48.5 CPUs on a 32-CPU node. Its negative
+    idle CPU once lowered the resource bound of the other nodes (9 instead of 14), and the count
+    above that bound was then reported as proven not to place while 10 did (vc-scheduler placed it)."""
+    from tests.agreement.generator import scenario
+    from tests.agreement.run_explain import offline_inputs
+
+    inputs = offline_inputs(scenario(15))
+    (prefill,) = [j for j in headroom(inputs, job="agr/j2", task="prefill")["jobs"] if j["task"] == "prefill"]
+    assert prefill["bound"] == 14 and prefill["max_replicas"] >= 10
+    assert places_with(inputs, "agr/j2", "prefill", 10)[0]
+    above = prefill["max_replicas"] + 1
+    assert prefill["confirmed"] and not places_with(inputs, "agr/j2", "prefill", above)[0]

@@ -128,8 +128,11 @@ def _bound(empty: Session, job_in: JobIn, task: str | None) -> int:
     for i in empty.sched.pred.static_fit(spec).feasible:
         idle = empty.cluster.future_idle(i)
         back = own.get(nodes[i].name, {})
-        total += min(
-            ((idle.get(res, 0) + back.get(res, 0)) // amount for res, amount in need.items()), default=0
+        # an overcommitted node (running pods requesting more than it has) holds no pod, and takes
+        # none away from the others
+        total += max(
+            min(((idle.get(res, 0) + back.get(res, 0)) // amount for res, amount in need.items()), default=0),
+            0,
         )
     return max(min(total, 2**31 - 1), 0)
 
