@@ -47,3 +47,45 @@ def test_headroom_counts_pods_on_a_deleted_node_as_running():
     # b-0 and c-0 share an index: their order is random in Volcano, so every order is replayed
     assert got["max_replicas"] == 3 and got["confirmed"], got
     assert got["every_order"], got
+
+
+def _not_ready(obj: dict, status: str = "False", taints: tuple[str, ...] = ()) -> dict:
+    """``obj`` (a Node) with its Ready condition ``status`` and the lifecycle taints ``taints``
+    (``node.kubernetes.io/<key>:<effect>``) the node lifecycle controller adds."""
+    obj["status"]["conditions"] = [{"type": "Ready", "status": status}]
+    if taints:
+        obj.setdefault("spec", {})["taints"] = [
+            {"key": f"node.kubernetes.io/{t.split(':')[0]}", "effect": t.split(":")[1]} for t in taints
+        ]
+    return obj
+
+
+def test_not_ready_node_stays_in_the_session_its_taint_keeps_new_pods_off():
+    """pkg/scheduler/api/node_info.go setNodeState: Volcano v1.15.1 sets every node with a Node
+    object Ready whatever its conditions (cache.go Snapshot keeps it); the pods on it hold its
+    resources and count as running (event_handlers.go addTask). The not-ready taint keeps the
+    pending pod off it (predicates plugin, k8s TaintToleration)."""
+    gang = job("j", [task("w", 3, template(gpus=2))], min_available=3)
+    pods = [_job_pod("j-w-0", "n1"), _job_pod("j-w-1", "n1")]
+    sick = _not_ready(node("n1", gpus=8), "Unknown", ("not-ready:NoSchedule", "unreachable:NoExecute"))
+    result = run([gang], [node("n0", gpus=8), sick], pods=pods)
+    got = by_name(result, "j")
+    assert got["feasible"] and not got["pending"], got
+    placed = nodes_of(got)
+    assert placed == {"j-w-0": "n1", "j-w-1": "n1", "j-w-2": "n0"}, placed
+    (warning,) = [w for w in result["warnings"] if "NotReady" in w]
+    assert warning.startswith("n1 is NotReady (Ready condition Unknown): Volcano v1.15.1 keeps it"), warning
+    assert "its 2 pod(s) count as running" in warning and "node_info.go setNodeState" in warning
+    assert "node.kubernetes.io/not-ready:NoSchedule" in warning, warning
+
+
+def test_not_ready_node_without_a_taint_still_takes_pods():
+    """pkg/scheduler/api/node_info.go setNodeState ignores node conditions: before the node
+    lifecycle controller taints a NotReady node, Volcano still places pods on it (its free room)."""
+    gang = job("j", [task("w", 3, template(gpus=1)), task("big", 1, template(gpus=6))], min_available=4)
+    pods = [_job_pod("j-w-0", "n1", gpus=1), _job_pod("j-w-1", "n1", gpus=1)]
+    result = run([gang], [node("n0", gpus=4), _not_ready(node("n1", gpus=8))], pods=pods)
+    placed = nodes_of(by_name(result, "j"))
+    assert placed["j-big-0"] == "n1", placed  # 6 GPUs free only on n1 (8 minus its 2 running pods)
+    (warning,) = [w for w in result["warnings"] if "NotReady" in w]
+    assert "n1 is NotReady (Ready condition False)" in warning and "new pods may still be placed" in warning

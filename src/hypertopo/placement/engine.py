@@ -37,6 +37,10 @@ Known deviations from Volcano v1.15.1:
 * a job with pods already running gets its allocated HyperNode recovered from
   their nodes, as after a scheduler restart (a long-running scheduler keeps the
   in-memory value, which can be a higher-tier HyperNode);
+* live cluster states follow Volcano's cache (``docs/live-states.md``): a node whose Ready
+  condition is False/Unknown stays in the session, its pods running there, only its taints
+  keeping new pods off (``setNodeState`` ignores node conditions; a warning names it); pods
+  bound to a node with no Node object count as running for their gang and hold nothing;
 * HyperNode members naming missing HyperNodes are ignored (Volcano adds an empty
   tier-0 placeholder); with two parents or a cycle, jobs with a topology stay
   Pending as in Volcano and the others are scored on a best-effort tree;

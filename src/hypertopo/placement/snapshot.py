@@ -118,9 +118,49 @@ def open_session(
             "not yet garbage-collected) count as running where they are, holding nothing Volcano sees, and "
             f"are never placed again (as Volcano's cache keeps them): {', '.join(missing_nodes[:5])}{more}"
         )
+    warnings.extend(not_ready_warnings(world, cluster))
     recover_allocated(jobs, world.tree)
     cluster.snapshot_session_open()
     return cluster, jobs, warnings
+
+
+#: taints the node lifecycle controller puts on a NotReady node (TaintNodesByCondition and
+#: taint-based eviction); Volcano's predicates read them through k8s TaintToleration
+LIFECYCLE_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+#: NotReady nodes named one by one at most
+MAX_NOT_READY_NAMED = 5
+
+
+def not_ready_warnings(world: World, cluster: Cluster) -> list[str]:
+    """One warning per node whose Ready condition is False or Unknown.
+
+    Volcano v1.15.1 ignores node conditions: pkg/scheduler/api/node_info.go setNodeState sets
+    every node with a Node object Ready ("ignore node conditions because of taint/toleration"), so
+    cache.go Snapshot keeps it in the session. The pods bound there stay on it (event_handlers.go
+    addTask, NodeInfo.AddTask): they hold its resources and count as running for their gangs;
+    only its taints keep new pods off (predicates plugin: k8s TaintToleration filter). The engine
+    does the same: a NotReady node is an ordinary node whose taints the predicates read."""
+    out: list[str] = []
+    flagged = [n for n in world.nodes if n.not_ready]
+    for node in sorted(flagged, key=lambda n: natural_key(n.name))[:MAX_NOT_READY_NAMED]:
+        state = cluster.states[node.index]
+        pods = len(state.pods) if state is not None else 0
+        lifecycle = [t for t in node.taints if t.key in LIFECYCLE_TAINTS and t.effect != "PreferNoSchedule"]
+        if lifecycle:
+            keeps = "its " + ", ".join(f"{t.key}:{t.effect}" for t in lifecycle) + " taint keeps new pods off"
+        else:
+            keeps = (
+                "it has no node.kubernetes.io/not-ready or unreachable taint yet (the node lifecycle "
+                "controller adds one), so new pods may still be placed there"
+            )
+        out.append(
+            f"{node.name} is NotReady (Ready condition {node.not_ready}): Volcano v1.15.1 keeps it in the "
+            "session (pkg/scheduler/api/node_info.go setNodeState ignores node conditions); its "
+            f"{pods} pod(s) count as running and hold its resources; {keeps}"
+        )
+    if len(flagged) > MAX_NOT_READY_NAMED:
+        out.append(f"{len(flagged) - MAX_NOT_READY_NAMED} more NotReady node(s), treated the same way")
+    return out
 
 
 def _place_other_pods(world: World, job_ins: Sequence[JobIn], cluster: Cluster, missing: list[str]) -> None:
