@@ -1,6 +1,7 @@
 """Live-cluster states the prediction treats as Volcano v1.15.1's cache does (issue 16)."""
 
 from hypertopo.placement.headroom import headroom
+from hypertopo.placement.preflight import preflight
 
 from .helpers import by_name, conf, job, node, nodes_of, run, task, template
 
@@ -89,3 +90,36 @@ def test_not_ready_node_without_a_taint_still_takes_pods():
     assert placed["j-big-0"] == "n1", placed  # 6 GPUs free only on n1 (8 minus its 2 running pods)
     (warning,) = [w for w in result["warnings"] if "NotReady" in w]
     assert "n1 is NotReady (Ready condition False)" in warning and "new pods may still be placed" in warning
+
+
+def _pod(name: str, node_name: str, gpus: int, **kw: str) -> dict:
+    """A Running pod (not of the predicted jobs) with ``gpus`` GPUs on ``node_name``; ``kw``:
+    ``deletion`` (metadata.deletionTimestamp), ``scheduler`` (spec.schedulerName), ``phase``."""
+    pod = _job_pod(name, node_name, gpus)
+    if "deletion" in kw:
+        pod["metadata"]["deletionTimestamp"] = kw["deletion"]
+    pod["spec"]["schedulerName"] = kw.get("scheduler", "volcano")
+    pod["status"]["phase"] = kw.get("phase", "Running")
+    return pod
+
+
+def test_gang_that_fits_only_into_terminating_pods_is_pipelined_not_bound():
+    """pkg/scheduler/api/helpers.go getTaskStatus: a pod with a deletionTimestamp is Releasing, its
+    resources still Used but in FutureIdle; actions/allocate/allocate.go allocateResourcesForTask
+    pipelines a task that fits only FutureIdle, and allocateResources commits only a ready job: the
+    gang is pipelined, nothing is bound until the terminating pods are gone."""
+    gang = job("j", [task("w", 2, template(gpus=4))], min_available=2)
+    old = [_pod("old-0", "n0", 4, deletion="2026-01-01T00:00:00Z"), _pod("old-1", "n0", 4, deletion="x")]
+    result = run([gang], [node("n0", gpus=8)], pods=old)
+    got = by_name(result, "j")
+    assert not got["feasible"] and got["placements"] == [], got
+    assert got["pipelined"] == ["j-w-0", "j-w-1"] and got["pipelined_nodes"] == {"j-w-0": "n0", "j-w-1": "n0"}
+    assert got["waits_for"] == ["default/old-0", "default/old-1"]
+    waits = "pipelined (waits for 2 terminating pod(s): default/old-0, default/old-1)"
+    assert got["reasons"][0].startswith(waits), got["reasons"]
+    _ok, table, reasons = preflight(result)
+    assert "PIPELINED (waits for 2 terminating pods)" in table and "pipelined (waits for 2" in reasons[0]
+    # a pod that is not terminating holds its GPUs for good: the gang is simply pending
+    still = [_pod("old-0", "n0", 4), _pod("old-1", "n0", 4, deletion="x")]
+    got = by_name(run([gang], [node("n0", gpus=8)], pods=still), "j")
+    assert "waits_for" not in got and "pipelined" not in got and not got["feasible"], got
