@@ -123,3 +123,40 @@ def test_gang_that_fits_only_into_terminating_pods_is_pipelined_not_bound():
     still = [_pod("old-0", "n0", 4), _pod("old-1", "n0", 4, deletion="x")]
     got = by_name(run([gang], [node("n0", gpus=8)], pods=still), "j")
     assert "waits_for" not in got and "pipelined" not in got and not got["feasible"], got
+
+
+def _priority_class(name: str, value: int, default: bool = False) -> dict:
+    obj = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name}}
+    return {**obj, "value": value, **({"globalDefault": True} if default else {})}
+
+
+def _classed(obj: dict, priority_class: str) -> dict:
+    obj["spec"]["priorityClassName"] = priority_class
+    return obj
+
+
+def test_higher_priority_pending_job_is_served_first_whatever_the_order():
+    """pkg/scheduler/cache/cache.go Snapshot (cloneJob): a job's priority is the value of its
+    PodGroup's PriorityClass; plugins/priority/priority.go jobOrderFn serves the higher one first
+    (before gang and drf, and before creation time): it takes the leaf, the other stays Pending."""
+    classes = [_priority_class("low", 10), _priority_class("high", 1000)]
+    for order in (("low", "high"), ("high", "low")):
+        jobs = [_classed(job(n, [task("w", 2, template(gpus=4))], min_available=2), n) for n in order]
+        result = run(jobs, [node("n0", gpus=8)], priority_classes=classes)
+        high, low = by_name(result, "high"), by_name(result, "low")
+        assert high["feasible"] and not high["pending"], (order, high)
+        assert not low["feasible"] and low["pending"] == ["low-w-0", "low-w-1"], (order, low)
+
+
+def test_priority_from_a_pod_of_the_class_and_a_warning_when_unknown():
+    """Without the PriorityClass objects the value comes from a pod of that class (its
+    spec.priority, set by the Priority admission plugin); unknown classes get the default priority
+    (cache.go Snapshot: ``sc.defaultPriority``), and the job says so."""
+    known = {**_job_pod("x-0", "n1", gpus=0), "metadata": {"name": "x-0", "namespace": "default"}}
+    known["spec"].update(priorityClassName="high", priority=1000)
+    jobs = [_classed(job("low", [task("w", 2, template(gpus=4))], min_available=2), "nope")]
+    jobs.append(_classed(job("high", [task("w", 2, template(gpus=4))], min_available=2), "high"))
+    result = run(jobs, [node("n0", gpus=8), node("n1", gpus=0)], pods=[known])
+    assert by_name(result, "high")["feasible"] and not by_name(result, "low")["feasible"]
+    (warning,) = [w for w in by_name(result, "low")["warnings"] if "priorityClassName" in w]
+    assert warning.startswith("priorityClassName 'nope': no such PriorityClass in the input"), warning

@@ -75,6 +75,7 @@ def predict(
     scheduler_conf: Mapping[str, Any] | None = None,
     network: Mapping[str, Any] | None = None,
     kv_model: Mapping[str, Any] | None = None,
+    priority_classes: Any = None,
     *,
     baseline: bool = True,
     baseline_samples: int | None = None,
@@ -85,7 +86,9 @@ def predict(
     """Predict where Volcano v1.15.1 places ``jobs``; see the module docs for the result shape.
 
     ``scheduler_conf`` None means the project's default configuration (network-
-    topology-aware enabled with the scheduler_config role's arguments).
+    topology-aware enabled with the scheduler_config role's arguments). ``priority_classes``:
+    the cluster's PriorityClass objects (a job's priority is the value of its PodGroup's
+    ``priorityClassName``; without them, the ``spec.priority`` of a pod of that class).
     ``task_order`` False skips the replays that look for ``task-order`` ties, ``choices``
     False those that follow other choices at HyperNode-level ties (``choices`` ties).
     Raises :class:`PlacementInputError` for malformed input.
@@ -96,7 +99,7 @@ def predict(
         )
     with gc_paused():  # many long-lived objects and no garbage cycles worth collecting
         session, job_ins, job_objs = simulate(
-            jobs, nodes, hypernodes, pods, scheduler_conf, network, kv_model
+            jobs, nodes, hypernodes, pods, scheduler_conf, network, kv_model, priority_classes
         )
         world = session.world
         result = shape(session)
@@ -110,7 +113,9 @@ def predict(
             "at random)"
         )
         if baseline:
-            by_name = _by_name(world, nodes, hypernodes, pods, scheduler_conf, network, kv_model)
+            by_name = _by_name(
+                world, nodes, hypernodes, pods, scheduler_conf, network, kv_model, priority_classes
+            )
             result["baseline"] = run_baseline(by_name, job_objs, baseline_samples, seed)
         return result
 
@@ -123,11 +128,12 @@ def simulate(
     scheduler_conf: Mapping[str, Any] | None = None,
     network: Mapping[str, Any] | None = None,
     kv_model: Mapping[str, Any] | None = None,
+    priority_classes: Any = None,
 ) -> tuple[Session, list[JobIn], list[Any]]:
     """The simulated sessions of :func:`predict` (no result shaping, replays or baseline): the
     session (world, scheduler state, jobs), the parsed jobs and the job objects. For callers that
     read the scheduler's state after the run (``explain``)."""
-    world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
+    world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model, priority_classes)
     job_objs = as_objects(jobs, "jobs")
     budget = PodBudget()
     job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(job_objs)]

@@ -388,7 +388,7 @@ def headroom(
     if replicas is not None and job is None:
         raise PlacementInputError("replicas: give the job (and task) whose count to check")
     objs = list(as_objects(inputs.get("jobs"), "jobs"))
-    keys = ("nodes", "hypernodes", "pods", "scheduler_conf", "network", "kv_model")
+    keys = ("nodes", "hypernodes", "pods", "scheduler_conf", "network", "kv_model", "priority_classes")
     with gc_paused():
         world = build_world(*(inputs.get(key) for key in keys))
         targets = _targets(objs, job, task)

@@ -27,6 +27,7 @@ from hypertopo.placement.netcost import (
 from hypertopo.placement.plugins import gang
 from hypertopo.placement.reasons import job_reasons
 from hypertopo.placement.session import Session
+from hypertopo.placement.snapshot import job_priority
 from hypertopo.placement.ties import leaf_level_tie
 from hypertopo.placement.tree import VIRTUAL_ROOT
 from hypertopo.placement.world import NTA_DISABLED
@@ -37,6 +38,12 @@ def _job_warnings(session: Session, job: Job) -> list[str]:
     world = session.world
     tree = world.tree
     out = list(job.inp.warnings)
+    if job.inp.priority_class and job_priority(world, job.inp) is None:
+        out.append(
+            f"priorityClassName {job.inp.priority_class!r}: no such PriorityClass in the input and no pod "
+            f"of that class: priority {world.default_priority} assumed; Volcano orders jobs by the class's "
+            "value (pkg/scheduler/cache/cache.go Snapshot; plugins/priority JobOrderFn)"
+        )
     nt = job.inp.topology
     if nt is not None:
         if not world.conf.nta.enabled:

@@ -84,6 +84,27 @@ def exact_slots(job: JobIn) -> set[int | None]:
     return {index for index, ok in known.items() if ok}
 
 
+def job_priority(world: World, inp: JobIn) -> int | None:
+    """The job's priority as Volcano's cache sets it (pkg/scheduler/cache/cache.go Snapshot,
+    cloneJob: the value of the PriorityClass named by the PodGroup's spec.priorityClassName, else
+    ``defaultPriority``: a globalDefault PriorityClass's value or 0). Without that PriorityClass in
+    the input, the ``spec.priority`` of a given pod of that class (the Priority admission plugin
+    resolved it); None when neither says (the default is used, and a warning says so)."""
+    name = inp.priority_class
+    if not name:
+        return world.default_priority
+    value = world.priority_classes.get(name)
+    if value is not None:
+        return value
+    for pod in inp.pods:
+        if pod.existing is not None and pod.existing.spec.priority_class_name == name:
+            return pod.existing.spec.priority
+    for other in world.pods:
+        if other.spec.priority_class_name == name:
+            return other.spec.priority
+    return None
+
+
 def _admitted(inp: JobIn) -> bool:
     """Whether the job's PodGroup has already left phase Pending: some pod is bound, a Volcano
     Job has pods (its controller creates them once the PodGroup is Inqueue), or a PodGroup
@@ -209,6 +230,8 @@ def _job(
         gang=conf.gang,
         admitted=_admitted(inp),
     )
+    priority = job_priority(world, inp)
+    job.priority = world.default_priority if priority is None else priority
     for policy in inp.subgroups:
         job.min_subjobs[f"{key}/{policy.name}"] = policy.min_groups
     sub_tier = topology.tier if topology is not None and topology.tier is not None else top_tier
