@@ -160,3 +160,51 @@ def test_priority_from_a_pod_of_the_class_and_a_warning_when_unknown():
     assert by_name(result, "high")["feasible"] and not by_name(result, "low")["feasible"]
     (warning,) = [w for w in by_name(result, "low")["warnings"] if "priorityClassName" in w]
     assert warning.startswith("priorityClassName 'nope': no such PriorityClass in the input"), warning
+
+
+def _running(obj: dict, nodes: list[str]) -> list[dict]:
+    """Running pods of the Volcano Job ``obj`` (task ``w``), pod i on ``nodes[i]``."""
+    gpus = obj["spec"]["tasks"][0]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    name = obj["metadata"]["name"]
+    return [_job_pod(f"{name}-w-{i}", n, gpus=gpus["nvidia.com/gpu"]) for i, n in enumerate(nodes)]
+
+
+def test_configured_preempt_is_not_simulated_and_names_candidate_victims():
+    """pkg/scheduler/actions/preempt/preempt.go Execute (same queue, Running tasks of other jobs),
+    plugins/priority/priority.go preemptableFn (lower job priority) and plugins/gang/gang.go
+    preemptableFn (only pods beyond minAvailable): the engine does not simulate preemption, so a
+    pending job's warning names the pods Volcano could evict for it."""
+    sched = conf()
+    sched["actions"] = "allocate, preempt, backfill"  # no enqueue: every PodGroup is admitted
+    classes = [_priority_class("low", 10), _priority_class("high", 1000)]
+    # "low" runs 3 pods (minAvailable 2) on n0 and n1: one of them may go; "tight" runs at its
+    # minAvailable and keeps its pods; "high" is pending
+    low = _classed(job("low", [task("w", 3, template(gpus=4))], min_available=2), "low")
+    tight = _classed(job("tight", [task("w", 1, template(gpus=4))], min_available=1), "low")
+    high = _classed(job("high", [task("w", 2, template(gpus=8))], min_available=2), "high")
+    pods = _running(low, ["n0", "n0", "n1"]) + _running(tight, ["n1"])
+    nodes = [node("n0", gpus=8), node("n1", gpus=8)]
+    result = run([low, tight, high], nodes, pods=pods, priority_classes=classes, scheduler_conf=sched)
+    got = by_name(result, "high")
+    assert not got["feasible"], got
+    assert [(c["pod"], c["node"], c["action"]) for c in got["eviction_candidates"]] == [
+        ("default/low-w-0", "n0", "preempt")
+    ]
+    (warning,) = [w for w in got["warnings"] if "not simulated" in w]
+    assert warning.startswith("preempt configured but not simulated"), warning
+    assert "candidate victims: default/low-w-0 on n0 (preempt" in warning, warning
+    assert any("preempt action(s) are configured but not simulated" in w for w in result["warnings"])
+    # a PodGroup the enqueue action keeps Pending is skipped by preempt (job.IsPending())
+    sched["actions"] = "enqueue, allocate, preempt, backfill"
+    kw = {"priority_classes": classes, "scheduler_conf": sched}
+    got = by_name(run([low, tight, high], nodes, pods=pods, **kw), "high")
+    assert got["eviction_candidates"] == [] and "still Pending (not enqueued)" in " ".join(got["warnings"])
+    # preempt skips a job with a network topology ("do not support preemption")
+    sched["actions"] = "allocate, preempt, backfill"
+    high["spec"]["networkTopology"] = {"mode": "hard", "highestTierAllowed": 2}
+    got = by_name(run([low, tight, high], nodes, pods=pods, **kw), "high")
+    assert got["eviction_candidates"] == [] and "do not support preemption" in " ".join(got["warnings"])
+    del high["spec"]["networkTopology"]
+    # without preempt in the actions: no candidates, no warning
+    plain = by_name(run([low, tight, high], nodes, pods=pods, priority_classes=classes), "high")
+    assert "eviction_candidates" not in plain and not [w for w in plain["warnings"] if "not simulated" in w]

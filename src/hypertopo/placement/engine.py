@@ -33,7 +33,9 @@ Known deviations from Volcano v1.15.1:
   a rotating start over the input order (a warning names where it cut nodes);
 * not simulated: PodTopologySpread (explicit constraints and the default spreading
   of Deployment/StatefulSet pods), volume/CSI/DRA filters, NUMA and shared-device
-  plugins, preemption/reclaim and their nominations, scheduling gates;
+  plugins, preemption/reclaim and their nominations (when the configuration lists preempt or
+  reclaim, a pending job warns and lists its candidate victims: :mod:`.evictions`), scheduling
+  gates;
 * a job with pods already running gets its allocated HyperNode recovered from
   their nodes, as after a scheduler restart (a long-running scheduler keeps the
   in-memory value, which can be a higher-tier HyperNode);

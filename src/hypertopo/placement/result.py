@@ -7,7 +7,8 @@ applies it), ``hard`` (it bounds the tier), ``mode`` (the constraint as display 
 records), ``placements``, ``pending`` (and ``pipelined``), ``leaves``, ``ties``, ``reasons``,
 ``warnings`` and ``network`` (the pair classes of its prefill and decode pods). A gang that fits
 only into the resources of terminating pods is infeasible with ``pipelined``, ``pipelined_nodes``
-and ``waits_for`` (the terminating pods; :func:`_pipelined_job`).
+and ``waits_for`` (the terminating pods; :func:`_pipelined_job`). With preempt or reclaim in the
+configured actions, an infeasible job gets ``eviction_candidates`` (:mod:`.evictions`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hypertopo.placement.evictions import configured, eviction_candidates, eviction_warning
 from hypertopo.placement.model import ALLOCATED, PENDING, PIPELINED, RELEASING, RUNNING, Job, pod_index
 from hypertopo.placement.netcost import (
     NetworkModel,
@@ -252,6 +254,12 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
         result["reasons"] = [skip] if skip else job_reasons(sched, job, sched.attempts.get(job.key))
         if pipelined and skip is None and gang.job_pipelined(job):
             _pipelined_job(session, job, result)
+        if (skip is None or not job.admitted) and configured(session):
+            candidates = eviction_candidates(session, job)
+            result["eviction_candidates"] = candidates
+            note = eviction_warning(session, job, candidates)
+            if note:
+                result["warnings"].append(note)
     return result
 
 
