@@ -208,3 +208,95 @@ def test_configured_preempt_is_not_simulated_and_names_candidate_victims():
     # without preempt in the actions: no candidates, no warning
     plain = by_name(run([low, tight, high], nodes, pods=pods, priority_classes=classes), "high")
     assert "eviction_candidates" not in plain and not [w for w in plain["warnings"] if "not simulated" in w]
+
+
+UNSCHEDULABLE = {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}
+
+
+def _single(tolerations: list[dict] | None = None) -> dict:
+    extra = {"tolerations": tolerations} if tolerations else {}
+    return job("one", [task("w", 1, template(gpus=2, **extra))], min_available=1)
+
+
+def test_cordoned_node_takes_only_pods_tolerating_the_unschedulable_taint():
+    """plugins/predicates/predicates.go registers k8s NodeUnschedulable (a stable filter): a node
+    with spec.unschedulable rejects a pod unless it tolerates node.kubernetes.io/unschedulable
+    with effect NoSchedule (an Exists toleration without a key tolerates it too); the taint the
+    node lifecycle controller adds for it goes through TaintToleration the same way."""
+    cordoned = node("n0", gpus=8, unschedulable=True)
+    taint = {"key": UNSCHEDULABLE["key"], "effect": "NoSchedule"}
+    tainted = node("n0", gpus=8, unschedulable=True, taints=[taint])
+    for obj in (cordoned, tainted):
+        got = by_name(run([_single()], [obj]), "one")
+        assert not got["feasible"], got
+        assert nodes_of(by_name(run([_single([UNSCHEDULABLE])], [obj]), "one")) == {"one-w-0": "n0"}
+        assert nodes_of(by_name(run([_single([{"operator": "Exists"}])], [obj]), "one")) == {"one-w-0": "n0"}
+    # a toleration of another effect does not count (NodeUnschedulable asks for NoSchedule)
+    wrong = {**UNSCHEDULABLE, "effect": "NoExecute"}
+    assert not by_name(run([_single([wrong])], [cordoned]), "one")["feasible"]
+
+
+def test_node_lifecycle_taints_keep_pods_off_unless_tolerated():
+    """plugins/predicates/predicates.go registers k8s TaintToleration: node.kubernetes.io/not-ready
+    and unreachable with NoSchedule or NoExecute reject a pod that does not tolerate them; the
+    default NoExecute tolerations (DefaultTolerationSeconds admission, tolerationSeconds 300)
+    pass the NoExecute taint but not the NoSchedule one."""
+    seconds = {"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+    default = [{"key": f"node.kubernetes.io/{k}", **seconds} for k in ("not-ready", "unreachable")]
+    for key in ("not-ready", "unreachable"):
+        no_execute = node("n0", taints=[{"key": f"node.kubernetes.io/{key}", "effect": "NoExecute"}])
+        no_schedule = node("n0", taints=[{"key": f"node.kubernetes.io/{key}", "effect": "NoSchedule"}])
+        assert not by_name(run([_single()], [no_execute]), "one")["feasible"]
+        assert by_name(run([_single(default)], [no_execute]), "one")["feasible"]
+        assert not by_name(run([_single(default)], [no_schedule]), "one")["feasible"]
+        reasons = " ".join(by_name(run([_single(default)], [no_schedule]), "one")["reasons"])
+        assert f"node.kubernetes.io/{key}:NoSchedule" in reasons, reasons
+
+
+def test_terminating_pod_not_yet_bound_is_releasing_and_not_placed():
+    """pkg/scheduler/api/helpers.go getTaskStatus: a Pending pod with a deletionTimestamp is
+    Releasing even without a node: allocate does not place it (it takes Pending tasks only), and
+    it counts neither as ready nor as valid for the gang (api/job_info.go)."""
+    gang = job("j", [task("w", 2, template(gpus=2))], min_available=1)
+    gone = _pod("j-w-0", "", 2, deletion="2026-01-01T00:00:00Z", phase="Pending")
+    got = by_name(run([gang], [node("n0", gpus=8)], pods=[gone]), "j")
+    assert got["feasible"] and nodes_of(got) == {"j-w-1": "n0"}, got
+    assert not got["pending"], got
+
+
+def test_succeeded_and_failed_pods_hold_nothing_and_only_succeeded_counts_for_the_gang():
+    """pkg/scheduler/cache/event_handlers.go addTask: a terminated pod (isTerminated: Succeeded
+    or Failed) is not added to its node; api/job_info.go ReadyTaskNum counts Succeeded, ValidTaskNum
+    counts Succeeded but not Failed (plugins/gang validJobFn)."""
+    pods = [_pod("j-w-0", "n0", 8, phase="Succeeded"), _pod("j-w-1", "n0", 8, phase="Failed")]
+    gang = job("j", [task("w", 3, template(gpus=8))], min_available=2)
+    got = by_name(run([gang], [node("n0", gpus=8)], pods=pods), "j")
+    # n0's 8 GPUs are free: neither pod holds them; Succeeded + the new pod make minAvailable 2
+    assert got["feasible"] and nodes_of(got) == {"j-w-2": "n0"}, got
+    gang = job("j", [task("w", 3, template(gpus=8))], min_available=3)
+    got = by_name(run([gang], [node("n0", gpus=8)], pods=pods), "j")
+    assert not got["feasible"] and "valid" in got["reasons"][0], got  # the Failed pod is not valid
+
+
+def test_pods_of_other_schedulers_bound_to_a_node_hold_its_resources():
+    """pkg/scheduler/cache/cache.go (the pod informer's FilterFunc) keeps a pod of another
+    scheduler when it has a spec.nodeName, and event_handlers.go addTask adds it to its node (no
+    job: getOrCreateJob returns nil for other schedulers); an unbound one is not seen at all."""
+    gang = job("j", [task("w", 1, template(gpus=8))], min_available=1)
+    web = _pod("web-0", "n0", 8, scheduler="default-scheduler")
+    got = by_name(run([gang], [node("n0", gpus=8), node("n1", gpus=8)], pods=[web]), "j")
+    assert nodes_of(got) == {"j-w-0": "n1"}, got
+    waiting = _pod("web-1", "", 8, scheduler="default-scheduler", phase="Pending")
+    got = by_name(run([gang], [node("n0", gpus=8)], pods=[waiting]), "j")
+    assert nodes_of(got) == {"j-w-0": "n0"}, got
+
+
+def test_best_effort_pods_count_for_the_gang_and_are_placed_by_backfill():
+    """pkg/scheduler/actions/allocate/allocate.go organizeJobWorksheet leaves BestEffort tasks (no
+    requests) out; api/job_info.go PendingBestEffortTaskNum counts them for the gang (gang
+    plugin's JobReady); actions/backfill/backfill.go places them on any node that passes the
+    predicates (here the one with pod room left)."""
+    be = {"spec": {"containers": [{"name": "c", "image": "x"}]}}
+    gang = job("j", [task("g", 1, template(gpus=8)), task("b", 1, be)], min_available=2)
+    got = by_name(run([gang], [node("n0", gpus=8, pods=1), node("n1", gpus=0)]), "j")
+    assert got["feasible"] and nodes_of(got) == {"j-g-0": "n0", "j-b-0": "n1"}, got

@@ -47,12 +47,19 @@ def _effective(nt: NetworkTopology | None, tree: Tree, soft_tier: int) -> Topolo
 
 
 def _existing_status(pod: PodObj) -> str | None:
+    """Volcano v1.15.1 pkg/scheduler/api/helpers.go getTaskStatus: Succeeded and Failed by phase; a
+    pod with a deletionTimestamp is Releasing (bound or not); a bound one Running (Bound); the rest
+    Pending. Succeeded and Failed pods hold nothing on their node (cache/event_handlers.go addTask:
+    ``isTerminated``); Succeeded counts for the gang, Failed does not (api/job_info.go
+    ReadyTaskNum, ValidTaskNum)."""
     if pod.phase == "Succeeded":
         return SUCCEEDED
     if pod.phase == "Failed":
         return "Failed"
+    if pod.terminating:
+        return RELEASING
     if pod.node_name:
-        return RELEASING if pod.terminating else RUNNING
+        return RUNNING
     return PENDING
 
 
