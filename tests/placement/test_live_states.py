@@ -300,3 +300,12 @@ def test_best_effort_pods_count_for_the_gang_and_are_placed_by_backfill():
     gang = job("j", [task("g", 1, template(gpus=8)), task("b", 1, be)], min_available=2)
     got = by_name(run([gang], [node("n0", gpus=8, pods=1), node("n1", gpus=0)]), "j")
     assert got["feasible"] and nodes_of(got) == {"j-g-0": "n0", "j-b-0": "n1"}, got
+
+
+def test_bound_pod_still_pending_holds_its_node_and_counts_as_ready():
+    """pkg/scheduler/api/helpers.go getTaskStatus: a Pending pod with a spec.nodeName is Bound,
+    which NodeInfo.AddTask charges to the node and api/job_info.go ReadyTaskNum counts."""
+    gang = job("j", [task("w", 2, template(gpus=8))], min_available=2)
+    bound = _pod("j-w-0", "n0", 8, phase="Pending")
+    got = by_name(run([gang], [node("n0", gpus=8), node("n1", gpus=8)], pods=[bound]), "j")
+    assert got["feasible"] and nodes_of(got) == {"j-w-0": "n0", "j-w-1": "n1"}, got
