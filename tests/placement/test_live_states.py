@@ -309,3 +309,15 @@ def test_bound_pod_still_pending_holds_its_node_and_counts_as_ready():
     bound = _pod("j-w-0", "n0", 8, phase="Pending")
     got = by_name(run([gang], [node("n0", gpus=8), node("n1", gpus=8)], pods=[bound]), "j")
     assert got["feasible"] and nodes_of(got) == {"j-w-0": "n0", "j-w-1": "n1"}, got
+
+
+def test_pod_in_phase_unknown_holds_its_node_but_counts_for_nothing():
+    """pkg/scheduler/api/helpers.go getTaskStatus: phase Unknown is status Unknown, which
+    NodeInfo.AddTask charges to the node (its default case) and api/job_info.go counts neither in
+    ReadyTaskNum nor in ValidTaskNum."""
+    lost = _pod("j-w-0", "n0", 8, phase="Unknown")
+    nodes = [node("n0", gpus=8), node("n1", gpus=8)]
+    got = by_name(run([job("j", [task("w", 2, template(gpus=8))], min_available=1)], nodes, pods=[lost]), "j")
+    assert got["feasible"] and nodes_of(got) == {"j-w-1": "n1"}, got  # n0 is held by the Unknown pod
+    got = by_name(run([job("j", [task("w", 2, template(gpus=8))], min_available=2)], nodes, pods=[lost]), "j")
+    assert not got["feasible"] and "valid" in got["reasons"][0], got

@@ -20,6 +20,8 @@ PIPELINED = "Pipelined"
 RUNNING = "Running"
 RELEASING = "Releasing"
 SUCCEEDED = "Succeeded"
+#: a pod in phase Unknown (api/helpers.go getTaskStatus): on its node, neither ready nor valid
+UNKNOWN = "Unknown"
 
 
 def pod_index(name: str) -> int | None:

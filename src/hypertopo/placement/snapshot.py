@@ -17,6 +17,7 @@ from hypertopo.placement.model import (
     RELEASING,
     RUNNING,
     SUCCEEDED,
+    UNKNOWN,
     Job,
     SubJob,
     Task,
@@ -29,6 +30,9 @@ from hypertopo.placement.state import Cluster, PodOnNode
 from hypertopo.placement.tree import Tree
 from hypertopo.placement.world import World
 from hypertopo.topology.labels import natural_key
+
+#: Volcano statuses of bound pods that hold their node's resources (NodeInfo.AddTask)
+_ON_NODE = (RUNNING, RELEASING, UNKNOWN)
 
 #: a task order: (job position, pod index) -> task position -> rank among that index's pods
 TaskOrder = Mapping[tuple[int, int], Mapping[int, int]]
@@ -49,13 +53,16 @@ def _effective(nt: NetworkTopology | None, tree: Tree, soft_tier: int) -> Topolo
 def _existing_status(pod: PodObj) -> str | None:
     """Volcano v1.15.1 pkg/scheduler/api/helpers.go getTaskStatus: Succeeded and Failed by phase; a
     pod with a deletionTimestamp is Releasing (bound or not); a bound one Running (Bound); the rest
-    Pending. Succeeded and Failed pods hold nothing on their node (cache/event_handlers.go addTask:
-    ``isTerminated``); Succeeded counts for the gang, Failed does not (api/job_info.go
-    ReadyTaskNum, ValidTaskNum)."""
+    Pending; phase Unknown is Unknown. Succeeded and Failed pods hold nothing on their node
+    (cache/event_handlers.go addTask: ``isTerminated``); Succeeded counts for the gang, Failed does
+    not (api/job_info.go ReadyTaskNum, ValidTaskNum); an Unknown pod holds its node's resources
+    (NodeInfo.AddTask's default case) and counts for nothing."""
     if pod.phase == "Succeeded":
         return SUCCEEDED
     if pod.phase == "Failed":
         return "Failed"
+    if pod.phase == "Unknown":
+        return UNKNOWN
     if pod.terminating:
         return RELEASING
     if pod.node_name:
@@ -198,7 +205,7 @@ def _place_other_pods(world: World, job_ins: Sequence[JobIn], cluster: Cluster, 
         if (pod.namespace, pod.name) in owned or not pod.node_name:
             continue
         status = _existing_status(pod)
-        if status not in (RUNNING, RELEASING):
+        if status not in _ON_NODE:
             continue
         idx = world.index.by_name.get(pod.node_name)
         if idx is None:
@@ -269,7 +276,7 @@ def _job(
             task.status = _existing_status(existing) or PENDING
             if existing.node_name:
                 node_idx = world.index.by_name.get(existing.node_name)
-                if node_idx is None and task.status in (RUNNING, RELEASING):
+                if node_idx is None and task.status in _ON_NODE:
                     # Volcano v1.15.1 keeps a pod whose node has no Node object under a placeholder
                     # (pkg/scheduler/cache/event_handlers.go addTask: NewNodeInfo(nil), NotReady),
                     # which the snapshot leaves out (cache.go Snapshot: `if !value.Ready()`): the
@@ -277,7 +284,7 @@ def _job(
                     # node Volcano sees, and is never placed again
                     missing.append(f"{task.key} -> {existing.node_name}")
         job.add_task(task)
-        if node_idx is not None and task.status in (RUNNING, RELEASING):
+        if node_idx is not None and task.status in _ON_NODE:
             cluster.place(node_idx, task.on_node, task.resreq, task.status)
             task.node = node_idx
             sj.node_counts[node_idx] = sj.node_counts.get(node_idx, 0) + 1
