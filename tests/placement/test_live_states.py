@@ -321,3 +321,15 @@ def test_pod_in_phase_unknown_holds_its_node_but_counts_for_nothing():
     assert got["feasible"] and nodes_of(got) == {"j-w-1": "n1"}, got  # n0 is held by the Unknown pod
     got = by_name(run([job("j", [task("w", 2, template(gpus=8))], min_available=2)], nodes, pods=[lost]), "j")
     assert not got["feasible"] and "valid" in got["reasons"][0], got
+
+
+def test_task_priority_comes_from_the_pod_class_or_the_job_class():
+    """pkg/scheduler/api/job_info.go NewTaskInfo takes the pod's spec.priority, which the Priority
+    admission plugin sets from its priorityClassName; a Volcano Job's pod whose template names no
+    class gets the job's (controllers/job/job_controller_util.go createJobPod). The priority
+    plugin's TaskOrderFn then takes the higher-priority task first."""
+    classes = [_priority_class("low", 10), _priority_class("high", 1000)]
+    low = task("a", 1, template(gpus=8, priorityClassName="low"))
+    gang = _classed(job("j", [low, task("b", 1, template(gpus=8))], min_available=1), "high")
+    got = by_name(run([gang], [node("n0", gpus=8)], priority_classes=classes), "j")
+    assert nodes_of(got) == {"j-b-0": "n0"}, got  # b inherits "high" from the job, a is "low"

@@ -119,6 +119,31 @@ def job_priority(world: World, inp: JobIn) -> int | None:
     return None
 
 
+#: api/job_info.go TaskPriorityAnnotation
+ANN_TASK_PRIORITY = "volcano.sh/task-priority"
+
+
+def task_priority(world: World, inp: JobIn, pod: PodIn) -> int:
+    """``TaskInfo.Priority`` (pkg/scheduler/api/job_info.go NewTaskInfo): the pod's spec.priority,
+    or its ``volcano.sh/task-priority`` annotation. The Priority admission plugin sets spec.priority
+    from the pod's priorityClassName (without one: a globalDefault class's value, else 0), and a
+    Volcano Job's pod whose template names no class takes the job's (controllers/job/
+    job_controller_util.go createJobPod): for pods still to be created, the engine does the same
+    with the PriorityClasses given."""
+    existing = pod.existing
+    if existing is not None:
+        raw = existing.annotations.get(ANN_TASK_PRIORITY)
+        if raw is not None and raw.lstrip("-").isdigit():
+            return int(raw)
+        if existing.spec.priority:
+            return existing.spec.priority
+    name = pod.spec.priority_class_name or (inp.priority_class if inp.kind == "Job" else "")
+    if name:
+        value = world.priority_classes.get(name)
+        return pod.spec.priority if value is None else value
+    return pod.spec.priority or world.default_priority
+
+
 def _admitted(inp: JobIn) -> bool:
     """Whether the job's PodGroup has already left phase Pending: some pod is bound, a Volcano
     Job has pods (its controller creates them once the PodGroup is Inqueue), or a PodGroup
@@ -254,8 +279,9 @@ def _job(
     exact = exact_slots(inp)
     for pod in inp.pods:
         task = Task(f"{pod.namespace}/{pod.name}", pod, job)
+        task.priority = task_priority(world, inp, pod)
         index = pod_index(pod.name)
-        prio = -pod.spec.priority if conf.priority_task_order else 0
+        prio = -task.priority if conf.priority_task_order else 0
         known = _known_order(pod) if index in exact else None
         task.order = (
             prio,
