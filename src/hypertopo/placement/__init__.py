@@ -1,8 +1,8 @@
 """Volcano-faithful placement prediction for network-topology-aware scheduling.
 
 ``predict(jobs=..., nodes=..., hypernodes=..., pods=..., scheduler_conf=..., network=..., kv_model=...,
-priority_classes=...)`` returns a JSON-serialisable dict; ``preflight(result)`` turns it into a table and a verdict;
-``coerce_scheduler_conf(value)`` reads a scheduler configuration from YAML text or a ConfigMap.
+priority_classes=...)`` returns a JSON-serialisable dict; ``preflight(result)`` turns it into a table
+and a verdict; ``coerce_scheduler_conf(value)`` reads a scheduler configuration from YAML text or a ConfigMap.
 
 The package follows Volcano v1.15.1's own layout (``pkg/scheduler``):
 
