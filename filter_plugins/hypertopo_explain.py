@@ -35,6 +35,7 @@ def topology_explain(
     pods: Any = None,
     scheduler_conf: Any = None,
     suggest: bool = True,
+    priority_classes: Any = None,
 ) -> dict[str, Any]:
     """See topology_explain.yml."""
     if not job:
@@ -52,6 +53,7 @@ def topology_explain(
             "scheduler_conf": coerce_scheduler_conf(scheduler_conf),
             "network": None,
             "kv_model": None,
+            "priority_classes": priority_classes,
         }
         return explain(inputs, ref, suggest=bool(suggest))
     except PlacementInputError as exc:

@@ -38,6 +38,7 @@ def topology_hints(
     network: Any = None,
     kv_model: Any = None,
     baseline: bool = True,
+    priority_classes: Any = None,
 ) -> dict[str, Any]:
     """See topology_hints.yml."""
     if nodes is None:
@@ -51,6 +52,7 @@ def topology_hints(
             scheduler_conf=coerce_scheduler_conf(scheduler_conf),
             network=network or None,
             kv_model=kv_model or None,
+            priority_classes=priority_classes,
             baseline=bool(baseline),
         )
     except PlacementInputError as exc:

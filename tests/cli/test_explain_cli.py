@@ -105,6 +105,38 @@ def test_from_cluster_reads_the_objects_through_the_rest_client(monkeypatch, cap
     assert any(url.startswith("/api/v1/namespaces/volcano-system/configmaps/") for url in api.requests)
 
 
+@pytest.mark.parametrize("served", [True, False])
+def test_from_cluster_reads_the_priority_classes(monkeypatch, capsys, served):
+    """The job's PodGroup names a PriorityClass: read from the cluster, no warning; without it in
+    the cluster, the engine warns that the default priority is assumed."""
+    from hypertopo.cluster.rest import Rest
+    from tests.cluster.test_live_read import FakeApi
+
+    inputs = seed_big_prefill()
+    job = inputs["jobs"][0]
+    job["spec"]["priorityClassName"] = "pd-high"
+    objects = {
+        "/api/v1/nodes": {"items": inputs["nodes"]},
+        "/apis/topology.volcano.sh/v1alpha1/hypernodes": {"items": inputs["hypernodes"]},
+        "/api/v1/pods": {"items": []},
+        "/apis/batch.volcano.sh/v1alpha1/namespaces/pd/jobs": {"items": [job]},
+    }
+    if served:
+        objects["/apis/scheduling.k8s.io/v1/priorityclasses"] = {
+            "items": [{"metadata": {"name": "pd-high"}, "value": 1000}]
+        }
+    api = FakeApi(objects)
+    api.close = lambda: None
+    monkeypatch.setattr(Rest, "from_kubeconfig", staticmethod(lambda path, *, pool_size=8, context=None: api))
+    monkeypatch.setenv("KUBECONFIG", "/somewhere/kubeconfig")
+    argv = ["explain", "--job", "pd/big-prefill", "--from-cluster", "--json", "--no-suggest"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert any(u.startswith("/apis/scheduling.k8s.io/v1/priorityclasses") for u in api.requests)
+    warned = [w for w in result["warnings"] if "priorityClassName 'pd-high'" in w]
+    assert bool(warned) is not served
+
+
 def test_a_kubeconfig_with_a_bearer_token(tmp_path):
     from hypertopo.cluster.rest import Rest
 

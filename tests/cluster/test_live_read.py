@@ -2,7 +2,7 @@
 
 import pytest
 
-from hypertopo.cluster.live import find_workload, list_all, read_world
+from hypertopo.cluster.live import find_workload, list_all, priority_classes, read_world
 from hypertopo.cluster.rest import ApiError
 from hypertopo.placement.explain import JobNotFoundError
 
@@ -102,3 +102,52 @@ def test_an_unknown_workload_lists_those_of_the_namespace():
         JobNotFoundError, match=r"job pd/nope not found; in pd: Job prefill, Deployment decode"
     ):
         find_workload(api, "pd/nope", [])
+
+
+def test_read_world_lists_the_priority_classes_with_only_the_fields_the_engine_reads():
+    high = {
+        **meta("high", annotations={"note": "x"}, managedFields=[{"manager": "kubectl"}]),
+        "value": 1000,
+        "globalDefault": False,
+        "description": "long text",
+        "preemptionPolicy": "Never",
+    }
+    default = {**meta("normal"), "value": 10, "globalDefault": True}
+    api = FakeApi(
+        {
+            "/api/v1/nodes": {"items": []},
+            "/apis/topology.volcano.sh/v1alpha1/hypernodes": {"items": []},
+            "/api/v1/pods": {"items": []},
+            "/apis/scheduling.k8s.io/v1/priorityclasses": {"items": [high, default]},
+        }
+    )
+    world = read_world(api)
+    assert world["priority_classes"] == [
+        {
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": "high"},
+            "value": 1000,
+            "globalDefault": False,
+        },
+        {
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": "normal"},
+            "value": 10,
+            "globalDefault": True,
+        },
+    ]
+    assert any(u.startswith("/apis/scheduling.k8s.io/v1/priorityclasses?limit=") for u in api.requests)
+
+
+def test_priority_classes_not_served_are_none_but_a_denied_listing_fails():
+    api = FakeApi({})
+    assert priority_classes(api) == []
+
+    class Denied(FakeApi):
+        def get(self, url):
+            raise ApiError("GET", url.partition("?")[0], 403, "forbidden")
+
+    with pytest.raises(ApiError, match="403"):
+        priority_classes(Denied({}))

@@ -473,3 +473,17 @@ def test_deployment_not_available_fails_naming_it(seed_model):
     ]
     predicted, pods, deployment = deployment_case(2, "True")  # minimum availability is not enough
     assert not verify(predicted, pods, seed_model, workloads=[deployment])["ok"]
+
+
+def test_predicted_pipelined_then_bound_where_it_waited_is_no_difference(seed_model, predicted, pods):
+    """A job predicted pipelined (waiting for terminating pods, docs/live-states.md) binds once they
+    are gone: bound on its pipelined nodes, that is the prediction."""
+    job = predicted["jobs"][1]
+    job["feasible"] = False
+    job["pipelined_nodes"] = {p["pod"]: p["node"] for p in job["placements"]}
+    job["placements"] = []
+    job["waits_for"] = ["default/old-0"]
+    result = verify(predicted, pods, seed_model)
+    assert result["ok"] and result["differences"] == [], result["differences"]
+    (decode,) = [j for j in result["jobs"] if j["name"] == "pd-decode-service"]
+    assert decode["waits_for"] == ["default/old-0"] and all(r["match"] for r in decode["pods"])

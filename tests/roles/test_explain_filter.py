@@ -46,6 +46,19 @@ def test_explains_the_seed_variant_from_k8s_info_results():
     assert "tier 1:" in table and "-> places the job" in table
 
 
+def test_the_priority_classes_given_set_the_job_priority():
+    inputs = seed_big_prefill()
+    inputs["jobs"][0]["spec"]["priorityClassName"] = "pd-high"
+    pc = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "pd-high"}}
+    args = {"job": "pd/big-prefill", "nodes": inputs["nodes"], "hypernodes": inputs["hypernodes"]}
+    without = plugin().topology_explain(inputs["jobs"], suggest=False, **args)
+    given = plugin().topology_explain(
+        inputs["jobs"], suggest=False, priority_classes=k8s_info([{**pc, "value": 1000}]), **args
+    )
+    assert any("priorityClassName 'pd-high'" in w for w in without["warnings"])
+    assert not any("priorityClassName 'pd-high'" in w for w in given["warnings"])
+
+
 def test_an_unknown_job_is_a_filter_error_naming_the_namespace_workloads():
     inputs = seed_big_prefill()
     with pytest.raises(AnsibleFilterError, match=r"job pd/other not found; in pd: Job big-prefill"):

@@ -4,9 +4,9 @@
     topology-hints explain --job NS/NAME --from-cluster [--kubeconfig F] [--context C] [--json]
 
 With files, the job is one of ``--jobs`` (placed in order with the others, as ``predict`` does)
-or a PodGroup among them; with ``--from-cluster`` every Node, HyperNode and Pod and the scheduler
-ConfigMap are read from the API server (GET/LIST only) and the job is the Volcano Job,
-Deployment, StatefulSet or PodGroup of that name. Prints a table per tier and the suggestions
+or a PodGroup among them; with ``--from-cluster`` every Node, HyperNode, Pod and PriorityClass and
+the scheduler ConfigMap are read from the API server (GET/LIST only) and the job is the Volcano
+Job, Deployment, StatefulSet or PodGroup of that name. Prints a table per tier and the suggestions
 (``--json``: the result of :func:`hypertopo.placement.explain.explain`).
 Exit status: 0 with an explanation (also when the job runs or is placeable), 2 for malformed
 input, a job that does not exist (the jobs that do are listed when few) or a cluster that

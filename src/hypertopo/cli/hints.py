@@ -160,6 +160,10 @@ def add_input_arguments(
         "--pods", help="existing Pods (bound ones use resources; pending ones join their PodGroup)"
     )
     parser.add_argument(
+        "--priority-classes",
+        help="PriorityClass objects (a job's priority is its PodGroup's priorityClassName's value)",
+    )
+    parser.add_argument(
         "--scheduler-conf", help="volcano-scheduler.conf or its ConfigMap (default: the project's)"
     )
     parser.add_argument(
@@ -206,6 +210,7 @@ def load_inputs(args: argparse.Namespace) -> dict[str, Any]:
         "scheduler_conf": load_scheduler_conf(args.scheduler_conf),
         "network": load_mapping(args.network, "network"),
         "kv_model": load_mapping(args.kv_model, "kv model"),
+        "priority_classes": load_objects(getattr(args, "priority_classes", None)),
     }
 
 

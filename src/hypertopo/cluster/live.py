@@ -1,10 +1,11 @@
 """Read what a prediction needs from a live cluster, read only (GET and LIST requests).
 
 The same objects ``playbooks/plan.yml -e plan_from_cluster=true`` lists with
-``kubernetes.core.k8s_info``: every Node, HyperNode and Pod and the scheduler ConfigMap
-(``volcano-system/volcano-scheduler-configmap``); plus the workload to explain, found by
-namespace and name among the namespace's Volcano Jobs, Deployments, StatefulSets and PodGroups
-(:func:`hypertopo.placement.explain.pick_workload`).
+``kubernetes.core.k8s_info``: every Node, HyperNode and Pod, the PriorityClasses (name, value and
+globalDefault only: a job's priority, :func:`hypertopo.placement.world.parse_priority_classes`)
+and the scheduler ConfigMap (``volcano-system/volcano-scheduler-configmap``); plus the workload
+to explain, found by namespace and name among the namespace's Volcano Jobs, Deployments,
+StatefulSets and PodGroups (:func:`hypertopo.placement.explain.pick_workload`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hypertopo.placement.explain import pick_workload, split_ref
 
 SCHEDULER_CONFIGMAP = ("volcano-system", "volcano-scheduler-configmap")
 PAGE = 500
+PRIORITY_CLASSES = "/apis/scheduling.k8s.io/v1/priorityclasses"
 #: (API path prefix, apiVersion, kind, plural) of the workloads explain accepts, in lookup order
 WORKLOADS = (
     ("/apis/batch.volcano.sh/v1alpha1", "batch.volcano.sh/v1alpha1", "Job", "jobs"),
@@ -48,8 +50,31 @@ def _with_kind(items: list[dict[str, Any]], api_version: str, kind: str) -> list
     return items
 
 
+def priority_classes(rest: Rest) -> list[dict[str, Any]]:
+    """The cluster's PriorityClasses (scheduling.k8s.io/v1, cluster-scoped), only the fields the
+    engine reads: ``metadata.name``, ``value``, ``globalDefault``. An API server that does not
+    serve the group (404) has none."""
+    try:
+        items = list_all(rest, PRIORITY_CLASSES)
+    except ApiError as exc:
+        if exc.status == 404:
+            return []
+        raise
+    return [
+        {
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": (item.get("metadata") or {}).get("name")},
+            "value": item.get("value"),
+            "globalDefault": bool(item.get("globalDefault")),
+        }
+        for item in items
+    ]
+
+
 def read_world(rest: Rest, configmap: tuple[str, str] = SCHEDULER_CONFIGMAP) -> dict[str, Any]:
-    """Nodes, HyperNodes, Pods and the scheduler ConfigMap (None when it does not exist)."""
+    """Nodes, HyperNodes, Pods, PriorityClasses and the scheduler ConfigMap (None when it does not
+    exist)."""
     namespace, name = configmap
     return {
         "nodes": _with_kind(list_all(rest, "/api/v1/nodes"), "v1", "Node"),
@@ -59,6 +84,7 @@ def read_world(rest: Rest, configmap: tuple[str, str] = SCHEDULER_CONFIGMAP) -> 
             "HyperNode",
         ),
         "pods": _with_kind(list_all(rest, "/api/v1/pods"), "v1", "Pod"),
+        "priority_classes": priority_classes(rest),
         "scheduler_conf": rest.get_or_none(f"/api/v1/namespaces/{namespace}/configmaps/{name}"),
     }
 

@@ -1,8 +1,8 @@
 """Volcano-faithful placement prediction for network-topology-aware scheduling.
 
-``predict(jobs=..., nodes=..., hypernodes=..., pods=..., scheduler_conf=..., network=..., kv_model=...)``
-returns a JSON-serialisable dict; ``preflight(result)`` turns it into a table and a verdict;
-``coerce_scheduler_conf(value)`` reads a scheduler configuration from YAML text or a ConfigMap.
+``predict(jobs=..., nodes=..., hypernodes=..., pods=..., scheduler_conf=..., network=..., kv_model=...,
+priority_classes=...)`` returns a JSON-serialisable dict; ``preflight(result)`` turns it into a table
+and a verdict; ``coerce_scheduler_conf(value)`` reads a scheduler configuration from YAML text or a ConfigMap.
 
 The package follows Volcano v1.15.1's own layout (``pkg/scheduler``):
 
@@ -10,6 +10,8 @@ The package follows Volcano v1.15.1's own layout (``pkg/scheduler``):
   :mod:`.selectors`, :mod:`.podspec`, :mod:`.objects` (Nodes, Pods, HyperNodes), :mod:`.jobs`
   (Volcano Jobs, Deployments, PodGroups as the controllers see them), :mod:`.conf`
   (``volcano-scheduler.conf``);
+* live cluster states (deleted and NotReady nodes, terminating, finished and foreign pods,
+  priorities, preempt/reclaim): ``docs/live-states.md``; :mod:`.evictions`;
 * the world and its state: :mod:`.world`, :mod:`.index` (nodes by label), :mod:`.tree` (the
   HyperNode tree, ``api/hyper_node_info.go``), :mod:`.model` (``api/job_info.go``),
   :mod:`.state` (``api/node_info.go``);

@@ -20,7 +20,16 @@ from hypertopo.topology.model import Host, Switch, Topology
 from hypertopo.topology.objects import node_object
 
 #: The input keys of :func:`hypertopo.placement.changes.apply_changes` (those of ``predict``).
-INPUT_KEYS = ("jobs", "nodes", "hypernodes", "pods", "scheduler_conf", "network", "kv_model")
+INPUT_KEYS = (
+    "jobs",
+    "nodes",
+    "hypernodes",
+    "pods",
+    "scheduler_conf",
+    "network",
+    "kv_model",
+    "priority_classes",
+)
 
 
 class Inputs:

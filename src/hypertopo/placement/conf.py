@@ -244,6 +244,13 @@ def parse_scheduler_conf(conf: Mapping[str, Any] | None) -> SchedulerConf:
                 proportion_enqueue = _flag(plugin, "enableJobEnqueued")
     if "allocate" not in actions and conf:
         warnings.append("scheduler conf: the allocate action is not configured; Volcano would place nothing")
+    evicting = [a for a in ("preempt", "reclaim") if a in actions]
+    if evicting:
+        warnings.append(
+            f"scheduler conf: the {' and '.join(evicting)} action(s) are configured but not simulated: a "
+            "job left pending may evict running pods and the outcome change (each pending job lists its "
+            "candidate victims)"
+        )
     if not gang and conf:
         warnings.append(
             "scheduler conf: gang plugin not enabled: jobs are not gang-scheduled (each round places one pod)"

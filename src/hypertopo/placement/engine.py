@@ -33,10 +33,16 @@ Known deviations from Volcano v1.15.1:
   a rotating start over the input order (a warning names where it cut nodes);
 * not simulated: PodTopologySpread (explicit constraints and the default spreading
   of Deployment/StatefulSet pods), volume/CSI/DRA filters, NUMA and shared-device
-  plugins, preemption/reclaim and their nominations, scheduling gates;
+  plugins, preemption/reclaim and their nominations (when the configuration lists preempt or
+  reclaim, a pending job warns and lists its candidate victims: :mod:`.evictions`), scheduling
+  gates;
 * a job with pods already running gets its allocated HyperNode recovered from
   their nodes, as after a scheduler restart (a long-running scheduler keeps the
   in-memory value, which can be a higher-tier HyperNode);
+* live cluster states follow Volcano's cache (``docs/live-states.md``): a node whose Ready
+  condition is False/Unknown stays in the session, its pods running there, only its taints
+  keeping new pods off (``setNodeState`` ignores node conditions; a warning names it); pods
+  bound to a node with no Node object count as running for their gang and hold nothing;
 * HyperNode members naming missing HyperNodes are ignored (Volcano adds an empty
   tier-0 placeholder); with two parents or a cycle, jobs with a topology stay
   Pending as in Volcano and the others are scored on a best-effort tree;
@@ -71,6 +77,7 @@ def predict(
     scheduler_conf: Mapping[str, Any] | None = None,
     network: Mapping[str, Any] | None = None,
     kv_model: Mapping[str, Any] | None = None,
+    priority_classes: Any = None,
     *,
     baseline: bool = True,
     baseline_samples: int | None = None,
@@ -81,7 +88,9 @@ def predict(
     """Predict where Volcano v1.15.1 places ``jobs``; see the module docs for the result shape.
 
     ``scheduler_conf`` None means the project's default configuration (network-
-    topology-aware enabled with the scheduler_config role's arguments).
+    topology-aware enabled with the scheduler_config role's arguments). ``priority_classes``:
+    the cluster's PriorityClass objects (a job's priority is the value of its PodGroup's
+    ``priorityClassName``; without them, the ``spec.priority`` of a pod of that class).
     ``task_order`` False skips the replays that look for ``task-order`` ties, ``choices``
     False those that follow other choices at HyperNode-level ties (``choices`` ties).
     Raises :class:`PlacementInputError` for malformed input.
@@ -92,7 +101,7 @@ def predict(
         )
     with gc_paused():  # many long-lived objects and no garbage cycles worth collecting
         session, job_ins, job_objs = simulate(
-            jobs, nodes, hypernodes, pods, scheduler_conf, network, kv_model
+            jobs, nodes, hypernodes, pods, scheduler_conf, network, kv_model, priority_classes
         )
         world = session.world
         result = shape(session)
@@ -106,7 +115,9 @@ def predict(
             "at random)"
         )
         if baseline:
-            by_name = _by_name(world, nodes, hypernodes, pods, scheduler_conf, network, kv_model)
+            by_name = _by_name(
+                world, nodes, hypernodes, pods, scheduler_conf, network, kv_model, priority_classes
+            )
             result["baseline"] = run_baseline(by_name, job_objs, baseline_samples, seed)
         return result
 
@@ -119,11 +130,12 @@ def simulate(
     scheduler_conf: Mapping[str, Any] | None = None,
     network: Mapping[str, Any] | None = None,
     kv_model: Mapping[str, Any] | None = None,
+    priority_classes: Any = None,
 ) -> tuple[Session, list[JobIn], list[Any]]:
     """The simulated sessions of :func:`predict` (no result shaping, replays or baseline): the
     session (world, scheduler state, jobs), the parsed jobs and the job objects. For callers that
     read the scheduler's state after the run (``explain``)."""
-    world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model)
+    world = build_world(nodes, hypernodes, pods, scheduler_conf, network, kv_model, priority_classes)
     job_objs = as_objects(jobs, "jobs")
     budget = PodBudget()
     job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(job_objs)]

@@ -33,7 +33,7 @@ from hypertopo.placement.engine import gc_paused
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.inputs import as_objects
 from hypertopo.placement.jobs import MAX_PODS, JobIn, PodBudget, parse_job
-from hypertopo.placement.model import ALLOCATED, RELEASING, RUNNING, Job
+from hypertopo.placement.model import ALLOCATED, RELEASING, RUNNING, Job, Task
 from hypertopo.placement.netcost import pd_role
 from hypertopo.placement.result import job_feasible, shape
 from hypertopo.placement.session import Session, run_session
@@ -66,9 +66,23 @@ def _job(session: Session, job_in: JobIn) -> Job:
     return next(job for job in session.jobs if job.inp is job_in)
 
 
+def _held(task: Task) -> bool:
+    """``task`` holds a place: allocated or bound to a node of the session, or bound to a node with
+    no Node object, which Volcano's cache keeps as a Running task of its job on a placeholder
+    NodeInfo left out of the snapshot (pkg/scheduler/cache/event_handlers.go addTask,
+    cache.go Snapshot): the engine leaves such a task Running with no node (``snapshot._job``)."""
+    if task.status not in _PLACED:
+        return False
+    if task.node is not None:
+        return True
+    existing = task.pod.existing
+    return task.status != ALLOCATED and existing is not None and bool(existing.node_name)
+
+
 def places(session: Session, job: Job) -> bool:
-    """Every pod of ``job`` bound (none pending or pipelined) and its gang ready."""
-    return job_feasible(session, job) and all(t.status in _PLACED and t.node is not None for t in job.tasks)
+    """Every pod of ``job`` bound (none pending or pipelined) and its gang ready; pods on a deleted
+    node count as bound (:func:`_held`)."""
+    return job_feasible(session, job) and all(_held(t) for t in job.tasks)
 
 
 def _targets(objs: Sequence[Any], job: str | None, task: str | None) -> list[tuple[int, str | None]]:
@@ -374,7 +388,7 @@ def headroom(
     if replicas is not None and job is None:
         raise PlacementInputError("replicas: give the job (and task) whose count to check")
     objs = list(as_objects(inputs.get("jobs"), "jobs"))
-    keys = ("nodes", "hypernodes", "pods", "scheduler_conf", "network", "kv_model")
+    keys = ("nodes", "hypernodes", "pods", "scheduler_conf", "network", "kv_model", "priority_classes")
     with gc_paused():
         world = build_world(*(inputs.get(key) for key in keys))
         targets = _targets(objs, job, task)

@@ -139,6 +139,9 @@ class JobIn:
     warnings: list[str] = field(default_factory=list)
     scheduled_by_volcano: bool = True
     queue: str = "default"
+    #: the PodGroup's spec.priorityClassName (a Volcano Job's spec.priorityClassName, a Deployment's
+    #: pod template's); the job's priority is that PriorityClass's value (cache.go Snapshot)
+    priority_class: str = ""
 
 
 def _topology(value: Any, where: str, path: str) -> NetworkTopology | None:
@@ -312,6 +315,7 @@ def volcano_job(
         warnings=warnings,
         scheduled_by_volcano=not foreign_scheduler,
         queue=queue,
+        priority_class=as_str(spec.get("priorityClassName"), where, "spec.priorityClassName"),
     )
 
 
@@ -446,6 +450,7 @@ def workload(
         warnings=warnings,
         scheduled_by_volcano=pspec.scheduler_name == VOLCANO,
         queue=annotations.get(ANN_QUEUE) or "default",
+        priority_class=pspec.priority_class_name,
     )
 
 
@@ -508,6 +513,7 @@ def podgroup(obj: Mapping[str, Any], index: int, pods: Sequence[PodObj]) -> JobI
         raw=obj,
         warnings=warnings,
         queue=as_str(spec.get("queue"), where, "spec.queue", default="default") or "default",
+        priority_class=as_str(spec.get("priorityClassName"), where, "spec.priorityClassName"),
     )
 
 

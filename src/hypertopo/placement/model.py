@@ -20,6 +20,8 @@ PIPELINED = "Pipelined"
 RUNNING = "Running"
 RELEASING = "Releasing"
 SUCCEEDED = "Succeeded"
+#: a pod in phase Unknown (api/helpers.go getTaskStatus): on its node, neither ready nor valid
+UNKNOWN = "Unknown"
 
 
 def pod_index(name: str) -> int | None:
@@ -43,8 +45,11 @@ class Task:
     order: tuple[int, int, tuple[object, ...], str] = (0, 0, (), "")
     on_node: PodOnNode = field(init=False)
     tie: dict[str, object] | None = None
+    #: TaskInfo.Priority (the pod's spec.priority unless the snapshot resolves it: snapshot.task_priority)
+    priority: int = field(init=False)
 
     def __post_init__(self) -> None:
+        self.priority = self.pod.spec.priority
         self.resreq = self.pod.spec.resreq
         self.best_effort = self.pod.spec.best_effort
         self.on_node = PodOnNode(self.key, self.pod.namespace, self.pod.labels, self.pod.spec)
@@ -190,7 +195,7 @@ class Job:
         if task.best_effort and task.status == PENDING:
             task.subjob.pending_be += 1
             self.pending_be_roles[task.role] = self.pending_be_roles.get(task.role, 0) + 1
-        task.subjob.priority = max(task.subjob.priority, task.pod.spec.priority)
+        task.subjob.priority = max(task.subjob.priority, task.priority)
         if task.status == PENDING:
             add_into(task.subjob.pending_res, task.resreq)
 

@@ -48,6 +48,21 @@ class Node:
     unschedulable: bool
     allocatable: Resources
     images: dict[str, int] = field(default_factory=lambda: NO_IMAGES)  # name -> size (status.images)
+    #: the status of a Ready condition that is not True ("False", "Unknown"), else "" (ready, or
+    #: no conditions given); Volcano v1.15.1 ignores it (pkg/scheduler/api/node_info.go setNodeState)
+    not_ready: str = ""
+
+
+def _not_ready(status: Mapping[str, Any]) -> str:
+    """The status of the node's Ready condition when it is not True, else ""."""
+    conditions = status.get("conditions")
+    if not isinstance(conditions, list):
+        return ""
+    for cond in conditions:
+        if isinstance(cond, Mapping) and cond.get("type") == "Ready":
+            value = cond.get("status")
+            return "" if value == "True" else str(value or "Unknown")
+    return ""
 
 
 def parse_node(obj: Any, index: int) -> Node:
@@ -73,7 +88,7 @@ def parse_node(obj: Any, index: int) -> Node:
                 except TypeError:
                     hit = None
                 if hit is not None:
-                    return Node(index, name, labels, (), False, hit)
+                    return Node(index, name, labels, (), False, hit, not_ready=_not_ready(status))
     return _parse_node(obj, index)
 
 
@@ -122,7 +137,14 @@ def _parse_node(obj: Any, index: int) -> Node:
         for image in as_list(item.get("names"), where, f"status.images[{i}].names"):
             images[as_str(image, where, f"status.images[{i}].names")] = size
     return Node(
-        index, name, labels, taints, unschedulable, _allocatable(alloc_raw, where), images or NO_IMAGES
+        index,
+        name,
+        labels,
+        taints,
+        unschedulable,
+        _allocatable(alloc_raw, where),
+        images or NO_IMAGES,
+        _not_ready(status),
     )
 
 

@@ -53,6 +53,7 @@ class PodSpecInfo:
     spread_constraints: int  # topologySpreadConstraints count (not simulated)
     node_name: str  # spec.nodeName (a bound pod)
     images: tuple[str, ...] = ()  # container images, normalised like ImageLocality (":latest" added)
+    priority_class_name: str = ""  # spec.priorityClassName
 
     @property
     def has_pod_affinity(self) -> bool:
@@ -260,4 +261,5 @@ def parse_pod_spec(
         spread_constraints=len(spread),
         node_name=as_str(spec.get("nodeName"), where, f"{path}.nodeName"),
         images=tuple(images),
+        priority_class_name=as_str(spec.get("priorityClassName"), where, f"{path}.priorityClassName"),
     )

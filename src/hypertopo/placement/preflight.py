@@ -52,7 +52,9 @@ def _rows(result: Mapping[str, Any], suffix: str = "") -> list[tuple[str, ...]]:
     for job in result.get("jobs", []):
         name = f"{job['namespace']}/{job['name']}{suffix}"
         if not job["feasible"]:
-            rows.append((name, "INFEASIBLE", "-", "-", "-", "-"))
+            waits = job.get("waits_for")
+            state = "INFEASIBLE" if waits is None else f"PIPELINED (waits for {len(waits)} terminating pods)"
+            rows.append((name, state, "-", "-", "-", "-"))
             continue
         outcomes = [o for o in job.get("outcomes") or [] if o.get("feasible")] or [
             {"tier": job["tier"], "pods_per_leaf": job["leaves"]}

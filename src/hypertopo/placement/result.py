@@ -5,7 +5,10 @@ Per job (``_job_result``): ``kind``, ``name``, ``namespace``, ``podgroup``, ``fe
 applies it), ``hard`` (it bounds the tier), ``mode`` (the constraint as display text), ``hypernode`` and
 ``tier`` (the lowest HyperNode holding the placed pods), ``volcano_hypernode`` (the one Volcano
 records), ``placements``, ``pending`` (and ``pipelined``), ``leaves``, ``ties``, ``reasons``,
-``warnings`` and ``network`` (the pair classes of its prefill and decode pods).
+``warnings`` and ``network`` (the pair classes of its prefill and decode pods). A gang that fits
+only into the resources of terminating pods is infeasible with ``pipelined``, ``pipelined_nodes``
+and ``waits_for`` (the terminating pods; :func:`_pipelined_job`). With preempt or reclaim in the
+configured actions, an infeasible job gets ``eviction_candidates`` (:mod:`.evictions`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hypertopo.placement.evictions import configured, eviction_candidates, eviction_warning
 from hypertopo.placement.model import ALLOCATED, PENDING, PIPELINED, RELEASING, RUNNING, Job, pod_index
 from hypertopo.placement.netcost import (
     NetworkModel,
@@ -25,6 +29,7 @@ from hypertopo.placement.netcost import (
 from hypertopo.placement.plugins import gang
 from hypertopo.placement.reasons import job_reasons
 from hypertopo.placement.session import Session
+from hypertopo.placement.snapshot import job_priority
 from hypertopo.placement.ties import leaf_level_tie
 from hypertopo.placement.tree import VIRTUAL_ROOT
 from hypertopo.placement.world import NTA_DISABLED
@@ -35,6 +40,12 @@ def _job_warnings(session: Session, job: Job) -> list[str]:
     world = session.world
     tree = world.tree
     out = list(job.inp.warnings)
+    if job.inp.priority_class and job_priority(world, job.inp) is None:
+        out.append(
+            f"priorityClassName {job.inp.priority_class!r}: no such PriorityClass in the input and no pod "
+            f"of that class: priority {world.default_priority} assumed; Volcano orders jobs by the class's "
+            "value (pkg/scheduler/cache/cache.go Snapshot; plugins/priority JobOrderFn)"
+        )
     nt = job.inp.topology
     if nt is not None:
         if not world.conf.nta.enabled:
@@ -241,7 +252,51 @@ def _job_result(session: Session, job: Job, classifier: PairClassifier) -> dict[
             )
     else:
         result["reasons"] = [skip] if skip else job_reasons(sched, job, sched.attempts.get(job.key))
+        if pipelined and skip is None and gang.job_pipelined(job):
+            _pipelined_job(session, job, result)
+        if (skip is None or not job.admitted) and configured(session):
+            candidates = eviction_candidates(session, job)
+            result["eviction_candidates"] = candidates
+            note = eviction_warning(session, job, candidates)
+            if note:
+                result["warnings"].append(note)
     return result
+
+
+def _pipelined_job(session: Session, job: Job, result: dict[str, Any]) -> None:
+    """A gang that fits only into the resources of terminating pods: Volcano v1.15.1 pipelines its
+    tasks on ``FutureIdle`` (pkg/scheduler/actions/allocate/allocate.go allocateResourcesForTask:
+    ``stmt.Pipeline``), keeps the statement of a pipelined job uncommitted (allocateResources:
+    "do not commit stmt when job is pipelined"), so nothing is bound this session; the pods bind
+    in a later session once the terminating pods (Releasing: api/helpers.go getTaskStatus,
+    deletionTimestamp set) are gone. ``pipelined`` lists the pods, ``pipelined_nodes`` their nodes,
+    ``waits_for`` the terminating pods on those nodes; the first reason says so."""
+    nodes = session.world.nodes
+    on: dict[str, str] = {}
+    for task in job.tasks:
+        if task.status == PIPELINED and task.node is not None:
+            on[task.name] = nodes[task.node].name
+    names = set(on.values())
+    waits = sorted(
+        f"{p.namespace}/{p.name}"
+        for p in session.world.pods
+        if p.terminating and p.node_name in names and p.phase not in ("Succeeded", "Failed")
+    )
+    result["pipelined"] = sorted(on, key=natural_key)
+    result["pipelined_nodes"] = dict(sorted(on.items(), key=lambda kv: natural_key(kv[0])))
+    result["waits_for"] = waits
+    where = ", ".join(sorted(names, key=natural_key))
+    shown = ", ".join(waits[:5]) + (f" and {len(waits) - 5} more" if len(waits) > 5 else "")
+    generic = f"the gang (minAvailable {job.min_available}) could not be met"
+    result["reasons"] = [r for r in result["reasons"] if r != generic]
+    result["reasons"].insert(
+        0,
+        f"pipelined (waits for {len(waits)} terminating pod(s){': ' + shown if shown else ''}): the gang "
+        f"fits only into resources still held by terminating pods on {where}; "
+        "Volcano pipelines its pods there and binds nothing until those pods are gone (Volcano v1.15.1 "
+        "pkg/scheduler/actions/allocate/allocate.go allocateResourcesForTask: Pipeline on FutureIdle; "
+        "allocateResources commits only a ready job)",
+    )
 
 
 def _pd_warnings(

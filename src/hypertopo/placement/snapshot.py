@@ -17,6 +17,7 @@ from hypertopo.placement.model import (
     RELEASING,
     RUNNING,
     SUCCEEDED,
+    UNKNOWN,
     Job,
     SubJob,
     Task,
@@ -29,6 +30,9 @@ from hypertopo.placement.state import Cluster, PodOnNode
 from hypertopo.placement.tree import Tree
 from hypertopo.placement.world import World
 from hypertopo.topology.labels import natural_key
+
+#: Volcano statuses of bound pods that hold their node's resources (NodeInfo.AddTask)
+_ON_NODE = (RUNNING, RELEASING, UNKNOWN)
 
 #: a task order: (job position, pod index) -> task position -> rank among that index's pods
 TaskOrder = Mapping[tuple[int, int], Mapping[int, int]]
@@ -47,12 +51,22 @@ def _effective(nt: NetworkTopology | None, tree: Tree, soft_tier: int) -> Topolo
 
 
 def _existing_status(pod: PodObj) -> str | None:
+    """Volcano v1.15.1 pkg/scheduler/api/helpers.go getTaskStatus: Succeeded and Failed by phase; a
+    pod with a deletionTimestamp is Releasing (bound or not); a bound one Running (Bound); the rest
+    Pending; phase Unknown is Unknown. Succeeded and Failed pods hold nothing on their node
+    (cache/event_handlers.go addTask: ``isTerminated``); Succeeded counts for the gang, Failed does
+    not (api/job_info.go ReadyTaskNum, ValidTaskNum); an Unknown pod holds its node's resources
+    (NodeInfo.AddTask's default case) and counts for nothing."""
     if pod.phase == "Succeeded":
         return SUCCEEDED
     if pod.phase == "Failed":
         return "Failed"
+    if pod.phase == "Unknown":
+        return UNKNOWN
+    if pod.terminating:
+        return RELEASING
     if pod.node_name:
-        return RELEASING if pod.terminating else RUNNING
+        return RUNNING
     return PENDING
 
 
@@ -84,6 +98,52 @@ def exact_slots(job: JobIn) -> set[int | None]:
     return {index for index, ok in known.items() if ok}
 
 
+def job_priority(world: World, inp: JobIn) -> int | None:
+    """The job's priority as Volcano's cache sets it (pkg/scheduler/cache/cache.go Snapshot,
+    cloneJob: the value of the PriorityClass named by the PodGroup's spec.priorityClassName, else
+    ``defaultPriority``: a globalDefault PriorityClass's value or 0). Without that PriorityClass in
+    the input, the ``spec.priority`` of a given pod of that class (the Priority admission plugin
+    resolved it); None when neither says (the default is used, and a warning says so)."""
+    name = inp.priority_class
+    if not name:
+        return world.default_priority
+    value = world.priority_classes.get(name)
+    if value is not None:
+        return value
+    for pod in inp.pods:
+        if pod.existing is not None and pod.existing.spec.priority_class_name == name:
+            return pod.existing.spec.priority
+    for other in world.pods:
+        if other.spec.priority_class_name == name:
+            return other.spec.priority
+    return None
+
+
+#: api/job_info.go TaskPriorityAnnotation
+ANN_TASK_PRIORITY = "volcano.sh/task-priority"
+
+
+def task_priority(world: World, inp: JobIn, pod: PodIn) -> int:
+    """``TaskInfo.Priority`` (pkg/scheduler/api/job_info.go NewTaskInfo): the pod's spec.priority,
+    or its ``volcano.sh/task-priority`` annotation. The Priority admission plugin sets spec.priority
+    from the pod's priorityClassName (without one: a globalDefault class's value, else 0), and a
+    Volcano Job's pod whose template names no class takes the job's (controllers/job/
+    job_controller_util.go createJobPod): for pods still to be created, the engine does the same
+    with the PriorityClasses given."""
+    existing = pod.existing
+    if existing is not None:
+        raw = existing.annotations.get(ANN_TASK_PRIORITY)
+        if raw is not None and raw.lstrip("-").isdigit():
+            return int(raw)
+        if existing.spec.priority:
+            return existing.spec.priority
+    name = pod.spec.priority_class_name or (inp.priority_class if inp.kind == "Job" else "")
+    if name:
+        value = world.priority_classes.get(name)
+        return pod.spec.priority if value is None else value
+    return pod.spec.priority or world.default_priority
+
+
 def _admitted(inp: JobIn) -> bool:
     """Whether the job's PodGroup has already left phase Pending: some pod is bound, a Volcano
     Job has pods (its controller creates them once the PodGroup is Inqueue), or a PodGroup
@@ -112,12 +172,55 @@ def open_session(
     ]
     warnings: list[str] = []
     if missing_nodes:
+        more = f" and {len(missing_nodes) - 5} more" if len(missing_nodes) > 5 else ""
         warnings.append(
-            f"pods bound to nodes that are not in the input (ignored): {', '.join(missing_nodes[:5])}"
+            f"{len(missing_nodes)} pod(s) bound to nodes that do not exist (deleted nodes whose pods are "
+            "not yet garbage-collected) count as running where they are, holding nothing Volcano sees, and "
+            f"are never placed again (as Volcano's cache keeps them): {', '.join(missing_nodes[:5])}{more}"
         )
+    warnings.extend(not_ready_warnings(world, cluster))
     recover_allocated(jobs, world.tree)
     cluster.snapshot_session_open()
     return cluster, jobs, warnings
+
+
+#: taints the node lifecycle controller puts on a NotReady node (TaintNodesByCondition and
+#: taint-based eviction); Volcano's predicates read them through k8s TaintToleration
+LIFECYCLE_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+#: NotReady nodes named one by one at most
+MAX_NOT_READY_NAMED = 5
+
+
+def not_ready_warnings(world: World, cluster: Cluster) -> list[str]:
+    """One warning per node whose Ready condition is False or Unknown.
+
+    Volcano v1.15.1 ignores node conditions: pkg/scheduler/api/node_info.go setNodeState sets
+    every node with a Node object Ready ("ignore node conditions because of taint/toleration"), so
+    cache.go Snapshot keeps it in the session. The pods bound there stay on it (event_handlers.go
+    addTask, NodeInfo.AddTask): they hold its resources and count as running for their gangs;
+    only its taints keep new pods off (predicates plugin: k8s TaintToleration filter). The engine
+    does the same: a NotReady node is an ordinary node whose taints the predicates read."""
+    out: list[str] = []
+    flagged = [n for n in world.nodes if n.not_ready]
+    for node in sorted(flagged, key=lambda n: natural_key(n.name))[:MAX_NOT_READY_NAMED]:
+        state = cluster.states[node.index]
+        pods = len(state.pods) if state is not None else 0
+        lifecycle = [t for t in node.taints if t.key in LIFECYCLE_TAINTS and t.effect != "PreferNoSchedule"]
+        if lifecycle:
+            keeps = "its " + ", ".join(f"{t.key}:{t.effect}" for t in lifecycle) + " taint keeps new pods off"
+        else:
+            keeps = (
+                "it has no node.kubernetes.io/not-ready or unreachable taint yet (the node lifecycle "
+                "controller adds one), so new pods may still be placed there"
+            )
+        out.append(
+            f"{node.name} is NotReady (Ready condition {node.not_ready}): Volcano v1.15.1 keeps it in the "
+            "session (pkg/scheduler/api/node_info.go setNodeState ignores node conditions); its "
+            f"{pods} pod(s) count as running and hold its resources; {keeps}"
+        )
+    if len(flagged) > MAX_NOT_READY_NAMED:
+        out.append(f"{len(flagged) - MAX_NOT_READY_NAMED} more NotReady node(s), treated the same way")
+    return out
 
 
 def _place_other_pods(world: World, job_ins: Sequence[JobIn], cluster: Cluster, missing: list[str]) -> None:
@@ -127,7 +230,7 @@ def _place_other_pods(world: World, job_ins: Sequence[JobIn], cluster: Cluster, 
         if (pod.namespace, pod.name) in owned or not pod.node_name:
             continue
         status = _existing_status(pod)
-        if status not in (RUNNING, RELEASING):
+        if status not in _ON_NODE:
             continue
         idx = world.index.by_name.get(pod.node_name)
         if idx is None:
@@ -166,6 +269,8 @@ def _job(
         gang=conf.gang,
         admitted=_admitted(inp),
     )
+    priority = job_priority(world, inp)
+    job.priority = world.default_priority if priority is None else priority
     for policy in inp.subgroups:
         job.min_subjobs[f"{key}/{policy.name}"] = policy.min_groups
     sub_tier = topology.tier if topology is not None and topology.tier is not None else top_tier
@@ -174,8 +279,9 @@ def _job(
     exact = exact_slots(inp)
     for pod in inp.pods:
         task = Task(f"{pod.namespace}/{pod.name}", pod, job)
+        task.priority = task_priority(world, inp, pod)
         index = pod_index(pod.name)
-        prio = -pod.spec.priority if conf.priority_task_order else 0
+        prio = -task.priority if conf.priority_task_order else 0
         known = _known_order(pod) if index in exact else None
         task.order = (
             prio,
@@ -196,11 +302,15 @@ def _job(
             task.status = _existing_status(existing) or PENDING
             if existing.node_name:
                 node_idx = world.index.by_name.get(existing.node_name)
-                if node_idx is None and task.status in (RUNNING, RELEASING):
+                if node_idx is None and task.status in _ON_NODE:
+                    # Volcano v1.15.1 keeps a pod whose node has no Node object under a placeholder
+                    # (pkg/scheduler/cache/event_handlers.go addTask: NewNodeInfo(nil), NotReady),
+                    # which the snapshot leaves out (cache.go Snapshot: `if !value.Ready()`): the
+                    # task stays Running in its job (the gang counts it), holds resources on no
+                    # node Volcano sees, and is never placed again
                     missing.append(f"{task.key} -> {existing.node_name}")
-                    task.status = PENDING
         job.add_task(task)
-        if node_idx is not None and task.status in (RUNNING, RELEASING):
+        if node_idx is not None and task.status in _ON_NODE:
             cluster.place(node_idx, task.on_node, task.resreq, task.status)
             task.node = node_idx
             sj.node_counts[node_idx] = sj.node_counts.get(node_idx, 0) + 1

@@ -11,6 +11,7 @@ from typing import Any
 
 from hypertopo.placement.conf import SchedulerConf, parse_scheduler_conf
 from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.fields import as_int, as_mapping, as_str, where_of
 from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.inputs import as_objects, check_kind, default_scheduler_conf
 from hypertopo.placement.netcost import NetworkModel, network_model_from
@@ -61,6 +62,35 @@ class World:
     network: NetworkModel
     hn_alloc: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: PriorityClass name -> value (the given ones and the two every cluster has)
+    priority_classes: dict[str, int] = field(default_factory=dict)
+    #: the value of a globalDefault PriorityClass, else 0 (cache/event_handlers.go addPriorityClass)
+    default_priority: int = 0
+
+
+#: PriorityClasses the API server creates in every cluster
+SYSTEM_PRIORITY_CLASSES = {"system-cluster-critical": 2_000_000_000, "system-node-critical": 2_000_001_000}
+
+
+def parse_priority_classes(raw: Any) -> tuple[dict[str, int], int]:
+    """PriorityClass objects as ``(name -> value, default priority)``: the default is the value of
+    the one with ``globalDefault: true`` (pkg/scheduler/cache/event_handlers.go addPriorityClass
+    sets ``defaultPriority``), else 0."""
+    objs = as_objects(raw, "priority_classes")
+    check_kind(objs, "PriorityClass", "priority_classes")
+    classes = dict(SYSTEM_PRIORITY_CLASSES)
+    default = 0
+    for i, obj in enumerate(objs):
+        if not isinstance(obj, Mapping):
+            raise PlacementInputError(f"PriorityClass #{i}: must be a mapping, got {type(obj).__name__}")
+        where = where_of("PriorityClass", obj.get("metadata"), i)
+        meta = as_mapping(obj.get("metadata"), where, "metadata", required=True)
+        name = as_str(meta.get("name"), where, "metadata.name", required=True)
+        value = as_int(obj.get("value"), where, "value", required=True) or 0
+        classes[name] = value
+        if obj.get("globalDefault") is True:
+            default = value
+    return classes, default
 
 
 def build_world(
@@ -70,6 +100,7 @@ def build_world(
     scheduler_conf: Mapping[str, Any] | None,
     network: Mapping[str, Any] | None,
     kv_model: Mapping[str, Any] | None,
+    priority_classes: Any = None,
 ) -> World:
     node_objs = as_objects(nodes, "nodes")
     check_kind(node_objs, "Node", "nodes")
@@ -103,6 +134,17 @@ def build_world(
     if not conf.nta.enabled:
         warnings.append(NTA_DISABLED)
     model = network_model_from(network, kv_model)
-    world = World(parsed_nodes, index, tree, parsed_pods, conf, model, warnings=warnings)
+    classes, default_priority = parse_priority_classes(priority_classes)
+    world = World(
+        parsed_nodes,
+        index,
+        tree,
+        parsed_pods,
+        conf,
+        model,
+        warnings=warnings,
+        priority_classes=classes,
+        default_priority=default_priority,
+    )
     world.hn_alloc = Cluster(parsed_nodes, tree).hn_alloc
     return world

@@ -53,6 +53,7 @@ class Need:
 _HN = "topology.volcano.sh"
 _VCJOB = "batch.volcano.sh"
 _PG = "scheduling.volcano.sh"
+_PC = "scheduling.k8s.io"
 _WORKLOADS = "create/update the PD workloads (client-side apply), delete stale or changed ones"
 
 # the rollout lock (role rollout_lock): read, created, renewed and taken over by a patch
@@ -127,6 +128,7 @@ _PLAN = (
     Need(("list",), "", "nodes", "cluster", "plan_from_cluster: the live Nodes"),
     Need(("list",), _HN, "hypernodes", "cluster", "plan_from_cluster: the live HyperNodes"),
     Need(("list",), "", "pods", "cluster", "plan_from_cluster: resources other pods hold"),
+    Need(("list",), _PC, "priorityclasses", "cluster", "plan_from_cluster: the jobs' priorities"),
     Need(
         ("get",),
         "",
@@ -141,6 +143,7 @@ _VERIFY = (
     Need(("list",), "", "nodes", "cluster", "the live Nodes"),
     Need(("list",), _HN, "hypernodes", "cluster", "the live HyperNodes"),
     Need(("list",), "", "pods", "cluster", "our pods and the resources other pods hold"),
+    Need(("list",), _PC, "priorityclasses", "cluster", "the jobs' priorities (the order they are served in)"),
     Need(("list",), _VCJOB, "jobs", "pd", "the Jobs' phase"),
     Need(("list",), "apps", "deployments", "pd", "the Deployments' availability"),
 )
@@ -149,6 +152,7 @@ _EXPLAIN = (
     Need(("list",), "", "nodes", "cluster", "the live Nodes"),
     Need(("list",), _HN, "hypernodes", "cluster", "the live HyperNodes"),
     Need(("list",), "", "pods", "cluster", "the job's pods and the resources other pods hold"),
+    Need(("list",), _PC, "priorityclasses", "cluster", "the jobs' priorities (the order they are served in)"),
     Need(("get",), "", "configmaps", "scheduler", "the scheduler configuration", ("{configmap}",)),
     Need(("list",), _VCJOB, "jobs", "cluster", "find the job to explain (any namespace)"),
     Need(("list",), "apps", "deployments", "cluster", "find the Deployment to explain (any namespace)"),
