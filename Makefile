@@ -15,11 +15,12 @@ RUN_LAYOUTS ?= $(LAYOUTS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv chromium lint unit integration agreement molecule test run plan render clean collection sanity
+.PHONY: help venv chromium lint unit check integration agreement molecule test run plan render clean collection sanity
 
 help:
 	@echo "make run     - build what is missing, start the local control plane, roll out the three PD layouts, print the reports"
 	@echo "make test    - lint + unit + integration + molecule (starts the local control plane)"
+	@echo "make check   - the quick part of make test: lint + unit (no control plane)"
 	@echo "make plan    - offline: predict the placement of the three PD layouts on the inventory ($(INVENTORY)), reports in $(OUT)/plan/<layout>"
 	@echo "make collection - build the collection hypertopo.volcano and the hypertopo wheel into dist/"
 	@echo "make sanity  - ansible-test sanity on the built collection (offline, this venv)"
@@ -47,6 +48,9 @@ lint: venv
 
 unit: venv chromium
 	pytest -q --durations=15 -m "not cluster"
+
+# The quick part of `make test`, no control plane: lint and the unit tests.
+check: lint unit
 
 integration: venv build-controlplane
 	pytest -q --durations=40 -m "cluster and not slow"
