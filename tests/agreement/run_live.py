@@ -25,8 +25,9 @@ A private local control plane is started (:func:`hypertopo.cluster.local_cluster
 
 States that need time are timed: kube-controller-manager's pod GC deletes pods whose Node is gone
 after about 40 s, so steps 2-5 take less than that. A NotReady node cannot be made alone here
-(kwok's node stages keep every node Ready; stopping kwok makes every node NotReady at once), so
-it is not among the states.
+(kwok's node stages keep every node Ready): ``--not-ready N`` makes every node NotReady in the
+last N scenarios (:data:`NOT_READY`: kwok stopped until the node lifecycle controller has tainted
+them all, about a minute; a job tolerating every taint is added).
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ from .run_agreement import Log, Runner, _stderr
 
 #: every messy state a scenario can be put into (see :meth:`LiveRunner._apply_state`)
 STATES = ("deleted_node", "terminating", "finished", "foreign_pods", "priority", "cordoned")
+#: every node NotReady (kwok stopped until the node lifecycle controller taints them), applied
+#: last; only with ``--not-ready N`` (it takes about a minute), never with ``deleted_node`` (the
+#: pod GC would delete the orphaned pods during the wait)
+NOT_READY = "not_ready"
+#: the taints the node lifecycle controller gives a node that stopped reporting
+LIFECYCLE_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
 FINALIZER = "hypertopo.test/hold"
 #: the root cause of each mismatch left in the committed run, found by hand: ``sid/job`` -> text
 #: (``sid/-`` for a scenario that failed as a whole)
@@ -69,7 +76,8 @@ FIXES: list[str] = [
     "(`api/hyper_node_info.go` BuildHyperNodeCache: the union of no members) and schedules on: the "
     "engine now does the same, with a warning. Unit tests: "
     "`tests/placement/test_live_states.py::test_a_leaf_whose_only_node_was_deleted_stays_empty_and_the_"
-    "job_goes_elsewhere`, `tests/placement/test_tree.py`.",
+    "job_goes_elsewhere`, `tests/placement/test_tree.py`. Rerun, a005 agreed (`--scenarios 6` without "
+    "`--not-ready`; with `--not-ready 2` a005 drops `deleted_node`).",
 ]
 
 
@@ -99,11 +107,15 @@ class LiveRun:
         return self.error is None and all(ok for _t, ok in self.released) and all(j.agree for j in self.jobs)
 
 
-def states_for(index: int, seed: int) -> list[str]:
-    """The states of scenario ``index``: ``STATES[index % 6]`` and each other one with p = 0.3."""
+def states_for(index: int, seed: int, *, not_ready: bool = False) -> list[str]:
+    """The states of scenario ``index``: ``STATES[index % 6]`` and each other one with p = 0.3;
+    ``not_ready`` adds :data:`NOT_READY` (and drops ``deleted_node``)."""
     rng = random.Random(f"live-states-{seed}-{index}")
     first = STATES[index % len(STATES)]
-    return [s for s in STATES if s == first or rng.random() < 0.3]
+    states = [s for s in STATES if s == first or rng.random() < 0.3]
+    if not_ready:
+        states = [s for s in states if s != "deleted_node"] + [NOT_READY]
+    return states
 
 
 def _gpus(pod: Mapping[str, Any]) -> int:
@@ -125,6 +137,7 @@ class LiveRunner:
         self.cluster = cluster
         self.runner = Runner(cluster, log=lambda _m: None)
         self.log = log
+        self._kwok_stopped = False
 
     def run(self, sc: Scenario, states: Sequence[str]) -> LiveRun:
         t0 = time.monotonic()
@@ -166,6 +179,9 @@ class LiveRunner:
             try:
                 if scheduler_stopped:
                     self.cluster.restart_component("vc-scheduler")
+                if self._kwok_stopped:
+                    self.cluster.restart_component("kwok")
+                    self._kwok_stopped = False
                 self._cleanup(sc, ns, classes)
             except Exception as exc:
                 out.error = (out.error + "; " if out.error else "") + f"clean-up: {exc}"
@@ -254,11 +270,64 @@ class LiveRunner:
             return f"foreign_pods: {', '.join(made)} bound through spec.nodeName"
         if state == "priority":
             return self._priority(sc, ns, rng, new_jobs, classes)
+        if state == NOT_READY:
+            return self._not_ready(nodes, ns, new_jobs)
         if state == "cordoned":
             node = rng.choice(nodes)
             c.rest.merge_patch(f"/api/v1/nodes/{node}", {"spec": {"unschedulable": True}})
             return f"cordoned: Node {node}"
         raise ValueError(f"unknown state {state!r}")
+
+    def _not_ready(self, nodes: Sequence[str], ns: str, new_jobs: list[dict[str, Any]]) -> str:
+        """kwok stopped (no heartbeats: every node NotReady), until the node lifecycle controller
+        has tainted every node of the scenario; then a job ``jn`` tolerating every taint."""
+        c = self.cluster
+        c.stop_component("kwok")
+        self._kwok_stopped = True
+        t0 = time.monotonic()
+        wanted = set(nodes)
+        while True:
+            seen = {
+                n["metadata"]["name"]: n
+                for n in c.list("/api/v1/nodes")
+                if n["metadata"]["name"] in wanted
+                and any(t.get("key") in LIFECYCLE_TAINTS for t in (n.get("spec") or {}).get("taints") or [])
+            }
+            if len(seen) == len(wanted):
+                break
+            if time.monotonic() - t0 > 150:
+                raise AssertionError(f"not_ready: {len(seen)}/{len(wanted)} nodes tainted after 150 s")
+            time.sleep(2.0)
+        sample = seen[min(seen)]
+        ready = next(
+            (x.get("status") for x in sample["status"].get("conditions") or [] if x.get("type") == "Ready"),
+            None,
+        )
+        taints = sorted(f"{t['key']}:{t['effect']}" for t in sample["spec"].get("taints") or [])
+        spec = {
+            "schedulerName": "volcano",
+            "terminationGracePeriodSeconds": 0,
+            "tolerations": [{"operator": "Exists"}],
+            "containers": [_container(1, "1", "4Gi")],
+        }
+        new_jobs.append(
+            {
+                "apiVersion": "batch.volcano.sh/v1alpha1",
+                "kind": "Job",
+                "metadata": {"name": "jn", "namespace": ns},
+                "spec": {
+                    "schedulerName": "volcano",
+                    "queue": "default",
+                    "minAvailable": 2,
+                    "tasks": [{"name": "worker", "replicas": 2, "template": {"spec": spec}}],
+                },
+            }
+        )
+        return (
+            f"not_ready: kwok stopped; after {time.monotonic() - t0:.0f} s every node tainted "
+            f"(e.g. {min(seen)}: Ready={ready}, taints {', '.join(taints)}); "
+            "jn: 2 x 1 GPU tolerating every taint"
+        )
 
     def _busy_pod(self, ns: str, nodes: Sequence[str], rng: random.Random) -> dict[str, Any]:
         """A default-scheduler pod of 1-2 GPUs bound to a random node, once kwok runs it (for the
@@ -513,7 +582,7 @@ def render_report(runs: Sequence[LiveRun], *, seed: int, wall_s: float, command:
         "| state | scenarios | agreeing | jobs | jobs agreeing |",
         "|---|---|---|---|---|",
     ]
-    for state in STATES:
+    for state in (*STATES, NOT_READY):
         with_state = [r for r in runs if state in r.states]
         sj = [j for r in with_state for j in r.jobs]
         lines.append(
@@ -521,7 +590,6 @@ def render_report(runs: Sequence[LiveRun], *, seed: int, wall_s: float, command:
             f"{sum(1 for j in sj if j.agree)} |"
         )
     lines += [
-        "| NotReady node | not run: kwok keeps every node Ready (stopping kwok makes all NotReady) | | | |",
         "",
         "## Scenarios",
         "",
@@ -567,6 +635,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--scenarios", type=int, default=60)
     ap.add_argument("--start", type=int, default=0, help="first scenario index")
     ap.add_argument("--target", type=int, default=60, help="the size of the full run (for the report)")
+    ap.add_argument(
+        "--not-ready", type=int, default=0, help="the last N scenarios also make every node NotReady"
+    )
     ap.add_argument("--report", type=Path)
     args = ap.parse_args(argv)
     command = "python -m tests.agreement.run_live " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -576,7 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lr = LiveRunner(cluster)
         for i in range(args.start, args.start + args.scenarios):
             sc = scenario(i, args.seed)
-            states = states_for(i, args.seed)
+            states = states_for(i, args.seed, not_ready=i >= args.start + args.scenarios - args.not_ready)
             _stderr(f"{sc.sid} [{'+'.join(states)}]: {sc.summary()}")
             runs.append(lr.run(sc, states))
     text = render_report(

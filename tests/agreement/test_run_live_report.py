@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .run_live import EXPLANATIONS, STATES, JobVerdict, LiveRun, render_report, states_for
+from .run_live import EXPLANATIONS, NOT_READY, STATES, JobVerdict, LiveRun, render_report, states_for
 
 
 def test_every_state_comes_first_in_turn_and_the_choice_is_seeded():
@@ -11,6 +11,11 @@ def test_every_state_comes_first_in_turn_and_the_choice_is_seeded():
     assert all(STATES[i] in firsts[i] for i in range(len(STATES)))
     assert states_for(3, 7) == states_for(3, 7)
     assert all(list(got) == [s for s in STATES if s in got] for got in firsts)  # in STATES order
+
+
+def test_not_ready_comes_last_and_never_with_a_deleted_node():
+    got = states_for(0, 7, not_ready=True)
+    assert got[-1] == NOT_READY and "deleted_node" not in got
 
 
 def test_the_report_counts_per_state_and_explains_every_mismatch(monkeypatch):
