@@ -3,7 +3,7 @@
 from hypertopo.placement.headroom import headroom
 from hypertopo.placement.preflight import preflight
 
-from .helpers import by_name, conf, job, node, nodes_of, run, task, template
+from .helpers import by_name, conf, hard, job, leaf, node, nodes_of, parent, run, task, template
 
 
 def _job_pod(name: str, node_name: str, gpus: int = 2) -> dict:
@@ -33,6 +33,18 @@ def test_pods_on_a_deleted_node_stay_running_and_only_the_pending_one_is_placed(
     assert placed.get("j-w-0") in (None, "gone") and placed.get("j-w-1") in (None, "gone"), placed
     assert not got["pending"], got["pending"]
     assert any("do not exist" in w and "j-w-0 -> gone" in w for w in result["warnings"]), result["warnings"]
+
+
+def test_a_leaf_whose_only_node_was_deleted_stays_empty_and_the_job_goes_elsewhere():
+    """Volcano keeps a HyperNode whose members match no Node with an empty node set
+    (api/hyper_node_info.go BuildHyperNodeCache): the prediction runs (a warning names it) and
+    a hard tier-1 job takes the other leaf. Found by the live agreement run (a005)."""
+    hns = [leaf("l0", ["gone"]), leaf("l1", ["n1"]), parent("s", ["l0", "l1"])]
+    gang = job("j", [task("w", 2, template(gpus=2))], min_available=2, topology=hard(1))
+    result = run([gang], [node("n1", gpus=8)], hns, pods=[_job_pod("other-0", "gone")])
+    got = by_name(result, "j")
+    assert got["feasible"] and got["hypernode"] == "l1", got
+    assert any("HyperNode l0: spec.members: no member references" in w for w in result["warnings"])
 
 
 def test_headroom_counts_pods_on_a_deleted_node_as_running():

@@ -108,19 +108,25 @@ def test_hypernode_member_only_exact_match_is_used():
     assert any("ignored by Volcano (only exactMatch is used)" in w for w in tree.warnings)
 
 
-def test_empty_label_match_references_nothing():
+def test_empty_label_match_references_nothing_and_the_hypernode_stays_empty():
+    """Volcano keeps a HyperNode whose members match no Node with an empty node set
+    (api/hyper_node_info.go BuildHyperNodeCache), e.g. a leaf whose only Node was deleted."""
     hns = [
         {
             "kind": "HyperNode",
             "metadata": {"name": "empty"},
             "spec": {"tier": 1, "members": [{"type": "Node", "selector": {"labelMatch": {}}}]},
-        }
+        },
+        leaf("la", ["a0"]),
+        leaf("gone", ["a1"]),
+        parent("spine", ["la", "gone", "empty"]),
     ]
-    with pytest.raises(
-        PlacementInputError,
-        match=r"HyperNode empty: spec.members: no member references an existing node or HyperNode",
-    ):
-        build([node("a0")], hns)
+    tree, _ = build([node("a0")], hns)
+    assert any(
+        "HyperNode empty: spec.members: no member references an existing node or HyperNode" in w
+        for w in tree.warnings
+    )
+    assert "gone" in tree.hypernodes and tree.hypernodes["gone"].parent == "spine"
 
 
 def test_missing_child_is_warned_not_fatal():

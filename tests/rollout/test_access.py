@@ -55,6 +55,18 @@ def test_every_binding_names_a_role_in_the_manifests_and_a_shipped_account():
         assert {s["name"] for s in b["subjects"]} <= accounts
 
 
+@pytest.mark.parametrize("playbook", ["plan", "verify", "explain"])
+def test_the_readers_of_the_live_cluster_may_list_priority_classes(playbook):
+    """A job's priority is its PriorityClass's value: plan_from_cluster, verify and explain list
+    them (cluster-scoped, read only), and deploy/rbac grants the read-only account that."""
+    wanted = ("cluster", "scheduling.k8s.io", "priorityclasses", "list", "")
+    assert wanted in {(n.scope, n.group, n.resource, v, "") for n in NEEDS[playbook] for v in n.verbs}
+    assert wanted in grants(manifests(), "hypertopo-readonly")
+    assert not any(
+        g[2] == "priorityclasses" and g[3] != "list" for g in grants(manifests(), "hypertopo-readonly")
+    )
+
+
 def test_the_readme_table_is_generated_from_the_list():
     text = (ROOT / "README.md").read_text()
     table = text.split("<!-- rbac-table:start -->\n", 1)[1].split("<!-- rbac-table:end -->", 1)[0]

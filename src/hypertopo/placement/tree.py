@@ -128,8 +128,12 @@ class Tree:
                     kids.append(member.exact)
                     parents.setdefault(member.exact, []).append(obj.name)
             if not found and not kids:
-                raise PlacementInputError(
-                    f"{obj.where}: spec.members: no member references an existing node or HyperNode"
+                # Volcano keeps it with an empty node set (api/hyper_node_info.go
+                # BuildHyperNodeCache: realNodesSet = the union of no members); e.g. a leaf whose
+                # only Node was deleted
+                self.warnings.append(
+                    f"HyperNode {obj.name}: spec.members: no member references an existing node or "
+                    "HyperNode (kept empty, as Volcano does: no pod can be placed under it)"
                 )
             own_nodes[obj.name] = found
             member_children[obj.name] = kids
