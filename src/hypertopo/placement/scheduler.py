@@ -91,7 +91,7 @@ class Scheduler:
         #: per decision met, the share of the tied HyperNodes that lead where the choice taken
         #: leads (the chance of that branch when Volcano picks uniformly) and whether the choice
         #: is the job-level one (Go map order, see :mod:`.ties`)
-        self.hn_weights: list[float] = []
+        self.hn_weights: list[float | None] = []  # None: the chance is not known
         self.hn_job_level: list[bool] = []
         #: whether HyperNode-level tie decisions are recorded for replays (off when none can follow)
         self.record_decisions = True

@@ -234,11 +234,14 @@ def _add_outcomes(outcomes: list[list[dict[str, Any]]], replay: Session, weight:
             same["_weight"] = None
 
 
-def path_weight(session: Session) -> float:
+def path_weight(session: Session) -> float | None:
     """The chance that Volcano takes the path of ``session`` through its HyperNode-level tie
-    decisions, each choice uniform over the tied HyperNodes (:attr:`.Scheduler.hn_weights`)."""
+    decisions (:attr:`.Scheduler.hn_weights`, :func:`hypertopo.placement.util.tie_chances`);
+    None when one of them is not known."""
     weight = 1.0
     for share in session.sched.hn_weights:
+        if share is None:
+            return None
         weight *= share
     return weight
 
@@ -340,19 +343,20 @@ def replay_limit(world: World, session: Session) -> int:
 
 
 UNIFORM_BASIS = (
-    "each HyperNode-level tie taken uniformly at random (SelectBestHyperNodeAndScore: rand.Intn over "
-    "the tied HyperNodes)"
+    "a subjob's HyperNode-level tie taken uniformly at random (SelectBestHyperNodeAndScore: "
+    "rand.Intn over the tied HyperNodes)"
 )
 MAP_ORDER_BASIS = (
-    "; the job-level choice among equal job scores is Volcano's first in Go map iteration order "
-    "(pkg/scheduler/actions/allocate/allocate.go, selectBestHyperNodeForJob), random but not "
-    "exactly uniform: the probabilities assume a uniform choice"
+    "; the job's choice among equal job scores is the first in Go map iteration order "
+    "(pkg/scheduler/actions/allocate/allocate.go, selectBestHyperNodeForJob), which starts at a random "
+    "one of the map's 8 slots: the HyperNode tried first wins far more often (7/8 of two)"
 )
 NOT_COMPUTABLE = {
     "task-order": "not computable: which of the outcomes happens depends on the pods' creation "
     "times (whole seconds) and UIDs",
     "unfollowed": "not computable: the other choices at the HyperNode-level ties were not all "
-    "followed (replay budget)",
+    "followed (replay budget), or more than 8 HyperNodes fit the job (Volcano's pick then follows the "
+    "iteration order of a Go map of several groups, which is not modelled)",
     "node-leaves": "not computable for the pods per leaf: nodes tied for a pod sit under several "
     "leaves (Volcano picks one at random, SelectBestNodeAndScore)",
 }

@@ -10,7 +10,7 @@ Ties (random in Volcano) go to :meth:`.scheduler.Scheduler.choose` and are recor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hypertopo.placement.model import ALLOCATED, RUNNING, Job, SubJob, Task
@@ -133,6 +133,35 @@ def tie_record(sched: Scheduler, task: Task, chosen: int, tied: list[int]) -> di
     }
 
 
+#: slots of a Go map's first group: a map of at most this many entries is one group (swiss tables,
+#: Go >= 1.24, and the buckets of older Go alike)
+GO_MAP_GROUP_SLOTS = 8
+
+
+def tie_chances(order: Sequence[str], tied: Sequence[str], *, job_level: bool) -> dict[str, float] | None:
+    """The chance of each tied HyperNode being Volcano's pick.
+
+    A subjob's pick is ``SelectBestHyperNodeAndScore``: ``rand.Intn`` over the tied, uniform. The
+    job's is ``selectBestHyperNodeForJob`` (``pkg/scheduler/actions/allocate/allocate.go``): the
+    first HyperNode of the highest score in the iteration order of ``subJobsAllocationScores``, a Go
+    map filled in the gradient's order (``order``). A map of at most 8 entries is one group whose
+    i-th entry sits in slot i; iteration starts at a uniformly random slot and wraps
+    (``internal/runtime/maps`` ``Iter.Next``: ``entryOffset = rand()``), so a tied HyperNode wins
+    when the start falls after the previous tied one: its chance is the gap to it, over 8. Two
+    tied of two: 7/8 for the first filled, 1/8 for the second (vc-scheduler: 20 of 24 runs in
+    ``docs/explain-agreement-report.md``). A larger map spreads over several groups: None."""
+    if not job_level:
+        return {hn: 1 / len(tied) for hn in tied}
+    if len(order) > GO_MAP_GROUP_SLOTS:
+        return None
+    wanted = set(tied)
+    slots = [i for i, hn in enumerate(order) if hn in wanted]
+    return {
+        order[slot]: (slot - (slots[k - 1] if k else slots[-1] - GO_MAP_GROUP_SLOTS)) / GO_MAP_GROUP_SLOTS
+        for k, slot in enumerate(slots)
+    }
+
+
 def select_best_hypernode(
     sched: Scheduler,
     scores: dict[str, float],
@@ -168,9 +197,12 @@ def select_best_hypernode(
             result_of[hn] = tree.lca(before, where)
             by_result.setdefault(result_of[hn], hn)
         sched.hn_decisions.append([hn for hn in by_result.values() if hn != chosen])
-        # the chance of the branch taken: the share of tied candidates leading where ``chosen`` does
-        same = sum(1 for hn in tied if result_of[hn] == result_of[chosen])
-        sched.hn_weights.append(same / len(tied))
+        # the chance of the branch taken: the chances of the tied candidates leading where
+        # ``chosen`` does (a subjob's pick: uniform; the job's: Go map iteration order)
+        chance = tie_chances(list(scores), tied, job_level=subjob is None)
+        sched.hn_weights.append(
+            None if chance is None else sum(chance[hn] for hn in tied if result_of[hn] == result_of[chosen])
+        )
         sched.hn_job_level.append(subjob is None)
     tie: dict[str, Any] = {
         "level": "hypernode",
