@@ -483,17 +483,24 @@ def _recreate_job(cluster: LocalCluster, ns: str, name: str, body: dict[str, Any
 # --------------------------------------------------------------------------- a random choice, counted
 
 
-def tie_scenario() -> Scenario:
+def tie_scenario(*, reverse: bool = False) -> Scenario:
     """Two identical leaves of two 8-GPU H100 nodes under one spine and a hard tier-1 job of eight
-    2-GPU pods that fills either leaf: Volcano picks one of the two at random."""
+    2-GPU pods that fills either leaf: Volcano picks one of the two at random. ``reverse`` creates
+    leaf1 before leaf0 and lists it first among the spine's members (does the bias follow the
+    names or the order Volcano's cache learns the HyperNodes in?)."""
     sid = "tie"
     leaves = [f"{sid}-leaf0", f"{sid}-leaf1"]
     nodes = [_node(f"{sid}-n{i}", "h100", 8, "96", "768Gi", leaves[i // 2]) for i in range(4)]
+    order = leaves[::-1] if reverse else leaves
     hypernodes = [
-        _hypernode(leaves[0], 1, nodes=[f"{sid}-n0", f"{sid}-n1"]),
-        _hypernode(leaves[1], 1, nodes=[f"{sid}-n2", f"{sid}-n3"]),
-        _hypernode(f"{sid}-spine", 2, children=leaves),
+        *(
+            _hypernode(leaf, 1, nodes=[f"{sid}-n{2 * k}", f"{sid}-n{2 * k + 1}"])
+            for k, leaf in enumerate(leaves)
+        ),
+        _hypernode(f"{sid}-spine", 2, children=order),
     ]
+    if reverse:
+        hypernodes[:2] = hypernodes[1::-1]
     spec = {
         "schedulerName": "volcano",
         "terminationGracePeriodSeconds": 0,
@@ -511,12 +518,16 @@ def tie_scenario() -> Scenario:
             "tasks": [{"name": "worker", "replicas": 8, "template": {"spec": spec}}],
         },
     }
-    notes = ["j1: hard tier 1 [worker 8x2 GPU on h100] filling either of two identical leaves"]
+    notes = [
+        "j1: hard tier 1 [worker 8x2 GPU on h100] filling either of two identical leaves"
+        + (", leaf1 created and listed first" if reverse else ", leaf0 created and listed first")
+    ]
     return Scenario(sid, 0, 2, leaves, nodes, hypernodes, [], [job], notes)
 
 
 @dataclass
 class TieTrials:
+    scenario: str
     predicted: list[tuple[str | None, float | None]]  # (HyperNode, probability) per outcome
     picked: dict[str, int]
     trials: int
@@ -533,9 +544,9 @@ class TieTrials:
         return min(1.0, sum(p for p in pmf if p <= pmf[k] * (1 + 1e-9)))
 
 
-def tie_trials(runner: Runner, trials: int) -> TieTrials:
+def tie_trials(runner: Runner, trials: int, *, reverse: bool = False) -> TieTrials:
     """The tie scenario run ``trials`` times: where vc-scheduler put the job each time."""
-    sc = tie_scenario()
+    sc = tie_scenario(reverse=reverse)
     result = predict(**offline_inputs(sc), baseline=False)
     (job,) = result["jobs"]
     predicted = [(o["hypernode"], o["probability"]) for o in job.get("outcomes") or []]
@@ -548,7 +559,7 @@ def tie_trials(runner: Runner, trials: int) -> TieTrials:
         (jr,) = run.jobs
         agreeing += jr.agree
         picked[str(jr.actual_hypernode)] = picked.get(str(jr.actual_hypernode), 0) + 1
-    return TieTrials(predicted, dict(sorted(picked.items())), trials, agreeing)
+    return TieTrials(sc.notes[0], predicted, dict(sorted(picked.items())), trials, agreeing)
 
 
 # --------------------------------------------------------------------------- report
@@ -565,7 +576,7 @@ def _pct(a: int, b: int) -> str:
 def render_report(
     explained: Sequence[ExplainRun],
     headrooms: Sequence[HeadroomRun],
-    ties: TieTrials | None,
+    ties: Sequence[TieTrials],
     *,
     seed: int,
     wall_s: float,
@@ -645,19 +656,18 @@ def render_report(
             f"{h.bound_above[0]}/{h.bound_above[1]} | {'yes' if h.jobs_agree else 'no'} | "
             f"{'yes' if h.agree else '**no**' + (f' ({h.error})' if h.error else '')} |"
         )
-    if ties is not None:
+    if ties:
+        lines += ["", "## A random choice, counted", ""]
+    for tie in ties:
         predicted = " or ".join(
-            f"{hn} ({p if p is not None else 'not computable'})" for hn, p in ties.predicted
+            f"{hn} ({p if p is not None else 'not computable'})" for hn, p in tie.predicted
         )
-        picked = ", ".join(f"{hn}: {n}" for hn, n in ties.picked.items())
+        picked = ", ".join(f"{hn}: {n}" for hn, n in tie.picked.items())
         lines += [
-            "",
-            "## A random choice, counted",
-            "",
-            f"`tie_scenario()`: {tie_scenario().notes[0]}. The prediction: {predicted}.",
-            f"vc-scheduler over {ties.trials} runs (fresh objects each time): {picked}; jobs agreeing with",
-            f"the prediction's outcomes: {ties.agreeing}/{ties.trials}; two-sided binomial test of the first",
-            f"outcome's count against its predicted probability: p = {ties.p_value:.2f}.",
+            f"- `tie_scenario()`: {tie.scenario}. The prediction: {predicted}. vc-scheduler over",
+            f"  {tie.trials} runs (fresh objects each time): {picked}; jobs agreeing with the prediction's",
+            f"  outcomes: {tie.agreeing}/{tie.trials}; two-sided binomial test of the first outcome's count",
+            f"  against its predicted probability: p = {tie.p_value:.3f}.",
         ]
     lines.append("")
     return "\n".join(lines)
@@ -713,7 +723,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _stderr(f"{sc.sid}: {sc.summary()}")
             explained.append(er.explain(sc, target))
         headrooms = [er.headroom(case) for case in cases]
-        ties = tie_trials(er.runner, args.tie_trials) if args.tie_trials else None
+        ties = [
+            tie_trials(er.runner, args.tie_trials, reverse=reverse)
+            for reverse in (False, True)
+            if args.tie_trials
+        ]
     wall = time.monotonic() - t0
     text = render_report(explained, headrooms, ties, seed=args.seed, wall_s=wall, command=command)
     if args.report:

@@ -10,7 +10,8 @@ namespace) is rolled out and torn down with them:
 * ``site.yml`` with one verb removed from the ``hypertopo`` ClusterRole (``patch nodes``) fails
   in its check play naming the verb and resource, having written nothing;
 * ``site.yml`` as ``hypertopo`` completes; ``site.yml --check`` as ``hypertopo`` and ``plan.yml``
-  (from the cluster) and ``verify.yml`` as ``hypertopo-readonly`` send no persisted write (the
+  (from the cluster), ``verify.yml``, ``explain.yml`` and ``drift.yml`` as ``hypertopo-readonly``
+  send no persisted write (the
   audit log; dry-run requests and access reviews are counted separately: neither is stored);
 * ``teardown.yml`` with ``delete hypernodes`` removed fails naming it, having written nothing;
   then ``teardown.yml`` as ``hypertopo`` writes only objects we own: the labels of a node outside
@@ -268,6 +269,8 @@ def rbac(cluster_factory, tmp_path_factory) -> dict[str, Any]:
         *pd,
     )
     out["verify"] = run(ro, "playbooks/verify.yml", *pd)
+    out["explain"] = run(ro, "playbooks/explain.yml", "-e", f"explain_job={ns}/pd-prefill-service")
+    out["drift"] = run(ro, "playbooks/drift.yml")
     undo = without_verb(c, "hypernodes", "delete")
     try:
         out["teardown_denied"] = run(rw, "playbooks/teardown.yml", *pd)
@@ -310,8 +313,14 @@ def test_site_runs_with_the_hypertopo_account(rbac):
 
 @pytest.mark.parametrize(
     ("name", "user"),
-    [("site_check", WRITER), ("plan", READER), ("verify", READER)],
-    ids=["site-check", "plan", "verify"],
+    [
+        ("site_check", WRITER),
+        ("plan", READER),
+        ("verify", READER),
+        ("explain", READER),
+        ("drift", READER),
+    ],
+    ids=["site-check", "plan", "verify", "explain", "drift"],
 )
 def test_check_plan_and_verify_send_no_persisted_write(rbac, name, user):
     assert rbac["site"].proc.returncode == 0, rbac["site"].tail()
