@@ -483,24 +483,27 @@ def _recreate_job(cluster: LocalCluster, ns: str, name: str, body: dict[str, Any
 # --------------------------------------------------------------------------- a random choice, counted
 
 
-def tie_scenario(*, reverse: bool = False) -> Scenario:
+#: the tie trials' arms: (which leaf is created first, which is listed first in the spine's members)
+TIE_ARMS: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (0, 1))
+
+
+def tie_scenario(*, created_first: int = 0, listed_first: int | None = None) -> Scenario:
     """Two identical leaves of two 8-GPU H100 nodes under one spine and a hard tier-1 job of eight
-    2-GPU pods that fills either leaf: Volcano picks one of the two at random. ``reverse`` creates
-    leaf1 before leaf0 and lists it first among the spine's members (does the bias follow the
-    names or the order Volcano's cache learns the HyperNodes in?)."""
+    2-GPU pods that fills either leaf: Volcano picks one of the two at random. ``created_first``
+    (0 or 1) is the leaf created first, ``listed_first`` (default: the same) the one listed first
+    in the spine's ``spec.members``: the arms of :data:`TIE_ARMS` separate the names, the order
+    vc-scheduler's cache learns the leaves in and their order in the spine's members (which the
+    predicted law follows, :func:`hypertopo.placement.util.job_tie_chances`)."""
+    listed_first = created_first if listed_first is None else listed_first
     sid = "tie"
     leaves = [f"{sid}-leaf0", f"{sid}-leaf1"]
     nodes = [_node(f"{sid}-n{i}", "h100", 8, "96", "768Gi", leaves[i // 2]) for i in range(4)]
-    order = leaves[::-1] if reverse else leaves
-    hypernodes = [
-        *(
-            _hypernode(leaf, 1, nodes=[f"{sid}-n{2 * k}", f"{sid}-n{2 * k + 1}"])
-            for k, leaf in enumerate(leaves)
-        ),
-        _hypernode(f"{sid}-spine", 2, children=order),
+    leaf_objs = [
+        _hypernode(leaf, 1, nodes=[f"{sid}-n{2 * k}", f"{sid}-n{2 * k + 1}"]) for k, leaf in enumerate(leaves)
     ]
-    if reverse:
-        hypernodes[:2] = hypernodes[1::-1]
+    listed = leaves[::-1] if listed_first else leaves
+    created = leaf_objs[::-1] if created_first else leaf_objs
+    hypernodes = [*created, _hypernode(f"{sid}-spine", 2, children=listed)]
     spec = {
         "schedulerName": "volcano",
         "terminationGracePeriodSeconds": 0,
@@ -519,8 +522,8 @@ def tie_scenario(*, reverse: bool = False) -> Scenario:
         },
     }
     notes = [
-        "j1: hard tier 1 [worker 8x2 GPU on h100] filling either of two identical leaves"
-        + (", leaf1 created and listed first" if reverse else ", leaf0 created and listed first")
+        "j1: hard tier 1 [worker 8x2 GPU on h100] filling either of two identical leaves, "
+        f"leaf{created_first} created first, leaf{listed_first} listed first in the spine's members"
     ]
     return Scenario(sid, 0, 2, leaves, nodes, hypernodes, [], [job], notes)
 
@@ -532,34 +535,61 @@ class TieTrials:
     picked: dict[str, int]
     trials: int
     agreeing: int
+    listed_first: str = ""  # the leaf listed first in the spine's members
+    created_first: str = ""
+    errors: int = 0
 
     @property
-    def p_value(self) -> float:
-        """Two-sided binomial test of the first leaf's count against the predicted probability."""
-        if len(self.predicted) != 2 or self.predicted[0][1] is None or not self.trials:
+    def tested(self) -> tuple[str, float | None]:
+        """The outcome tested: the leaf listed first and its predicted probability."""
+        name = self.listed_first or str(self.predicted[0][0] if self.predicted else "")
+        return name, dict(self.predicted).get(name)
+
+    def p_value_against(self, prob: float | None) -> float:
+        """Two-sided binomial test of the tested leaf's count against ``prob``."""
+        n = sum(self.picked.values())
+        if prob is None or not n:
             return float("nan")
-        prob, n = float(self.predicted[0][1]), self.trials
-        k = self.picked.get(str(self.predicted[0][0]), 0)
+        k = self.picked.get(self.tested[0], 0)
         pmf = [math.comb(n, i) * prob**i * (1 - prob) ** (n - i) for i in range(n + 1)]
         return min(1.0, sum(p for p in pmf if p <= pmf[k] * (1 + 1e-9)))
 
+    @property
+    def p_value(self) -> float:
+        """Two-sided binomial test of the tested leaf's count against its predicted probability."""
+        return self.p_value_against(self.tested[1])
 
-def tie_trials(runner: Runner, trials: int, *, reverse: bool = False) -> TieTrials:
-    """The tie scenario run ``trials`` times: where vc-scheduler put the job each time."""
-    sc = tie_scenario(reverse=reverse)
-    result = predict(**offline_inputs(sc), baseline=False)
-    (job,) = result["jobs"]
-    predicted = [(o["hypernode"], o["probability"]) for o in job.get("outcomes") or []]
-    picked: dict[str, int] = {}
-    agreeing = 0
-    for _ in range(trials):
-        run = runner.run(sc)
-        if run.error:
-            raise AssertionError(run.error)
-        (jr,) = run.jobs
-        agreeing += jr.agree
-        picked[str(jr.actual_hypernode)] = picked.get(str(jr.actual_hypernode), 0) + 1
-    return TieTrials(sc.notes[0], predicted, dict(sorted(picked.items())), trials, agreeing)
+
+def tie_trials(
+    runner: Runner, trials: int, *, arms: Sequence[tuple[int, int]] = TIE_ARMS, log: Path | None = None
+) -> list[TieTrials]:
+    """The tie scenario of each arm run ``trials`` times, the arms taking turns (an interrupted
+    run leaves them with equal counts): where vc-scheduler put the job each time. ``log`` gets the
+    counts so far as JSON after every run."""
+    out: list[TieTrials] = []
+    scenarios = []
+    for created, listed in arms:
+        sc = tie_scenario(created_first=created, listed_first=listed)
+        result = predict(**offline_inputs(sc), baseline=False)
+        (job,) = result["jobs"]
+        predicted = [(o["hypernode"], o["probability"]) for o in job.get("outcomes") or []]
+        out.append(TieTrials(sc.notes[0], predicted, {}, 0, 0, f"tie-leaf{listed}", f"tie-leaf{created}"))
+        scenarios.append(sc)
+    for i in range(trials):
+        for sc, tie in zip(scenarios, out, strict=True):
+            run = runner.run(sc)
+            tie.trials += 1
+            if run.error or not run.jobs:
+                tie.errors += 1
+                _stderr(f"tie trial {i + 1} ({tie.scenario}): error {run.error}")
+                continue
+            (jr,) = run.jobs
+            tie.agreeing += jr.agree
+            tie.picked[str(jr.actual_hypernode)] = tie.picked.get(str(jr.actual_hypernode), 0) + 1
+            _stderr(f"tie trial {i + 1}: listed first {tie.listed_first}, picked {jr.actual_hypernode}")
+            if log is not None:
+                log.write_text(json.dumps([vars(t) for t in out], indent=1) + "\n")
+    return out
 
 
 # --------------------------------------------------------------------------- report
@@ -663,11 +693,13 @@ def render_report(
             f"{hn} ({p if p is not None else 'not computable'})" for hn, p in tie.predicted
         )
         picked = ", ".join(f"{hn}: {n}" for hn, n in tie.picked.items())
+        name, prob = tie.tested
         lines += [
             f"- `tie_scenario()`: {tie.scenario}. The prediction: {predicted}. vc-scheduler over",
-            f"  {tie.trials} runs (fresh objects each time): {picked}; jobs agreeing with the prediction's",
-            f"  outcomes: {tie.agreeing}/{tie.trials}; two-sided binomial test of the first outcome's count",
-            f"  against its predicted probability: p = {tie.p_value:.3f}.",
+            f"  {tie.trials} runs (fresh objects, {tie.errors} errors): {picked}; jobs agreeing with",
+            f"  the prediction's outcomes: {tie.agreeing}/{tie.trials}; two-sided binomial test of {name}'s",
+            f"  count against its predicted probability ({prob}): p = {tie.p_value:.3g}; against 1/2:",
+            f"  p = {tie.p_value_against(0.5):.3g}.",
         ]
     lines.append("")
     return "\n".join(lines)
@@ -702,7 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--fixes", type=int, default=24, help="Pending jobs that fit with one change")
     ap.add_argument("--nones", type=int, default=8, help="Pending jobs no single change fixes")
     ap.add_argument("--headrooms", type=int, default=12, help="headroom cases")
-    ap.add_argument("--tie-trials", type=int, default=24, help="runs of the tie scenario (0: none)")
+    ap.add_argument("--tie-trials", type=int, default=24, help="runs of each tie arm (0: none)")
+    ap.add_argument("--tie-log", type=Path, help="the tie counts so far, as JSON, after every run")
     ap.add_argument("--only", nargs="*", default=[], help="scenario ids to scan (e.g. a004)")
     ap.add_argument("--report", type=Path)
     args = ap.parse_args(argv)
@@ -723,11 +756,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _stderr(f"{sc.sid}: {sc.summary()}")
             explained.append(er.explain(sc, target))
         headrooms = [er.headroom(case) for case in cases]
-        ties = [
-            tie_trials(er.runner, args.tie_trials, reverse=reverse)
-            for reverse in (False, True)
-            if args.tie_trials
-        ]
+        ties = tie_trials(er.runner, args.tie_trials, log=args.tie_log) if args.tie_trials else []
     wall = time.monotonic() - t0
     text = render_report(explained, headrooms, ties, seed=args.seed, wall_s=wall, command=command)
     if args.report:
