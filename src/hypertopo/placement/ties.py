@@ -347,16 +347,22 @@ UNIFORM_BASIS = (
     "rand.Intn over the tied HyperNodes)"
 )
 MAP_ORDER_BASIS = (
-    "; the job's choice among equal job scores is the first in Go map iteration order "
-    "(pkg/scheduler/actions/allocate/allocate.go, selectBestHyperNodeForJob), which starts at a random "
-    "one of the map's 8 slots: the HyperNode tried first wins far more often (7/8 of two)"
+    "; the job's choice among equal job scores follows Go map iteration order over spec.members "
+    "order, not a uniform draw: the first of the highest score in a Go map filled in the gradient's "
+    "order (pkg/scheduler/actions/allocate/allocate.go, selectBestHyperNodeForJob), the gradient "
+    "itself a BFS over each HyperNode's children, a Go map filled in its spec.members order and "
+    "copied every session (hyperNodeGradientFn, HyperNodeInfo.DeepCopy); each small Go map's "
+    "iteration starts at a random one of its 8 slots: of two leaves alone under one spine, the "
+    "first listed in its members wins 0.711 (1/2 + 1/2 x (3/4)^3)"
 )
 NOT_COMPUTABLE = {
     "task-order": "not computable: which of the outcomes happens depends on the pods' creation "
     "times (whole seconds) and UIDs",
     "unfollowed": "not computable: the other choices at the HyperNode-level ties were not all "
-    "followed (replay budget), or more than 8 HyperNodes fit the job (Volcano's pick then follows the "
-    "iteration order of a Go map of several groups, which is not modelled)",
+    "followed (replay budget)",
+    "map-order": "not computable (Go map iteration order): the job's pick among equal job scores "
+    "follows the iteration order of a Go map of more than 8 HyperNodes, or of the cluster-top "
+    "HyperNode's children (filled from the session's map of every HyperNode), or too many orders",
     "node-leaves": "not computable for the pods per leaf: nodes tied for a pod sit under several "
     "leaves (Volcano picks one at random, SelectBestNodeAndScore)",
 }
@@ -367,8 +373,9 @@ def job_outcomes(session: Session, results: list[dict[str, Any]]) -> None:
 
     ``outcomes``: ``[{"feasible", "hypernode", "tier", "pods_per_leaf", "probability",
     "candidates": {pod: [node, ...]}}]``, the job's own first, then those of its ``choices`` and
-    ``task-order`` ties; ``probability`` follows every HyperNode-level tie decision with a uniform
-    choice (:func:`path_weight`), or is None with ``probability_note`` saying why; per pod the
+    ``task-order`` ties; ``probability`` follows every HyperNode-level tie decision with its law (a
+    subjob's pick uniform, the job's Go map iteration order: :func:`.util.tie_chances`,
+    :func:`path_weight`), or is None with ``probability_note`` saying why; per pod the
     group of interchangeable nodes (:func:`node_groups`). Placements get their pod's
     ``candidates`` (and ``candidates_count`` / ``candidate_leaves`` when the list is cut).
     Internal fields of the tie outcomes (``_groups``, ``_weight``) are dropped here."""
@@ -397,7 +404,7 @@ def job_outcomes(session: Session, results: list[dict[str, Any]]) -> None:
         elif "choices" not in kinds and any(t.get("level") == "hypernode" for t in result["ties"]):
             note = None if replays.get("complete") else NOT_COMPUTABLE["unfollowed"]
         elif "choices" in kinds and any(w is None for w in weights):
-            note = NOT_COMPUTABLE["unfollowed"]
+            note = NOT_COMPUTABLE["unfollowed" if not replays.get("complete") else "map-order"]
         if note is None and any(
             t.get("level") == "node" and len(t.get("leaves") or []) > 1 for t in result["ties"]
         ):

@@ -10,14 +10,19 @@ Ties (random in Volcano) go to :meth:`.scheduler.Scheduler.choose` and are recor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from itertools import pairwise, permutations, product
+from typing import TYPE_CHECKING, Any
 
 from hypertopo.placement.model import ALLOCATED, RUNNING, Job, SubJob, Task
 from hypertopo.placement.resources import fits
 from hypertopo.placement.scheduler import FitFailure, Scheduler
 from hypertopo.placement.scoring import same_score
 from hypertopo.topology.labels import natural_key
+
+if TYPE_CHECKING:
+    from hypertopo.placement.tree import Tree
 
 MAX_TIE_CANDIDATES = 8
 #: Volcano's defaults for ``PredicateNodes`` sampling (``--minimum-feasible-nodes``, adaptive percentage).
@@ -136,30 +141,137 @@ def tie_record(sched: Scheduler, task: Task, chosen: int, tied: list[int]) -> di
 #: slots of a Go map's first group: a map of at most this many entries is one group (swiss tables,
 #: Go >= 1.24, and the buckets of older Go alike)
 GO_MAP_GROUP_SLOTS = 8
+#: the most combinations of children orders :func:`job_tie_chances` enumerates (more: None)
+MAX_ORDER_COMBINATIONS = 4096
 
 
-def tie_chances(order: Sequence[str], tied: Sequence[str], *, job_level: bool) -> dict[str, float] | None:
-    """The chance of each tied HyperNode being Volcano's pick.
+def map_first_chances(order: Sequence[str], wanted: Sequence[str]) -> dict[str, float] | None:
+    """The chance of each of ``wanted`` being the first of them met when Volcano iterates a small
+    Go map filled in ``order`` (None: more than 8 entries).
 
-    A subjob's pick is ``SelectBestHyperNodeAndScore``: ``rand.Intn`` over the tied, uniform. The
-    job's is ``selectBestHyperNodeForJob`` (``pkg/scheduler/actions/allocate/allocate.go``): the
-    first HyperNode of the highest score in the iteration order of ``subJobsAllocationScores``, a Go
-    map filled in the gradient's order (``order``). A map of at most 8 entries is one group whose
-    i-th entry sits in slot i; iteration starts at a uniformly random slot and wraps
-    (``internal/runtime/maps`` ``Iter.Next``: ``entryOffset = rand()``), so a tied HyperNode wins
-    when the start falls after the previous tied one: its chance is the gap to it, over 8. Two
-    tied of two: 7/8 for the first filled, 1/8 for the second (vc-scheduler: 20 of 24 runs in
-    ``docs/explain-agreement-report.md``). A larger map spreads over several groups: None."""
-    if not job_level:
-        return {hn: 1 / len(tied) for hn in tied}
+    A map of at most 8 entries is one group whose i-th inserted entry sits in slot i (an insert
+    takes the first empty slot); ``for k := range m`` starts at a uniformly random slot of the 8
+    and wraps (Go >= 1.24: ``internal/runtime/maps`` ``Iter.Init``/``Iter.Next``, ``entryOffset =
+    rand()``; Go <= 1.23 ``runtime/map.go`` ``mapiterinit``: ``it.offset``, slot ``(i + offset) &
+    7``). So one of ``wanted`` is met first when the start falls after the previous one of them:
+    its chance is the gap to it, over 8. All of ``order`` wanted: the first inserted entry comes
+    first with chance (9 - n)/8, each other one with 1/8 (the iteration is the slot order
+    rotated)."""
     if len(order) > GO_MAP_GROUP_SLOTS:
         return None
-    wanted = set(tied)
-    slots = [i for i, hn in enumerate(order) if hn in wanted]
+    keep = set(wanted)
+    slots = [i for i, hn in enumerate(order) if hn in keep]
     return {
         order[slot]: (slot - (slots[k - 1] if k else slots[-1] - GO_MAP_GROUP_SLOTS)) / GO_MAP_GROUP_SLOTS
         for k, slot in enumerate(slots)
     }
+
+
+def children_rotation_chances(n: int) -> list[float] | None:
+    """The chance of each rotation ``r`` (iterated order ``members[r:] + members[:r]``) of a
+    HyperNode's ``n`` children as Volcano's gradient search meets them, None when ``n > 8``.
+
+    The scheduler cache fills a HyperNode's ``Children`` (``sets.Set``, a Go map) in its
+    ``spec.members`` order (``pkg/scheduler/api/hyper_node_info.go``: ``BuildHyperNodeCache``
+    calls ``addChild`` per member; ``rebuildCache`` clears them, ``resetChildren``, and builds
+    them again the same way): child k sits in slot k. Every session copies them
+    (``cache.Snapshot`` -> ``HyperNodesInfo.HyperNodes`` -> ``HyperNodeInfo.DeepCopy`` ->
+    ``Children.Clone``, k8s.io/apimachinery ``sets``: ``for key := range s { result.Insert(key)
+    }``): one rotation. ``hyperNodeGradientFn``'s BFS
+    (``plugins/network-topology-aware/network_topology_aware.go``) iterates the copy, ``for child
+    := range current.Children``: a second one. Each follows :func:`map_first_chances`; the two
+    compose (rotations add up modulo n)."""
+    if n > GO_MAP_GROUP_SLOTS:
+        return None
+    if n <= 1:
+        return [1.0]
+    names = [str(k) for k in range(n)]
+    first = map_first_chances(names, names)
+    assert first is not None
+    step = [first[name] for name in names]
+    return [sum(step[a] * step[(r - a) % n] for a in range(n)) for r in range(n)]
+
+
+def job_tie_chances(tree: Tree, entries: Sequence[str], tied: Sequence[str]) -> dict[str, float] | None:
+    """The chance of each tied HyperNode being the job's pick, None when not computable.
+
+    ``selectBestHyperNodeForJob`` (``pkg/scheduler/actions/allocate/allocate.go``) takes the first
+    HyperNode of the highest score (strict ``>``) in the iteration order of
+    ``subJobsAllocationScores``, a Go map that ``allocateForJob`` fills, in the gradient's order,
+    with the HyperNodes that have a solution (``entries``). The gradient's order is the BFS order
+    of ``hyperNodeGradientFn``, following each HyperNode's children in a random rotation of its
+    ``spec.members`` order (:func:`children_rotation_chances`; :attr:`.tree.HyperNode.members`).
+    The law is computed exactly by enumerating the rotations of every HyperNode whose children
+    lead to two or more entries (BFS order: shallower first, then by the children's positions
+    along the path), then :func:`map_first_chances` over the entries. None: more than 8 entries,
+    such a HyperNode with more than 8 children, more than :data:`MAX_ORDER_COMBINATIONS`
+    combinations, or a pick that depends on the order of the cluster-top HyperNode's children
+    (``framework/session.go`` ``addClusterTopHyperNode`` fills them from the session's map of every
+    HyperNode: not computable)."""
+    if len(entries) > GO_MAP_GROUP_SLOTS:
+        return None
+    hns = tree.hypernodes
+    paths = {hn: hns[hn].ancestors[::-1] for hn in entries}  # from the root down to the entry
+    below: dict[str, set[str]] = {}  # HyperNode -> its children on the way to an entry
+    for path in paths.values():
+        for parent, child in pairwise(path):
+            below.setdefault(parent, set()).add(child)
+    branching = [p for p, kids in below.items() if len(kids) > 1]
+    # per branching HyperNode: its possible orders of children as {child: position} with chances
+    choices: list[tuple[str, list[tuple[dict[str, int], float]]]] = []
+    top_orders: list[tuple[str, list[dict[str, int]]]] = []
+    for parent in branching:
+        if parent == tree.root:
+            kids = sorted(below[parent], key=natural_key)
+            if math.factorial(len(kids)) > MAX_ORDER_COMBINATIONS:
+                return None
+            top_orders.append((parent, [{k: i for i, k in enumerate(p)} for p in permutations(kids)]))
+            continue
+        members = hns[parent].members
+        chances = children_rotation_chances(len(members))
+        if chances is None:
+            return None
+        n = len(members)
+        choices.append(
+            (parent, [({c: (i - r) % n for i, c in enumerate(members)}, ch) for r, ch in enumerate(chances)])
+        )
+    combos = math.prod(len(c) for _, c in choices) * math.prod(len(t) for _, t in top_orders)
+    if combos > MAX_ORDER_COMBINATIONS:
+        return None
+
+    def key(hn: str, positions: dict[str, dict[str, int]]) -> tuple[int, tuple[int, ...]]:
+        path = paths[hn]
+        return len(path), tuple(
+            positions[parent][child] if parent in positions else 0 for parent, child in pairwise(path)
+        )
+
+    found: dict[str, float] | None = None
+    for top in product(*(orders for _, orders in top_orders)):
+        law = dict.fromkeys(tied, 0.0)
+        for combo in product(*(options for _, options in choices)):
+            positions = {parent: order for (parent, _), (order, _) in zip(choices, combo, strict=True)}
+            positions.update({parent: order for (parent, _), order in zip(top_orders, top, strict=True)})
+            chance = math.prod(ch for _, ch in combo)
+            order = sorted(entries, key=lambda hn, positions=positions: key(hn, positions))
+            first = map_first_chances(order, tied)
+            assert first is not None
+            for hn, p in first.items():
+                law[hn] += chance * p
+        if found is not None and any(not math.isclose(found[hn], law[hn], abs_tol=1e-12) for hn in tied):
+            return None  # the pick depends on the order of the cluster-top HyperNode's children
+        found = law
+    return found
+
+
+def tie_chances(
+    tree: Tree, entries: Sequence[str], tied: Sequence[str], *, job_level: bool
+) -> dict[str, float] | None:
+    """The chance of each tied HyperNode being Volcano's pick: a subjob's
+    (``SelectBestHyperNodeAndScore``: ``rand.Intn`` over the tied, uniform) or the job's
+    (:func:`job_tie_chances`: Go map iteration order over ``spec.members`` order, not uniform)."""
+    if not job_level:
+        return {hn: 1 / len(tied) for hn in tied}
+    return job_tie_chances(tree, entries, tied)
 
 
 def select_best_hypernode(
@@ -199,7 +311,7 @@ def select_best_hypernode(
         sched.hn_decisions.append([hn for hn in by_result.values() if hn != chosen])
         # the chance of the branch taken: the chances of the tied candidates leading where
         # ``chosen`` does (a subjob's pick: uniform; the job's: Go map iteration order)
-        chance = tie_chances(list(scores), tied, job_level=subjob is None)
+        chance = tie_chances(tree, list(scores), tied, job_level=subjob is None)
         sched.hn_weights.append(
             None if chance is None else sum(chance[hn] for hn in tied if result_of[hn] == result_of[chosen])
         )
