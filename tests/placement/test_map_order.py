@@ -1,20 +1,24 @@
 """The job's pick among equal job scores: Go map iteration order over spec.members order
 (:func:`hypertopo.placement.util.job_tie_chances`), three random rotations: the session's copy of
-each parent's children, the gradient's BFS over them, the score map."""
+each parent's children, the gradient's BFS over them, the score map; and before them the float
+scores' last bit, a sum in Go map order (:meth:`.NetworkTopologyAware.binpack_law`)."""
 
 from __future__ import annotations
 
 from fractions import Fraction
+from types import SimpleNamespace
 
 import pytest
 
 from hypertopo.placement import predict
+from hypertopo.placement.conf import NtaConf
 from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.objects import parse_hypernode, parse_node
+from hypertopo.placement.plugins.network_topology_aware import NetworkTopologyAware
 from hypertopo.placement.tree import Tree
 from hypertopo.placement.util import children_rotation_chances, job_tie_chances, map_first_chances
 
-from .helpers import hard, job, leaf, node, parent, task, template
+from .helpers import GPU, hard, job, leaf, node, parent, task, template
 
 
 def build(leaves: list[str], spines: dict[str, list[str]]) -> Tree:
@@ -133,3 +137,53 @@ def test_predict_says_not_computable_where_the_cluster_tops_order_counts():
     assert [o["hypernode"] for o in res["outcomes"]] == ["leaf-a", "leaf-b"]
     assert [o["probability"] for o in res["outcomes"]] == [None, None]
     assert res["probability_note"].startswith("not computable (Go map iteration order)")
+
+
+def test_float_scores_equal_in_reals_can_differ_in_the_last_bit():
+    tree = build(["l0", "l1"], {"spine": ["l0", "l1"]})
+    laws = {hn: {861.1111111111112: 0.75, 861.1111111111111: 0.25} for hn in ("l0", "l1")}
+    # a strictly higher score wins whatever the map order (3/16 each way); equal (5/8): 91/128
+    assert exact(job_tie_chances(tree, ["l0", "l1"], ["l0", "l1"], laws)) == {
+        "l0": Fraction(3, 16) + Fraction(5, 8) * Fraction(91, 128),
+        "l1": Fraction(3, 16) + Fraction(5, 8) * Fraction(37, 128),
+    }
+
+
+def _tie_inputs(members: list[str]) -> dict:
+    """tests/agreement/run_explain.py's tie scenario: two leaves of two 8-GPU nodes (96 CPUs,
+    768Gi), eight pods of 2 GPUs, 4 CPUs, 32Gi that fill either leaf."""
+    nodes = [node(f"n{i}", gpus=8, cpu="96", memory="768Gi") for i in range(4)]
+    hns = [leaf("leaf0", ["n0", "n1"]), leaf("leaf1", ["n2", "n3"]), parent("spine", members)]
+    tmpl = template(gpus=2, cpu="4")
+    tmpl["spec"]["containers"][0]["resources"]["requests"]["memory"] = "32Gi"
+    jobs = [job("j", [task("w", 8, tmpl)], topology=hard(1))]
+    return {"jobs": jobs, "nodes": nodes, "hypernodes": hns}
+
+
+def test_the_binpack_sum_follows_the_resource_maps_order():
+    # cpu 1 x 32/192, memory 1 x 256Gi/1536Gi, GPU 10 x 16/16, over 12, times 100 x 10:
+    # (1/6 + 1/6) + 10 (the insertion order, 6 of the 8 start slots) is one bit above the two other
+    # rotations' sums, as vc-scheduler logs them at --v=4
+    tree = build(["l0"], {})
+    gib = 2**30
+    cluster = SimpleNamespace(
+        hn_alloc={"l0": {"cpu": 192000, "memory": 1536 * gib, GPU: 16000}}, hn_used={"l0": {}}
+    )
+    nta = NetworkTopologyAware(
+        NtaConf(enabled=True, weight=10, binpack={"cpu": 1, "memory": 1, GPU: 10}), cluster, tree
+    )
+    law = nta.binpack_law({"cpu": 32000, "memory": 256 * gib, GPU: 16000}, "l0")
+    assert {v * nta.nta_scale: p for v, p in law.items()} == {
+        861.1111111111112: 0.75,
+        861.1111111111111: 0.25,
+    }
+    # two weighted resources: 0 + a + b is exact in either order
+    assert len(nta.binpack_law({"cpu": 32000, GPU: 16000}, "l0")) == 1
+
+
+@pytest.mark.parametrize("members", [["leaf0", "leaf1"], ["leaf1", "leaf0"]])
+def test_predict_the_tie_scenario(members):
+    (res,) = predict(**_tie_inputs(members), baseline=False)["jobs"]
+    chances = {o["hypernode"]: o["probability"] for o in res["outcomes"]}
+    # 3/16 + 5/8 x 91/128 = 0.6318359375 for the leaf listed first
+    assert chances == {members[0]: 0.631836, members[1]: 0.368164}

@@ -348,11 +348,13 @@ UNIFORM_BASIS = (
 )
 MAP_ORDER_BASIS = (
     "; the job's choice among equal job scores follows Go map iteration order over spec.members "
-    "order, not a uniform draw: the first of the highest score in a Go map filled in the gradient's "
-    "order (pkg/scheduler/actions/allocate/allocate.go, selectBestHyperNodeForJob), the gradient "
-    "itself a BFS over each HyperNode's children, a Go map filled in its spec.members order and "
-    "copied every session (hyperNodeGradientFn, HyperNodeInfo.DeepCopy); each small Go map's "
-    "iteration starts at a random one of its 8 slots: of two leaves alone under one spine, the "
+    "order, not a uniform draw: each score is a float sum over a Go map of resources "
+    "(getSubJobHyperNodeBinPackingScore), so scores equal in reals can differ in the last bit and "
+    "the higher wins; among scores equal in floats, the first in a Go map filled in the gradient's "
+    "order (pkg/scheduler/actions/allocate/allocate.go, selectBestHyperNodeForJob), the gradient a "
+    "BFS over each HyperNode's children, a Go map filled in its spec.members order and copied every "
+    "session (hyperNodeGradientFn, HyperNodeInfo.DeepCopy); each small Go map's iteration starts at "
+    "a random one of its 8 slots: of two leaves alone under one spine with equal float scores, the "
     "first listed in its members wins 0.711 (1/2 + 1/2 x (3/4)^3)"
 )
 NOT_COMPUTABLE = {
@@ -362,7 +364,8 @@ NOT_COMPUTABLE = {
     "followed (replay budget)",
     "map-order": "not computable (Go map iteration order): the job's pick among equal job scores "
     "follows the iteration order of a Go map of more than 8 HyperNodes, or of the cluster-top "
-    "HyperNode's children (filled from the session's map of every HyperNode), or too many orders",
+    "HyperNode's children (filled from the session's map of every HyperNode), or too many orders, "
+    "or the last bits of float scores summed in Go map order for a job of several subjobs",
     "node-leaves": "not computable for the pods per leaf: nodes tied for a pod sit under several "
     "leaves (Volcano picks one at random, SelectBestNodeAndScore)",
 }

@@ -11,12 +11,18 @@ Ties (random in Volcano) go to :meth:`.scheduler.Scheduler.choose` and are recor
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise, permutations, product
 from typing import TYPE_CHECKING, Any
 
+from hypertopo.placement.gomap import (
+    GO_MAP_GROUP_SLOTS,
+    MAX_ORDER_COMBINATIONS,
+    children_rotation_chances,
+    map_first_chances,
+)
 from hypertopo.placement.model import ALLOCATED, RUNNING, Job, SubJob, Task
-from hypertopo.placement.resources import fits
+from hypertopo.placement.resources import MIN_RESOURCE, fits
 from hypertopo.placement.scheduler import FitFailure, Scheduler
 from hypertopo.placement.scoring import same_score
 from hypertopo.topology.labels import natural_key
@@ -138,61 +144,12 @@ def tie_record(sched: Scheduler, task: Task, chosen: int, tied: list[int]) -> di
     }
 
 
-#: slots of a Go map's first group: a map of at most this many entries is one group (swiss tables,
-#: Go >= 1.24, and the buckets of older Go alike)
-GO_MAP_GROUP_SLOTS = 8
-#: the most combinations of children orders :func:`job_tie_chances` enumerates (more: None)
-MAX_ORDER_COMBINATIONS = 4096
-
-
-def map_first_chances(order: Sequence[str], wanted: Sequence[str]) -> dict[str, float] | None:
-    """The chance of each of ``wanted`` being the first of them met when Volcano iterates a small
-    Go map filled in ``order`` (None: more than 8 entries).
-
-    A map of at most 8 entries is one group whose i-th inserted entry sits in slot i (an insert
-    takes the first empty slot); ``for k := range m`` starts at a uniformly random slot of the 8
-    and wraps (Go >= 1.24: ``internal/runtime/maps`` ``Iter.Init``/``Iter.Next``, ``entryOffset =
-    rand()``; Go <= 1.23 ``runtime/map.go`` ``mapiterinit``: ``it.offset``, slot ``(i + offset) &
-    7``). So one of ``wanted`` is met first when the start falls after the previous one of them:
-    its chance is the gap to it, over 8. All of ``order`` wanted: the first inserted entry comes
-    first with chance (9 - n)/8, each other one with 1/8 (the iteration is the slot order
-    rotated)."""
-    if len(order) > GO_MAP_GROUP_SLOTS:
-        return None
-    keep = set(wanted)
-    slots = [i for i, hn in enumerate(order) if hn in keep]
-    return {
-        order[slot]: (slot - (slots[k - 1] if k else slots[-1] - GO_MAP_GROUP_SLOTS)) / GO_MAP_GROUP_SLOTS
-        for k, slot in enumerate(slots)
-    }
-
-
-def children_rotation_chances(n: int) -> list[float] | None:
-    """The chance of each rotation ``r`` (iterated order ``members[r:] + members[:r]``) of a
-    HyperNode's ``n`` children as Volcano's gradient search meets them, None when ``n > 8``.
-
-    The scheduler cache fills a HyperNode's ``Children`` (``sets.Set``, a Go map) in its
-    ``spec.members`` order (``pkg/scheduler/api/hyper_node_info.go``: ``BuildHyperNodeCache``
-    calls ``addChild`` per member; ``rebuildCache`` clears them, ``resetChildren``, and builds
-    them again the same way): child k sits in slot k. Every session copies them
-    (``cache.Snapshot`` -> ``HyperNodesInfo.HyperNodes`` -> ``HyperNodeInfo.DeepCopy`` ->
-    ``Children.Clone``, k8s.io/apimachinery ``sets``: ``for key := range s { result.Insert(key)
-    }``): one rotation. ``hyperNodeGradientFn``'s BFS
-    (``plugins/network-topology-aware/network_topology_aware.go``) iterates the copy, ``for child
-    := range current.Children``: a second one. Each follows :func:`map_first_chances`; the two
-    compose (rotations add up modulo n)."""
-    if n > GO_MAP_GROUP_SLOTS:
-        return None
-    if n <= 1:
-        return [1.0]
-    names = [str(k) for k in range(n)]
-    first = map_first_chances(names, names)
-    assert first is not None
-    step = [first[name] for name in names]
-    return [sum(step[a] * step[(r - a) % n] for a in range(n)) for r in range(n)]
-
-
-def job_tie_chances(tree: Tree, entries: Sequence[str], tied: Sequence[str]) -> dict[str, float] | None:
+def job_tie_chances(
+    tree: Tree,
+    entries: Sequence[str],
+    tied: Sequence[str],
+    score_laws: Mapping[str, Mapping[float, float]] | None = None,
+) -> dict[str, float] | None:
     """The chance of each tied HyperNode being the job's pick, None when not computable.
 
     ``selectBestHyperNodeForJob`` (``pkg/scheduler/actions/allocate/allocate.go``) takes the first
@@ -203,7 +160,9 @@ def job_tie_chances(tree: Tree, entries: Sequence[str], tied: Sequence[str]) -> 
     ``spec.members`` order (:func:`children_rotation_chances`; :attr:`.tree.HyperNode.members`).
     The law is computed exactly by enumerating the rotations of every HyperNode whose children
     lead to two or more entries (BFS order: shallower first, then by the children's positions
-    along the path), then :func:`map_first_chances` over the entries. None: more than 8 entries,
+    along the path), then :func:`map_first_chances` over the entries, among the tied those whose
+    score is the highest: ``score_laws`` gives each tied HyperNode's score values in Volcano with
+    their chances (:func:`job_score_laws`; default: all equal). None: more than 8 entries,
     such a HyperNode with more than 8 children, more than :data:`MAX_ORDER_COMBINATIONS`
     combinations, or a pick that depends on the order of the cluster-top HyperNode's children
     (``framework/session.go`` ``addClusterTopHyperNode`` fills them from the session's map of every
@@ -245,6 +204,20 @@ def job_tie_chances(tree: Tree, entries: Sequence[str], tied: Sequence[str]) -> 
             positions[parent][child] if parent in positions else 0 for parent, child in pairwise(path)
         )
 
+    # the sets of tied HyperNodes that share the highest score, with their chances
+    best_sets: dict[tuple[str, ...], float] = {tuple(tied): 1.0}
+    if score_laws is not None:
+        laws = [sorted(score_laws[hn].items()) for hn in tied]
+        if math.prod(len(law) for law in laws) > MAX_ORDER_COMBINATIONS:
+            return None
+        best_sets = {}
+        for values in product(*laws):
+            high = max(v for v, _ in values)
+            best = tuple(hn for hn, (v, _) in zip(tied, values, strict=True) if v == high)
+            best_sets[best] = best_sets.get(best, 0.0) + math.prod(p for _, p in values)
+    if combos * len(best_sets) > MAX_ORDER_COMBINATIONS * 16:
+        return None
+
     found: dict[str, float] | None = None
     for top in product(*(orders for _, orders in top_orders)):
         law = dict.fromkeys(tied, 0.0)
@@ -253,25 +226,72 @@ def job_tie_chances(tree: Tree, entries: Sequence[str], tied: Sequence[str]) -> 
             positions.update({parent: order for (parent, _), order in zip(top_orders, top, strict=True)})
             chance = math.prod(ch for _, ch in combo)
             order = sorted(entries, key=lambda hn, positions=positions: key(hn, positions))
-            first = map_first_chances(order, tied)
-            assert first is not None
-            for hn, p in first.items():
-                law[hn] += chance * p
+            for best, share in best_sets.items():
+                first = map_first_chances(order, best)
+                assert first is not None
+                for hn, p in first.items():
+                    law[hn] += chance * share * p
         if found is not None and any(not math.isclose(found[hn], law[hn], abs_tol=1e-12) for hn in tied):
             return None  # the pick depends on the order of the cluster-top HyperNode's children
         found = law
     return found
 
 
+def job_score_laws(
+    sched: Scheduler, job: Job, scores: Mapping[str, float], tied: Sequence[str]
+) -> dict[str, dict[float, float]] | None:
+    """Each tied HyperNode's job score as Volcano computes it in float64: its values with their
+    chances (None: not computable).
+
+    The job's score in a HyperNode (``allocateForJob``: ``subJobsAllocationScore``) is the sum of
+    its subjobs' ``HyperNodeOrderFn`` scores, and a binpack score is a float sum in Go map order
+    (:meth:`.NetworkTopologyAware.binpack_law`): HyperNodes of equal real scores can differ in the
+    last bit, and then ``selectBestHyperNodeForJob``'s strict ``>`` takes the higher, whatever
+    the map order. A sum of at most two weighted resources is exact in any order (``0 + a + b``):
+    all equal. Otherwise followed for a job of one subjob scored in the HyperNode itself (no
+    subjob topology below it); a job of several subjobs: None."""
+    nta = sched.nta
+    equal = {hn: {0.0: 1.0} for hn in tied}
+    if not nta.conf.enabled or not nta.conf.hypernode_order:
+        return equal
+    weights = nta.conf.binpack
+    subjobs = list(job.subjobs.values())
+    requests = [
+        nta.binpack_request([t.resreq for t in sj.tasks]) if sj.binpack_cache is None else sj.binpack_cache
+        for sj in subjobs
+    ]
+    if all(sum(1 for k, v in r.items() if k in weights and v >= MIN_RESOURCE) <= 2 for r in requests):
+        return equal
+    if len(subjobs) != 1:
+        return None
+    (sj,), (request,) = subjobs, requests
+    laws: dict[str, dict[float, float]] = {}
+    for hn in tied:
+        if sj.hard and sched.tree.hypernodes[hn].children:
+            return None  # the subjob's own pick below the HyperNode: not followed
+        law = nta.binpack_law(request, hn)
+        if law is None or not same_score(nta.hypernode_binpack(request, hn) * nta.nta_scale, scores[hn]):
+            return None
+        scaled: dict[float, float] = {}
+        for value, p in law.items():
+            scaled[value * nta.nta_scale] = scaled.get(value * nta.nta_scale, 0.0) + p
+        laws[hn] = scaled
+    return laws
+
+
 def tie_chances(
-    tree: Tree, entries: Sequence[str], tied: Sequence[str], *, job_level: bool
+    sched: Scheduler, job: Job, scores: Mapping[str, float], tied: Sequence[str], *, job_level: bool
 ) -> dict[str, float] | None:
     """The chance of each tied HyperNode being Volcano's pick: a subjob's
     (``SelectBestHyperNodeAndScore``: ``rand.Intn`` over the tied, uniform) or the job's
-    (:func:`job_tie_chances`: Go map iteration order over ``spec.members`` order, not uniform)."""
+    (:func:`job_tie_chances`: the float scores' last bits (:func:`job_score_laws`), then Go map
+    iteration order over ``spec.members`` order; not uniform)."""
     if not job_level:
         return {hn: 1 / len(tied) for hn in tied}
-    return job_tie_chances(tree, entries, tied)
+    laws = job_score_laws(sched, job, scores, tied)
+    if laws is None:
+        return None
+    return job_tie_chances(sched.tree, list(scores), tied, laws)
 
 
 def select_best_hypernode(
@@ -311,7 +331,7 @@ def select_best_hypernode(
         sched.hn_decisions.append([hn for hn in by_result.values() if hn != chosen])
         # the chance of the branch taken: the chances of the tied candidates leading where
         # ``chosen`` does (a subjob's pick: uniform; the job's: Go map iteration order)
-        chance = tie_chances(tree, list(scores), tied, job_level=subjob is None)
+        chance = tie_chances(sched, job, scores, tied, job_level=subjob is None)
         sched.hn_weights.append(
             None if chance is None else sum(chance[hn] for hn in tied if result_of[hn] == result_of[chosen])
         )
