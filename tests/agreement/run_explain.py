@@ -714,7 +714,7 @@ def render_tie_report(
             "",
             "## The law's steps in vc-scheduler's log",
             "",
-            "From the `--v=4` run's vc-scheduler log (`python -m tests.agreement.tie_log`): per run the",
+            "From the `--v=4` runs' vc-scheduler logs (`python -m tests.agreement.tie_log`): per run the",
             'gradient\'s order (the "Try to allocate resource for job in hyperNode" lines), each',
             'leaf\'s score ("networkTopologyAware hyperNode score is") and the pick ("Allocate job',
             'to hyperNode success").',
@@ -881,7 +881,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="LABEL=FILE: render the tie report from --tie-log files (no cluster)",
     )
-    ap.add_argument("--tie-steps", type=Path, help="a --v=4 vc-scheduler log of tie runs, for the report")
+    ap.add_argument(
+        "--tie-steps",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="--v=4 vc-scheduler logs of tie runs, for the report",
+    )
     ap.add_argument("--tie-report", type=Path, help="write the tie trials' report here too")
     ap.add_argument("--keep-logs", type=Path, help="copy the control plane's logs here at the end")
     ap.add_argument("--report", type=Path)
@@ -893,7 +899,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.tie_steps:
             from .tie_log import summary, tie_steps  # tie_log imports this module
 
-            steps = summary(tie_steps(args.tie_steps.read_text().splitlines()))
+            steps = summary([s for log in args.tie_steps for s in tie_steps(log.read_text().splitlines())])
         text = render_tie_report(runs, command=command, wall_s=None, steps=steps)
         if args.report:
             args.report.write_text(text)

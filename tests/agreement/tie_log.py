@@ -12,7 +12,7 @@ Usage::
 
     HYPERTOPO_CLUSTER_EXTRA_ARGS_VC_SCHEDULER=--v=3 .venv/bin/python -m tests.agreement.run_explain \\
         --scan 0 --tie-trials 40 --keep-logs LOGS
-    .venv/bin/python -m tests.agreement.tie_log LOGS/vc-scheduler.log
+    .venv/bin/python -m tests.agreement.tie_log LOGS/vc-scheduler.log [MORE LOGS]
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def summary(steps: Sequence[TieStep], arms: Sequence[tuple[int, int]] = TIE_ARMS
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    steps = tie_steps(Path(args[0]).read_text().splitlines())
+    steps = [s for log in args for s in tie_steps(Path(log).read_text().splitlines())]
     sys.stdout.write(summary(steps) + "\n")
     return 0
 
