@@ -610,8 +610,14 @@ def binomial_p(k: int, n: int, prob: float) -> float:
     """Two-sided binomial test: the chance of a count at most as likely as ``k`` of ``n``."""
     if not n:
         return float("nan")
-    pmf = [math.comb(n, i) * prob**i * (1 - prob) ** (n - i) for i in range(n + 1)]
-    return min(1.0, sum(p for p in pmf if p <= pmf[k] * (1 + 1e-9)))
+    if prob <= 0 or prob >= 1:
+        return 1.0 if k == round(prob * n) else 0.0
+    lp, lq = math.log(prob), math.log1p(-prob)
+    pmf = [
+        math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq)
+        for i in range(n + 1)
+    ]
+    return min(1.0, sum(p for p in pmf if p <= pmf[k] * (1 + 1e-7)))
 
 
 def _tie_table(ties: Sequence[TieTrials]) -> list[str]:
@@ -897,9 +903,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = [(label, tie_counts_from(Path(f))) for label, f in (a.rsplit("=", 1) for a in args.tie_counts)]
         steps = None
         if args.tie_steps:
-            from .tie_log import summary, tie_steps  # tie_log imports this module
+            from .tie_log import read_steps, summary  # tie_log imports this module
 
-            steps = summary([s for log in args.tie_steps for s in tie_steps(log.read_text().splitlines())])
+            steps = summary([s for log in args.tie_steps for s in read_steps(log)])
         text = render_tie_report(runs, command=command, wall_s=None, steps=steps)
         if args.report:
             args.report.write_text(text)

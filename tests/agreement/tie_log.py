@@ -17,6 +17,7 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -100,9 +101,22 @@ def summary(steps: Sequence[TieStep], arms: Sequence[tuple[int, int]] = TIE_ARMS
     return "\n".join(lines)
 
 
+def read_steps(path: Path) -> list[TieStep]:
+    """The steps of a vc-scheduler log, or of a JSON file :func:`main` wrote with ``--json``."""
+    if path.suffix == ".json":
+        return [TieStep(**step) for step in json.loads(path.read_text())]
+    return tie_steps(path.read_text().splitlines())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """``LOG...``: the summary table; ``--json OUT LOG...``: the steps as JSON too."""
     args = list(sys.argv[1:] if argv is None else argv)
-    steps = [s for log in args for s in tie_steps(Path(log).read_text().splitlines())]
+    out = None
+    if args[:1] == ["--json"]:
+        out, args = Path(args[1]), args[2:]
+    steps = [s for log in args for s in read_steps(Path(log))]
+    if out is not None:
+        out.write_text(json.dumps([vars(s) for s in steps], indent=0) + "\n")
     sys.stdout.write(summary(steps) + "\n")
     return 0
 
