@@ -483,24 +483,27 @@ def _recreate_job(cluster: LocalCluster, ns: str, name: str, body: dict[str, Any
 # --------------------------------------------------------------------------- a random choice, counted
 
 
-def tie_scenario(*, reverse: bool = False) -> Scenario:
+#: the tie trials' arms: (which leaf is created first, which is listed first in the spine's members)
+TIE_ARMS: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (0, 1))
+
+
+def tie_scenario(*, created_first: int = 0, listed_first: int | None = None) -> Scenario:
     """Two identical leaves of two 8-GPU H100 nodes under one spine and a hard tier-1 job of eight
-    2-GPU pods that fills either leaf: Volcano picks one of the two at random. ``reverse`` creates
-    leaf1 before leaf0 and lists it first among the spine's members (does the bias follow the
-    names or the order Volcano's cache learns the HyperNodes in?)."""
+    2-GPU pods that fills either leaf: Volcano picks one of the two at random. ``created_first``
+    (0 or 1) is the leaf created first, ``listed_first`` (default: the same) the one listed first
+    in the spine's ``spec.members``: the arms of :data:`TIE_ARMS` separate the names, the order
+    vc-scheduler's cache learns the leaves in and their order in the spine's members (which the
+    predicted law follows, :func:`hypertopo.placement.util.job_tie_chances`)."""
+    listed_first = created_first if listed_first is None else listed_first
     sid = "tie"
     leaves = [f"{sid}-leaf0", f"{sid}-leaf1"]
     nodes = [_node(f"{sid}-n{i}", "h100", 8, "96", "768Gi", leaves[i // 2]) for i in range(4)]
-    order = leaves[::-1] if reverse else leaves
-    hypernodes = [
-        *(
-            _hypernode(leaf, 1, nodes=[f"{sid}-n{2 * k}", f"{sid}-n{2 * k + 1}"])
-            for k, leaf in enumerate(leaves)
-        ),
-        _hypernode(f"{sid}-spine", 2, children=order),
+    leaf_objs = [
+        _hypernode(leaf, 1, nodes=[f"{sid}-n{2 * k}", f"{sid}-n{2 * k + 1}"]) for k, leaf in enumerate(leaves)
     ]
-    if reverse:
-        hypernodes[:2] = hypernodes[1::-1]
+    listed = leaves[::-1] if listed_first else leaves
+    created = leaf_objs[::-1] if created_first else leaf_objs
+    hypernodes = [*created, _hypernode(f"{sid}-spine", 2, children=listed)]
     spec = {
         "schedulerName": "volcano",
         "terminationGracePeriodSeconds": 0,
@@ -519,8 +522,8 @@ def tie_scenario(*, reverse: bool = False) -> Scenario:
         },
     }
     notes = [
-        "j1: hard tier 1 [worker 8x2 GPU on h100] filling either of two identical leaves"
-        + (", leaf1 created and listed first" if reverse else ", leaf0 created and listed first")
+        "j1: hard tier 1 [worker 8x2 GPU on h100] filling either of two identical leaves, "
+        f"leaf{created_first} created first, leaf{listed_first} listed first in the spine's members"
     ]
     return Scenario(sid, 0, 2, leaves, nodes, hypernodes, [], [job], notes)
 
@@ -532,34 +535,205 @@ class TieTrials:
     picked: dict[str, int]
     trials: int
     agreeing: int
+    listed_first: str = ""  # the leaf listed first in the spine's members
+    created_first: str = ""
+    errors: int = 0
+
+    @property
+    def tested(self) -> tuple[str, float | None]:
+        """The outcome tested: the leaf listed first and its predicted probability."""
+        name = self.listed_first or str(self.predicted[0][0] if self.predicted else "")
+        return name, dict(self.predicted).get(name)
+
+    def p_value_against(self, prob: float | None) -> float:
+        """Two-sided binomial test of the tested leaf's count against ``prob``."""
+        if prob is None:
+            return float("nan")
+        return binomial_p(self.picked.get(self.tested[0], 0), sum(self.picked.values()), prob)
 
     @property
     def p_value(self) -> float:
-        """Two-sided binomial test of the first leaf's count against the predicted probability."""
-        if len(self.predicted) != 2 or self.predicted[0][1] is None or not self.trials:
-            return float("nan")
-        prob, n = float(self.predicted[0][1]), self.trials
-        k = self.picked.get(str(self.predicted[0][0]), 0)
-        pmf = [math.comb(n, i) * prob**i * (1 - prob) ** (n - i) for i in range(n + 1)]
-        return min(1.0, sum(p for p in pmf if p <= pmf[k] * (1 + 1e-9)))
+        """Two-sided binomial test of the tested leaf's count against its predicted probability."""
+        return self.p_value_against(self.tested[1])
 
 
-def tie_trials(runner: Runner, trials: int, *, reverse: bool = False) -> TieTrials:
-    """The tie scenario run ``trials`` times: where vc-scheduler put the job each time."""
-    sc = tie_scenario(reverse=reverse)
-    result = predict(**offline_inputs(sc), baseline=False)
-    (job,) = result["jobs"]
-    predicted = [(o["hypernode"], o["probability"]) for o in job.get("outcomes") or []]
-    picked: dict[str, int] = {}
-    agreeing = 0
-    for _ in range(trials):
-        run = runner.run(sc)
-        if run.error:
-            raise AssertionError(run.error)
-        (jr,) = run.jobs
-        agreeing += jr.agree
-        picked[str(jr.actual_hypernode)] = picked.get(str(jr.actual_hypernode), 0) + 1
-    return TieTrials(sc.notes[0], predicted, dict(sorted(picked.items())), trials, agreeing)
+def tie_trials(
+    runner: Runner, trials: int, *, arms: Sequence[tuple[int, int]] = TIE_ARMS, log: Path | None = None
+) -> list[TieTrials]:
+    """The tie scenario of each arm run ``trials`` times, the arms taking turns (an interrupted
+    run leaves them with equal counts): where vc-scheduler put the job each time. ``log`` gets the
+    counts so far as JSON after every run."""
+    out = tie_predictions(arms)
+    scenarios = [tie_scenario(created_first=created, listed_first=listed) for created, listed in arms]
+    for i in range(trials):
+        for sc, tie in zip(scenarios, out, strict=True):
+            run = runner.run(sc)
+            tie.trials += 1
+            if run.error or not run.jobs:
+                tie.errors += 1
+                _stderr(f"tie trial {i + 1} ({tie.scenario}): error {run.error}")
+                continue
+            (jr,) = run.jobs
+            tie.agreeing += jr.agree
+            tie.picked[str(jr.actual_hypernode)] = tie.picked.get(str(jr.actual_hypernode), 0) + 1
+            _stderr(f"tie trial {i + 1}: listed first {tie.listed_first}, picked {jr.actual_hypernode}")
+            if log is not None:
+                log.write_text(json.dumps([vars(t) for t in out], indent=1) + "\n")
+    return out
+
+
+def tie_predictions(arms: Sequence[tuple[int, int]] = TIE_ARMS) -> list[TieTrials]:
+    """Per arm, an empty :class:`TieTrials` with the engine's prediction."""
+    out = []
+    for created, listed in arms:
+        sc = tie_scenario(created_first=created, listed_first=listed)
+        (job,) = predict(**offline_inputs(sc), baseline=False)["jobs"]
+        predicted = [(o["hypernode"], o["probability"]) for o in job.get("outcomes") or []]
+        out.append(TieTrials(sc.notes[0], predicted, {}, 0, 0, f"tie-leaf{listed}", f"tie-leaf{created}"))
+    return out
+
+
+def tie_counts_from(path: Path) -> list[TieTrials]:
+    """The counts a ``--tie-log`` file holds, with the engine's prediction as it is now."""
+    saved = {(t["created_first"], t["listed_first"]): t for t in json.loads(path.read_text())}
+    out = []
+    for tie in tie_predictions():
+        got = saved.get((tie.created_first, tie.listed_first))
+        if got is not None:
+            tie.picked, tie.trials = dict(sorted(got["picked"].items())), got["trials"]
+            tie.agreeing, tie.errors = got["agreeing"], got["errors"]
+        out.append(tie)
+    return out
+
+
+def binomial_p(k: int, n: int, prob: float) -> float:
+    """Two-sided binomial test: the chance of a count at most as likely as ``k`` of ``n``."""
+    if not n:
+        return float("nan")
+    if prob <= 0 or prob >= 1:
+        return 1.0 if k == round(prob * n) else 0.0
+    lp, lq = math.log(prob), math.log1p(-prob)
+    pmf = [
+        math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq)
+        for i in range(n + 1)
+    ]
+    return min(1.0, sum(p for p in pmf if p <= pmf[k] * (1 + 1e-7)))
+
+
+def _tie_table(ties: Sequence[TieTrials]) -> list[str]:
+    lines = [
+        "| arm | runs (errors) | tie-leaf0 | tie-leaf1 | listed first picked | predicted P(listed first) "
+        "| p vs prediction | p vs 0.711 (map order alone) | p vs 1/2 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    pooled_k = pooled_n = 0
+    prob0: float | None = None
+    for tie in ties:
+        name, prob = tie.tested
+        n = sum(tie.picked.values())
+        k = tie.picked.get(name, 0)
+        pooled_k, pooled_n = pooled_k + k, pooled_n + n
+        prob0 = prob if prob0 is None else prob0
+        lines.append(
+            f"| {tie.created_first} created first, {tie.listed_first} listed first | {tie.trials} "
+            f"({tie.errors}) | {tie.picked.get('tie-leaf0', 0)} | {tie.picked.get('tie-leaf1', 0)} | "
+            f"{_pct(k, n)} | {prob if prob is not None else 'not computable'} | "
+            f"{tie.p_value:.3g} | {tie.p_value_against(91 / 128):.3g} | {tie.p_value_against(0.5):.3g} |"
+        )
+    if prob0 is not None and pooled_n:
+        lines.append(
+            f"| all arms | {pooled_n} | | | {_pct(pooled_k, pooled_n)} | {prob0} | "
+            f"{binomial_p(pooled_k, pooled_n, prob0):.3g} | {binomial_p(pooled_k, pooled_n, 91 / 128):.3g} | "
+            f"{binomial_p(pooled_k, pooled_n, 0.5):.3g} |"
+        )
+    for tie in ties:
+        if tie.created_first == tie.listed_first:
+            continue
+        n = sum(tie.picked.values())
+        k = tie.picked.get(tie.created_first, 0)
+        lines += [
+            "",
+            f"The arm {tie.created_first} created first, {tie.listed_first} listed first separates the two "
+            f"orders: {tie.created_first} (created first) was picked {_pct(k, n)}; if the creation order "
+            f"were what counts (P = {tie.tested[1]} for the created-first leaf): "
+            f"p = {binomial_p(k, n, tie.tested[1] or 0.5):.3g}.",
+        ]
+    return lines
+
+
+def merge_ties(runs: Sequence[Sequence[TieTrials]]) -> list[TieTrials]:
+    """The arms' counts over several runs (the first run's predictions)."""
+    out = [replace(t, picked=dict(t.picked)) for t in runs[0]]
+    for run in runs[1:]:
+        for tie, more in zip(out, run, strict=True):
+            for hn, n in more.picked.items():
+                tie.picked[hn] = tie.picked.get(hn, 0) + n
+            tie.trials += more.trials
+            tie.errors += more.errors
+            tie.agreeing += more.agreeing
+    for tie in out:
+        tie.picked = dict(sorted(tie.picked.items()))
+    return out
+
+
+def render_tie_report(
+    runs: Sequence[tuple[str, Sequence[TieTrials]]],
+    *,
+    command: str,
+    wall_s: float | None,
+    steps: str | None = None,
+) -> str:
+    """``docs/tie-probability-report.md``: per run and arm, vc-scheduler's picks against the
+    predicted law; ``steps``: the law's steps in vc-scheduler's log (:mod:`.tie_log`)."""
+    lines = [
+        "# The job's pick between two equal-score leaves vs the real vc-scheduler (Volcano v1.15.1)",
+        "",
+        f"Generated by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: "
+        f"{platform.machine()}, {platform.system()} {platform.release()}, Python "
+        f"{platform.python_version()}" + (f"; wall time {wall_s:.0f} s." if wall_s is not None else "."),
+        "",
+        "Scenario (`tests/agreement/run_explain.py`, `tie_scenario`): two identical leaves (two 8-GPU",
+        "H100 nodes of 96 CPUs and 768Gi each) alone under one spine, a hard tier-1 Volcano Job of eight",
+        "pods of 2 GPUs, 4 CPUs and 32Gi that fills either leaf. Every run creates fresh objects in a",
+        "private local control plane (vc-scheduler v1.15.1 from prebuilt binaries, the scheduler_config",
+        "role's configuration: binpack weights cpu 1, memory 1, GPU 10), waits for the job to bind and",
+        "records the leaf it landed on; the arms take turns. Arms: which leaf is created first, and",
+        "which is listed first in the spine's `spec.members`.",
+        "",
+        "Predicted law (`hypertopo.placement.util.job_tie_chances`, `job_score_laws`): each leaf's job",
+        "score is a float64 sum over a Go map of the three weighted resources, iterated in a random",
+        "rotation (`getSubJobHyperNodeBinPackingScore`): the insertion order (chance 3/4) gives",
+        "861.1111111111112, the two other rotations 861.1111111111111. Different scores (3/8): the",
+        "higher wins (3/16 each way). Equal scores (5/8): `selectBestHyperNodeForJob` takes the first",
+        "in Go map iteration order over a map filled in the gradient's order, the gradient a BFS over",
+        "the spine's children (a Go map filled in `spec.members` order, copied every session): three",
+        "random rotations, each swapping two with chance 1/8, so the leaf listed first wins 1/2 + 1/2 x",
+        "(3/4)^3 = 91/128. In all: 3/16 + 5/8 x 91/128 = 0.6318359375 for the leaf listed first,",
+        "whichever is created first. (The map-order part alone, without the float scores: 0.7109375.)",
+    ]
+    for label, ties in runs:
+        lines += ["", f"## {label}", "", *_tie_table(ties)]
+    if len(runs) > 1:
+        lines += ["", "## All runs", "", *_tie_table(merge_ties([t for _, t in runs]))]
+    if steps:
+        lines += [
+            "",
+            "## The law's steps in vc-scheduler's log",
+            "",
+            "From the `--v=4` runs' vc-scheduler logs (`python -m tests.agreement.tie_log`): per run the",
+            'gradient\'s order (the "Try to allocate resource for job in hyperNode" lines), each',
+            'leaf\'s score ("networkTopologyAware hyperNode score is") and the pick ("Allocate job',
+            'to hyperNode success").',
+            "",
+            steps,
+        ]
+    lines += [
+        "",
+        "p: two-sided binomial test of the listed-first leaf's count (the chance of a count at most as",
+        "likely as the one seen, if the probability were the one tested).",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- report
@@ -663,11 +837,13 @@ def render_report(
             f"{hn} ({p if p is not None else 'not computable'})" for hn, p in tie.predicted
         )
         picked = ", ".join(f"{hn}: {n}" for hn, n in tie.picked.items())
+        name, prob = tie.tested
         lines += [
             f"- `tie_scenario()`: {tie.scenario}. The prediction: {predicted}. vc-scheduler over",
-            f"  {tie.trials} runs (fresh objects each time): {picked}; jobs agreeing with the prediction's",
-            f"  outcomes: {tie.agreeing}/{tie.trials}; two-sided binomial test of the first outcome's count",
-            f"  against its predicted probability: p = {tie.p_value:.3f}.",
+            f"  {tie.trials} runs (fresh objects, {tie.errors} errors): {picked}; jobs agreeing with",
+            f"  the prediction's outcomes: {tie.agreeing}/{tie.trials}; two-sided binomial test of {name}'s",
+            f"  count against its predicted probability ({prob}): p = {tie.p_value:.3g}; against 1/2:",
+            f"  p = {tie.p_value_against(0.5):.3g}.",
         ]
     lines.append("")
     return "\n".join(lines)
@@ -702,11 +878,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--fixes", type=int, default=24, help="Pending jobs that fit with one change")
     ap.add_argument("--nones", type=int, default=8, help="Pending jobs no single change fixes")
     ap.add_argument("--headrooms", type=int, default=12, help="headroom cases")
-    ap.add_argument("--tie-trials", type=int, default=24, help="runs of the tie scenario (0: none)")
+    ap.add_argument("--tie-trials", type=int, default=24, help="runs of each tie arm (0: none)")
+    ap.add_argument("--tie-log", type=Path, help="the tie counts so far, as JSON, after every run")
     ap.add_argument("--only", nargs="*", default=[], help="scenario ids to scan (e.g. a004)")
+    ap.add_argument(
+        "--tie-counts",
+        nargs="*",
+        default=[],
+        help="LABEL=FILE: render the tie report from --tie-log files (no cluster)",
+    )
+    ap.add_argument(
+        "--tie-steps",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="--v=4 vc-scheduler logs of tie runs, for the report",
+    )
+    ap.add_argument("--tie-report", type=Path, help="write the tie trials' report here too")
+    ap.add_argument("--keep-logs", type=Path, help="copy the control plane's logs here at the end")
     ap.add_argument("--report", type=Path)
     args = ap.parse_args(argv)
     command = "python -m tests.agreement.run_explain " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.tie_counts:
+        runs = [(label, tie_counts_from(Path(f))) for label, f in (a.rsplit("=", 1) for a in args.tie_counts)]
+        steps = None
+        if args.tie_steps:
+            from .tie_log import read_steps, summary  # tie_log imports this module
+
+            steps = summary([s for log in args.tie_steps for s in read_steps(log)])
+        text = render_tie_report(runs, command=command, wall_s=None, steps=steps)
+        if args.report:
+            args.report.write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
     targets, cases = select(
         [int(s.lstrip("a")) for s in args.only] or range(args.scan),
         args.seed,
@@ -716,20 +921,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _stderr(f"{len(targets)} explain targets, {len(cases)} headroom cases")
     t0 = time.monotonic()
-    with local_cluster() as cluster:
+    with local_cluster(keep_logs=args.keep_logs) as cluster:
         er = ExplainRunner(cluster)
         explained = []
         for sc, target in targets:
             _stderr(f"{sc.sid}: {sc.summary()}")
             explained.append(er.explain(sc, target))
         headrooms = [er.headroom(case) for case in cases]
-        ties = [
-            tie_trials(er.runner, args.tie_trials, reverse=reverse)
-            for reverse in (False, True)
-            if args.tie_trials
-        ]
+        ties = tie_trials(er.runner, args.tie_trials, log=args.tie_log) if args.tie_trials else []
     wall = time.monotonic() - t0
     text = render_report(explained, headrooms, ties, seed=args.seed, wall_s=wall, command=command)
+    if args.tie_report and ties:
+        args.tie_report.write_text(render_tie_report([("Run", ties)], command=command, wall_s=wall))
     if args.report:
         args.report.write_text(text)
     else:

@@ -88,10 +88,10 @@ class Scheduler:
         #: the candidates leading to other job HyperNodes (see :func:`.util.select_best_hypernode`)
         self.hn_script: Mapping[int, str] = {}
         self.hn_decisions: list[list[str]] = []
-        #: per decision met, the share of the tied HyperNodes that lead where the choice taken
-        #: leads (the chance of that branch when Volcano picks uniformly) and whether the choice
-        #: is the job-level one (Go map order, see :mod:`.ties`)
-        self.hn_weights: list[float] = []
+        #: per decision met, the chance of the tied HyperNodes that lead where the choice taken
+        #: leads (a subjob's pick: uniform; the job's: Go map iteration order over spec.members
+        #: order, :func:`.util.tie_chances`) and whether the choice is the job-level one
+        self.hn_weights: list[float | None] = []  # None: the chance is not known
         self.hn_job_level: list[bool] = []
         #: whether HyperNode-level tie decisions are recorded for replays (off when none can follow)
         self.record_decisions = True

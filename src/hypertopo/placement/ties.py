@@ -234,11 +234,14 @@ def _add_outcomes(outcomes: list[list[dict[str, Any]]], replay: Session, weight:
             same["_weight"] = None
 
 
-def path_weight(session: Session) -> float:
+def path_weight(session: Session) -> float | None:
     """The chance that Volcano takes the path of ``session`` through its HyperNode-level tie
-    decisions, each choice uniform over the tied HyperNodes (:attr:`.Scheduler.hn_weights`)."""
+    decisions (:attr:`.Scheduler.hn_weights`, :func:`hypertopo.placement.util.tie_chances`);
+    None when one of them is not known."""
     weight = 1.0
     for share in session.sched.hn_weights:
+        if share is None:
+            return None
         weight *= share
     return weight
 
@@ -340,20 +343,29 @@ def replay_limit(world: World, session: Session) -> int:
 
 
 UNIFORM_BASIS = (
-    "each HyperNode-level tie taken uniformly at random (SelectBestHyperNodeAndScore: rand.Intn over "
-    "the tied HyperNodes)"
+    "a subjob's HyperNode-level tie taken uniformly at random (SelectBestHyperNodeAndScore: "
+    "rand.Intn over the tied HyperNodes)"
 )
 MAP_ORDER_BASIS = (
-    "; the job-level choice among equal job scores is Volcano's first in Go map iteration order "
-    "(pkg/scheduler/actions/allocate/allocate.go, selectBestHyperNodeForJob), over HyperNodes listed "
-    "in Go map order too: random but NOT uniform (two identical leaves on vc-scheduler: the "
-    "first-created one in 20 of 24 runs); the probabilities shown assume a uniform choice"
+    "; the job's choice among equal job scores follows Go map iteration order over spec.members "
+    "order, not a uniform draw: each score is a float sum over a Go map of resources "
+    "(getSubJobHyperNodeBinPackingScore), so scores equal in reals can differ in the last bit and "
+    "the higher wins; among scores equal in floats, the first in a Go map filled in the gradient's "
+    "order (pkg/scheduler/actions/allocate/allocate.go, selectBestHyperNodeForJob), the gradient a "
+    "BFS over each HyperNode's children, a Go map filled in its spec.members order and copied every "
+    "session (hyperNodeGradientFn, HyperNodeInfo.DeepCopy); each small Go map's iteration starts at "
+    "a random one of its 8 slots: of two leaves alone under one spine with equal float scores, the "
+    "first listed in its members wins 0.711 (1/2 + 1/2 x (3/4)^3)"
 )
 NOT_COMPUTABLE = {
     "task-order": "not computable: which of the outcomes happens depends on the pods' creation "
     "times (whole seconds) and UIDs",
     "unfollowed": "not computable: the other choices at the HyperNode-level ties were not all "
     "followed (replay budget)",
+    "map-order": "not computable (Go map iteration order): the job's pick among equal job scores "
+    "follows the iteration order of a Go map of more than 8 HyperNodes, or of the cluster-top "
+    "HyperNode's children (filled from the session's map of every HyperNode), or too many orders, "
+    "or the last bits of float scores summed in Go map order for a job of several subjobs",
     "node-leaves": "not computable for the pods per leaf: nodes tied for a pod sit under several "
     "leaves (Volcano picks one at random, SelectBestNodeAndScore)",
 }
@@ -364,8 +376,9 @@ def job_outcomes(session: Session, results: list[dict[str, Any]]) -> None:
 
     ``outcomes``: ``[{"feasible", "hypernode", "tier", "pods_per_leaf", "probability",
     "candidates": {pod: [node, ...]}}]``, the job's own first, then those of its ``choices`` and
-    ``task-order`` ties; ``probability`` follows every HyperNode-level tie decision with a uniform
-    choice (:func:`path_weight`), or is None with ``probability_note`` saying why; per pod the
+    ``task-order`` ties; ``probability`` follows every HyperNode-level tie decision with its law (a
+    subjob's pick uniform, the job's Go map iteration order: :func:`.util.tie_chances`,
+    :func:`path_weight`), or is None with ``probability_note`` saying why; per pod the
     group of interchangeable nodes (:func:`node_groups`). Placements get their pod's
     ``candidates`` (and ``candidates_count`` / ``candidate_leaves`` when the list is cut).
     Internal fields of the tie outcomes (``_groups``, ``_weight``) are dropped here."""
@@ -394,7 +407,7 @@ def job_outcomes(session: Session, results: list[dict[str, Any]]) -> None:
         elif "choices" not in kinds and any(t.get("level") == "hypernode" for t in result["ties"]):
             note = None if replays.get("complete") else NOT_COMPUTABLE["unfollowed"]
         elif "choices" in kinds and any(w is None for w in weights):
-            note = NOT_COMPUTABLE["unfollowed"]
+            note = NOT_COMPUTABLE["unfollowed" if not replays.get("complete") else "map-order"]
         if note is None and any(
             t.get("level") == "node" and len(t.get("leaves") or []) > 1 for t in result["ties"]
         ):

@@ -40,7 +40,11 @@ class HyperNode:
     tier: int
     tier_name: str
     parent: str | None = None
-    children: list[str] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)  # in natural name order
+    #: the children in the parent's ``spec.members`` order, the order Volcano's cache fills its
+    #: ``Children`` set in (:func:`hypertopo.placement.util.children_rotation_chances`); the
+    #: virtual root's: natural name order (Volcano's comes from a Go map, not known)
+    members: list[str] = field(default_factory=list)
     nodes: list[int] = field(default_factory=list)
     ancestors: tuple[str, ...] = ()
     _node_set: frozenset[int] | None = None
@@ -165,6 +169,7 @@ class Tree:
             self.hypernodes[parent].children.append(child)
         for hn in self.hypernodes.values():
             hn.children.sort(key=natural_key)
+            hn.members = [kid for kid in member_children[hn.name] if chosen_parent.get(kid) == hn.name]
             if hn.parent is not None and self.hypernodes[hn.parent].tier <= hn.tier:
                 self.warnings.append(
                     f"HyperNode {hn.parent} (tier {self.hypernodes[hn.parent].tier}) is the parent of "
@@ -195,12 +200,13 @@ class Tree:
         )
 
         top_tier = max((hn.tier for hn in self.hypernodes.values()), default=0) + 1
-        root = HyperNode(VIRTUAL_ROOT, top_tier, "", None, [], [n.index for n in self.nodes])
+        root = HyperNode(VIRTUAL_ROOT, top_tier, "", None, [], nodes=[n.index for n in self.nodes])
         for hn in self.hypernodes.values():
             if hn.parent is None:
                 hn.parent = VIRTUAL_ROOT
                 root.children.append(hn.name)
         root.children.sort(key=natural_key)
+        root.members = list(root.children)
         self.hypernodes[VIRTUAL_ROOT] = root
         self.root = VIRTUAL_ROOT
         for hn in self.hypernodes.values():

@@ -18,8 +18,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import permutations
 
 from hypertopo.placement.conf import NtaConf
+from hypertopo.placement.gomap import GO_MAP_GROUP_SLOTS, map_first_chances
 from hypertopo.placement.model import SubJob
 from hypertopo.placement.plugins.nodeorder import MAX_NODE_SCORE
 from hypertopo.placement.resources import MIN_RESOURCE, Resources, fits
@@ -127,6 +129,53 @@ class NetworkTopologyAware:
             total += weight * (now / have)
             weight_sum += weight
         return total / weight_sum if weight_sum > 0 else 0.0
+
+    def binpack_law(self, request: Mapping[str, int], hn: str) -> dict[float, float] | None:
+        """The values :meth:`hypernode_binpack` takes in Volcano, with their chances (None: not
+        computable).
+
+        ``getSubJobHyperNodeBinPackingScore`` sums ``weight * (used + request) / allocatable`` in
+        float64 over ``tasksRequest``, a Go map iterated afresh for every HyperNode scored
+        (:func:`.gomap.map_first_chances`: a random rotation of its insertion order, cpu, memory,
+        then the scalar resources, ``Resource.ResourceNames``). Float addition is not
+        associative, so HyperNodes of equal real scores can differ in the last bit (two identical
+        leaves of 8 GPUs, 96 CPUs, 768Gi each, eight 2-GPU pods: 861.1111111111112 for the
+        insertion order, 3/4, and 861.1111111111111 for the two other rotations, as vc-scheduler
+        logs them at ``--v=4``). Two scalar resources or more are inserted in a Go map order not
+        followed here: None unless every such order gives the same law."""
+        weights = self.conf.binpack
+        alloc = self.cluster.hn_alloc[hn]
+        used = self.cluster.hn_used[hn]
+        keys = [k for k, want in request.items() if k in weights and want >= MIN_RESOURCE]
+        if len(keys) > GO_MAP_GROUP_SLOTS:
+            return None
+        terms: dict[str, float] = {}
+        for key in keys:
+            have = alloc.get(key, 0)
+            now = used.get(key, 0) + request[key]
+            if now > have:
+                return {0.0: 1.0}
+            terms[key] = weights[key] * (now / have)
+        weight_sum = sum(weights[k] for k in keys)
+        if weight_sum <= 0:
+            return {0.0: 1.0}
+        fixed = [k for k in ("cpu", "memory") if k in terms]
+        scalars = [k for k in keys if k not in fixed]
+        found: dict[float, float] | None = None
+        for tail in permutations(scalars):
+            names = [*fixed, *tail]
+            first = map_first_chances(names, names) or {}
+            law: dict[float, float] = {}
+            for r, name in enumerate(names):
+                total = 0.0
+                for key in names[r:] + names[:r]:
+                    total += terms[key]
+                value = total / weight_sum
+                law[value] = law.get(value, 0.0) + first[name]
+            if found is not None and found != law:
+                return None
+            found = law
+        return found if found is not None else {0.0: 1.0}
 
     def subjob_hypernode_scores(
         self,
