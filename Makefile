@@ -19,7 +19,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 help:
 	@echo "make run     - build what is missing, start the local control plane, roll out the three PD layouts, print the reports"
-	@echo "make test    - lint + unit + integration + molecule (starts the local control plane)"
+	@echo "make test    - lint + sanity + unit + integration + molecule (starts the local control plane)"
 	@echo "make check   - the quick part of make test: lint + unit (no control plane)"
 	@echo "make plan    - offline: predict the placement of the three PD layouts on the inventory ($(INVENTORY)), reports in $(OUT)/plan/<layout>"
 	@echo "make collection - build the collection hypertopo.volcano and the hypertopo wheel into dist/"
@@ -63,7 +63,7 @@ agreement: venv build-controlplane
 molecule: venv build-controlplane
 	molecule/run-all.sh
 
-test: lint unit integration molecule
+test: lint sanity unit integration molecule
 	@echo "make test: all suites passed"
 
 render: venv

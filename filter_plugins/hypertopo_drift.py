@@ -8,8 +8,16 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from hypertopo.importer.drift import hypernode_drift, node_drift, report
-from hypertopo.rollout.plain import plain_filters
+# The Python core travels as a pip requirement of the collection (README, "As a collection"):
+# without it the plugin still loads (ansible-doc, ansible-test) and its filter fails when used
+# (plugins/plugin_utils/core_missing.py of the collection).
+try:
+    from hypertopo.importer.drift import hypernode_drift, node_drift, report
+    from hypertopo.rollout.plain import plain_filters
+except ImportError as exc:
+    from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import missing_filters
+
+    plain_filters = missing_filters(exc)
 
 DOCUMENTATION = r"""
 name: hypertopo_drift
