@@ -52,3 +52,38 @@ def test_pods_on_a_deleted_node_count_as_bound_on_both_sides():
     # a pod bound to a node the prediction knew is still counted against ``placements``
     (verdict,) = compare(prediction, pods, [_node("n1"), _node("n2")], [])
     assert not verdict["agree"] and verdict["details"][0] == "pods bound: predicted 1, actual 2"
+
+
+def test_an_infeasible_prediction_with_a_feasible_task_order_outcome_accepts_that_outcome():
+    # a015/j2 of the 60-run: predicted pending, but the task-order tie lists a feasible outcome
+    # (another order of equal-index pods of different tasks); vc-scheduler bound it in 2 of 3 runs
+    job = {
+        **_job([]),
+        "feasible": False,
+        "hypernode": None,
+        "leaves": {},
+        "pending": ["j1-decode-0", "j1-prefill-0"],
+        "ties": [
+            {
+                "level": "task-order",
+                "candidates": ["<cluster-top-hypernode>"],
+                "feasibility_differs": True,
+                "outcomes": [
+                    {"feasible": False, "hypernode": None, "leaves": {}},
+                    {
+                        "feasible": True,
+                        "hypernode": "<cluster-top-hypernode>",
+                        "leaves": {"<cluster-top-hypernode>": 1},
+                    },
+                ],
+            }
+        ],
+    }
+    prediction = {"jobs": [job]}
+    nodes = [_node("n1")]
+    (verdict,) = compare(prediction, [_pod("j1-decode-0", "n1"), _pod("j1-prefill-0", None)], nodes, [])
+    assert verdict["agree"], verdict["details"]
+    (verdict,) = compare(prediction, [_pod("j1-decode-0", None), _pod("j1-prefill-0", None)], nodes, [])
+    assert verdict["agree"], verdict["details"]
+    (verdict,) = compare(prediction, [_pod("j1-decode-0", "n1"), _pod("j1-prefill-0", "n1")], nodes, [])
+    assert not verdict["agree"] and "in no feasible outcome of a tie" in verdict["details"][0]

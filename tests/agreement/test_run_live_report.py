@@ -44,7 +44,8 @@ def test_the_report_counts_per_state_and_explains_every_mismatch(monkeypatch):
         "| a001/plow | priority | predicted feasible=False, 4 pods bound | a reason found by hand |" in text
     )
     assert (
-        "| pipelined jobs bound where they waited once the terminating pods were gone | 1/1 (100 %) |" in text
+        "| pipelined jobs agreeing with the prediction made again once the terminating pods were gone "
+        "| 1/1 (100 %) |" in text
     )
     full = render_report([ok], seed=1, wall_s=10, command="cmd", target=1)
     assert "First run" not in full and "## Mismatches\n\nNone." in full
