@@ -20,8 +20,15 @@ A private local control plane is started (:func:`hypertopo.cluster.local_cluster
 5. vc-scheduler is started again; each job settles (every pod bound, or nothing changed for a
    while) and :func:`tests.agreement.compare.compare` checks feasibility, HyperNode and pods per
    leaf for every job of the namespace;
-6. with ``terminating``, the finalizers are then removed (the pods go): a job predicted
-   ``pipelined`` must then bind on the nodes it was pipelined to.
+6. with ``terminating``, vc-scheduler is stopped again, the finalizers are removed and the pods
+   waited for until they are gone; a job predicted ``pipelined`` is predicted again from the
+   cluster and compared after the restart (Volcano keeps no pipelined placement across sessions:
+   :meth:`LiveRunner._release`).
+
+``--only a006,a011`` runs only those scenarios of the ``--start``/``--scenarios`` range (the
+generator is seeded: the same ids give the same scenarios and states, ``--not-ready`` included).
+``--explain REPORT`` fills the explanation column of an existing report's mismatches from
+:data:`EXPLANATIONS` without running anything.
 
 States that need time are timed: kube-controller-manager's pod GC deletes pods whose Node is gone
 after about 40 s, so steps 2-5 take less than that. A NotReady node cannot be made alone here
@@ -33,6 +40,7 @@ them all, about a minute; a job tolerating every taint is added).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import platform
 import random
@@ -63,9 +71,67 @@ NOT_READY = "not_ready"
 #: the taints the node lifecycle controller gives a node that stopped reporting
 LIFECYCLE_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
 FINALIZER = "hypertopo.test/hold"
+_DELETED_NODE = (
+    "**Harness accounting, fixed in compare.py.** The pods bound counted on the actual side are "
+    "exactly the predicted ones plus j1's pods on the deleted Node (here and in every deleted_node "
+    "mismatch: actual - predicted = the j1 pods named in the state's fact). The engine keeps them "
+    "Running in j1 (the gang counts them) but outside `placements`, on no node it places on, as "
+    "Volcano v1.15.1 does (cache/event_handlers.go addTask under a placeholder NodeInfo, dropped "
+    "by cache.go Snapshot); compare.py counted them as bound on the cluster side only, since their "
+    "spec.nodeName is still set. Nothing else moved: every deleted_node scenario took < 35 s from "
+    "the deletion to the comparison (no 'pod GC may have run' fact; the orphaned-pod GC waits 40 s), "
+    "so the pods were neither deleted nor re-created by the job controller. compare.py now counts a "
+    "pod on a node the prediction did not have on both sides. Rerun (a006, a019, a042): agree."
+)
+_RELEASE = (
+    "**Harness expectation, fixed in run_live.py.** The check was that a pipelined job binds on "
+    "the nodes it was pipelined to once the terminating pods are gone; Volcano v1.15.1 keeps no "
+    "pipelined placement across sessions (framework/statement.go: Commit calls pipeline(), which "
+    "is empty; nothing reads a nominated node in allocate), so a later session places the job "
+    "afresh on the state after the release. The harness now stops vc-scheduler, releases, waits "
+    "until the pods are gone, predicts again from the cluster and compares after the restart."
+)
 #: the root cause of each mismatch left in the committed run, found by hand: ``sid/job`` -> text
 #: (``sid/-`` for a scenario that failed as a whole)
-EXPLANATIONS: dict[str, str] = {}
+EXPLANATIONS: dict[str, str] = {
+    **{
+        f"{sid}/j1": _DELETED_NODE
+        for sid in (
+            [
+                "a006",
+                "a007",
+                "a008",
+                "a014",
+                "a017",
+                "a019",
+                "a021",
+                "a026",
+                "a031",
+                "a032",
+                "a035",
+                "a036",
+                "a041",
+                "a042",
+                "a048",
+                "a050",
+            ]
+        )
+    },
+    "a011/-": _RELEASE
+    + " Here jt was pipelined onto a011-n08; predicted again after the release it is pending, and "
+    "vc-scheduler left it pending (rerun: agree).",
+    "a025/-": _RELEASE
+    + " Here j2-prefill-5 went to a025-n19 instead of the node it was pipelined to; the prediction "
+    "made after the release names the same HyperNode as vc-scheduler (rerun: agree).",
+    "a015/j2": "**Compare accounting, fixed in compare.py.** The prediction (pending: no node for "
+    "j2-decode-1) already reported a `task-order` tie with `feasibility_differs`: Volcano orders "
+    "equal-index pods of different tasks by creation time and UID, i.e. at random, and the other "
+    "order is feasible with 3 pods (HyperNode a015-spine0, leaves a015-leaf2: 1, a015-leaf12: 2). "
+    "compare.py checked feasibility against the engine's own outcome only. vc-scheduler bound 3 "
+    "pods in the 60-run and in 2 of 3 targeted reruns (exactly that outcome: same HyperNode and "
+    "leaves, phigh's 22 pods on the same nodes as predicted) and none in the third. compare.py "
+    "now accepts a feasible outcome of such a tie and checks pods, HyperNode and leaves against it.",
+}
 #: engine bugs the runs revealed and that were fixed (the scenario was rerun)
 FIXES: list[str] = [
     "**A HyperNode whose only Node was deleted** (scenario a005, `deleted_node`; fixed in `#16: a "
@@ -470,6 +536,7 @@ class LiveRunner:
             j.setdefault("apiVersion", "batch.volcano.sh/v1alpha1")
             j.setdefault("kind", "Job")
         self._world = world
+        self._jobs = [jobs[n] for n in order]
         return predict(
             jobs=[jobs[n] for n in order],
             nodes=world["nodes"],
@@ -494,6 +561,8 @@ class LiveRunner:
                 what = "pipelined"
             else:
                 what = "pending"
+            if not v["agree"]:
+                self._debug(ns, job)
             out.jobs.append(
                 JobVerdict(
                     job["name"],
@@ -506,25 +575,78 @@ class LiveRunner:
             )
 
     def _release(self, out: LiveRun, ns: str, prediction: Mapping[str, Any]) -> None:
-        """Remove the finalizers; a pipelined job must then bind where it was pipelined."""
-        for pod in self.cluster.pods(ns):
-            if FINALIZER in (pod["metadata"].get("finalizers") or []):
-                self.cluster.rest.merge_patch(_pod_path(pod), {"metadata": {"finalizers": None}})
-        for job in prediction["jobs"]:
-            if not job.get("pipelined"):
-                continue
+        """Remove the finalizers; a job predicted pipelined is then predicted again and compared.
+
+        Volcano keeps no pipelined placement from one session to the next: a pipelined task is
+        never bound and its node is forgotten at the end of the session (v1.15.1
+        pkg/scheduler/framework/statement.go: ``Commit`` calls ``pipeline``, which does nothing;
+        allocate.go reads no nominated node). Once the terminating pods are gone, a later session
+        places the job afresh on the state of that moment, where it was pipelined only if that is
+        still the node the session picks (runs a011 and a025 of the 60-scenario report: a pod bound
+        on another node, and a job left pending). So vc-scheduler is stopped, the finalizers are
+        removed, the pods waited for until they are gone, the prediction made again from the
+        cluster (as ``explain --from-cluster`` would be run after the release) and compared after
+        the restart; whether the pods went where they were pipelined is only reported.
+        """
+        c = self.cluster
+        pipelined = [j for j in prediction["jobs"] if j.get("pipelined")]
+        if pipelined:
+            c.stop_component("vc-scheduler")
+        try:
+            for pod in c.pods(ns):
+                if FINALIZER in (pod["metadata"].get("finalizers") or []):
+                    c.rest.merge_patch(_pod_path(pod), {"metadata": {"finalizers": None}})
+            deadline = time.monotonic() + 30
+            while any(FINALIZER in (p["metadata"].get("finalizers") or []) for p in c.pods(ns)) or any(
+                p["metadata"].get("deletionTimestamp") for p in c.pods(ns)
+            ):
+                if time.monotonic() > deadline:
+                    raise AssertionError("release: pods still Terminating after 30 s")
+                time.sleep(0.5)
+            if not pipelined:
+                return
+            after = self._predict(ns, [j["name"] for j in prediction["jobs"]])
+        finally:
+            if pipelined:
+                c.restart_component("vc-scheduler")
+        names = {j["name"] for j in pipelined}
+        placements = {n: self.runner._settle(ns, n, self._replicas(ns, n)) for n in sorted(names)}
+        world = self._world
+        verdicts = {v["job"]: v for v in compare(after, c.pods(ns), world["nodes"], world["hypernodes"])}
+        for job in after["jobs"]:
             name = job["name"]
-            placement = self.runner._settle(ns, name, self._replicas(ns, name))
-            wanted = job.get("pipelined_nodes") or {}
+            if name not in names:
+                continue
+            v = verdicts[f"{job['namespace']}/{name}"]
+            placement = placements[name]
+            before = next(j for j in pipelined if j["name"] == name)
+            wanted = before.get("pipelined_nodes") or {}
             moved = {p: n for p, n in placement.items() if p in wanted and n != wanted[p]}
-            ok = all(placement.values()) and not moved
+            what = f"feasible {job['hypernode'] or '-'}" if job["feasible"] else "pending"
+            if not v["agree"]:
+                self._debug(ns, job)
             out.released.append(
                 (
-                    f"{name}: {sum(1 for n in placement.values() if n)}/{len(placement)} bound after "
-                    "the release" + (f", elsewhere than pipelined: {moved}" if moved else ""),
-                    ok,
+                    f"{name}: predicted again after the release {what}, "
+                    f"{sum(1 for n in placement.values() if n)}/{len(placement)} bound"
+                    + (f" (elsewhere than pipelined: {moved})" if moved else "")
+                    + (f": {'; '.join(v['details'])}" if v["details"] else ""),
+                    bool(v["agree"]),
                 )
             )
+
+    def _debug(self, ns: str, job: Mapping[str, Any]) -> None:
+        """A disagreeing job, to the log: predicted pods and nodes, reasons, actual pods and nodes."""
+        predicted = {p["pod"]: p["node"] for p in job["placements"]}
+        self.log(
+            f"    {job['name']}: predicted {predicted} pending {job.get('pending')} "
+            f"pipelined {job.get('pipelined_nodes') or job.get('pipelined')}; "
+            f"reasons {job.get('reasons')}; warnings {job.get('warnings')}"
+        )
+        self.log(f"    {job['name']}: actual {self.cluster.placement(ns, job['name'])}")
+        dump = Path(f"/tmp/live-debug-{ns}-{job['name']}.json")
+        dump.write_text(json.dumps({"world": self._world, "jobs": self._jobs}, default=str))
+        self.log(f"    {job['name']}: prediction input in {dump}")
 
     def _cleanup(self, sc: Scenario, ns: str, classes: Sequence[str]) -> None:
         for pod in self.cluster.pods(ns):
@@ -574,7 +696,7 @@ def render_report(runs: Sequence[LiveRun], *, seed: int, wall_s: float, command:
         f"| scenarios agreeing | {_pct(sum(1 for r in runs if r.agree), len(runs))} |",
         "| jobs agreeing (feasibility, HyperNode, pods per leaf) | "
         f"{_pct(sum(1 for j in jobs if j.agree), len(jobs))} |",
-        "| pipelined jobs bound where they waited once the terminating pods were gone | "
+        "| pipelined jobs agreeing with the prediction made again once the terminating pods were gone | "
         f"{_pct(sum(ok for r in runs for _t, ok in r.released), sum(len(r.released) for r in runs))} |",
         "",
         "## Per state",
@@ -629,6 +751,23 @@ def render_report(runs: Sequence[LiveRun], *, seed: int, wall_s: float, command:
     return "\n".join(lines)
 
 
+def fill_explanations(text: str) -> str:
+    """``text`` (a report) with each mismatch row's explanation taken from :data:`EXPLANATIONS`
+    (the last column of the rows of "## Mismatches", keyed by their first one)."""
+    head, sep, tail = text.partition("\n## Mismatches\n")
+    if not sep:
+        return text
+    section, nxt, rest = tail.partition("\n## ")
+    rows = []
+    for line in section.split("\n"):
+        cells = line.split(" | ")
+        key = cells[0].removeprefix("| ")
+        if line.startswith("| a") and key in EXPLANATIONS and len(cells) >= 4:
+            line = " | ".join(cells[:-1]) + f" | {EXPLANATIONS[key]} |"
+        rows.append(line)
+    return head + sep + "\n".join(rows) + nxt + rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -639,7 +778,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--not-ready", type=int, default=0, help="the last N scenarios also make every node NotReady"
     )
     ap.add_argument("--report", type=Path)
+    ap.add_argument("--only", default="", help="comma-separated scenario ids of the range to run (a006,a011)")
+    ap.add_argument("--explain", type=Path, help="fill a report's explanations from EXPLANATIONS; no run")
     args = ap.parse_args(argv)
+    if args.explain:
+        args.explain.write_text(fill_explanations(args.explain.read_text()))
+        return 0
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
     command = "python -m tests.agreement.run_live " + " ".join(argv if argv is not None else sys.argv[1:])
     t0 = time.monotonic()
     runs = []
@@ -647,6 +792,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         lr = LiveRunner(cluster)
         for i in range(args.start, args.start + args.scenarios):
             sc = scenario(i, args.seed)
+            if only and sc.sid not in only:
+                continue
             states = states_for(i, args.seed, not_ready=i >= args.start + args.scenarios - args.not_ready)
             _stderr(f"{sc.sid} [{'+'.join(states)}]: {sc.summary()}")
             runs.append(lr.run(sc, states))

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .run_live import EXPLANATIONS, NOT_READY, STATES, JobVerdict, LiveRun, render_report, states_for
+from .run_live import (
+    EXPLANATIONS,
+    NOT_READY,
+    STATES,
+    JobVerdict,
+    LiveRun,
+    fill_explanations,
+    render_report,
+    states_for,
+)
 
 
 def test_every_state_comes_first_in_turn_and_the_choice_is_seeded():
@@ -35,7 +44,19 @@ def test_the_report_counts_per_state_and_explains_every_mismatch(monkeypatch):
         "| a001/plow | priority | predicted feasible=False, 4 pods bound | a reason found by hand |" in text
     )
     assert (
-        "| pipelined jobs bound where they waited once the terminating pods were gone | 1/1 (100 %) |" in text
+        "| pipelined jobs agreeing with the prediction made again once the terminating pods were gone "
+        "| 1/1 (100 %) |" in text
     )
     full = render_report([ok], seed=1, wall_s=10, command="cmd", target=1)
     assert "First run" not in full and "## Mismatches\n\nNone." in full
+
+
+def test_explanations_are_filled_into_an_existing_report(monkeypatch):
+    bad = LiveRun("a001", "y", ["priority"])
+    bad.jobs = [JobVerdict("plow", "pending", 4, 4, False, ["predicted feasible=False, 4 pods bound"])]
+    text = render_report([bad], seed=1, wall_s=10, command="cmd", target=60)
+    assert "| not explained yet |" in text
+    monkeypatch.setitem(EXPLANATIONS, "a001/plow", "found by hand")
+    filled = fill_explanations(text)
+    assert "| a001/plow | priority | predicted feasible=False, 4 pods bound | found by hand |" in filled
+    assert filled.replace("found by hand", "not explained yet") == text
