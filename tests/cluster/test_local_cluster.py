@@ -5,7 +5,9 @@ when the process gets SIGINT or SIGTERM (also during start-up)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -179,6 +181,11 @@ def test_a_signal_stops_every_process_it_started(tmp_path, sig: int, when: str) 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+            # a failed stop must not leave its control plane running under the rest of the suite
+            # (the PIDs are those whose command line names this test's own temporary folder)
+            for pid in processes_mentioning(str(work)):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
     assert proc.returncode in ((-signal.SIGINT, 1, 130) if sig == signal.SIGINT else (128 + sig,)), err
     assert "stopped" in err, err
     assert processes_mentioning(str(work)) == [], json.dumps(err[-2000:])
