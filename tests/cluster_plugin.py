@@ -7,6 +7,12 @@
     last pytest session using it; one started by ``make cluster-up`` is never stopped by tests.
     If it cannot start, every test using it FAILS with the reason (in CI and locally alike):
     nothing is skipped silently.
+    Under pytest-xdist (``-n N``) the workers run at once, so each has its own shared control
+    plane: worker ``gw0`` uses the state directory above (a ``make cluster-up`` cluster is reused
+    there), worker ``gwK`` the directory ``<state directory>-gwK`` (:func:`pytest_configure`
+    sets ``$HYPERTOPO_CLUSTER_DIR`` for the worker and what it runs). The tests of one worker run
+    one after another on its control plane, as in a run without workers: a rollout prunes the
+    HyperNodes it owns cluster-wide, so two workers must never share one.
 
 ``cluster_ws`` (function)
     A :class:`tests.cluster_helpers.Workspace`: a unique namespace and name prefix; its Jobs,
@@ -30,14 +36,23 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import pytest
 
 from hypertopo.cluster import ClusterError, ControlPlane, LocalCluster, local_cluster
+from hypertopo.cluster.paths import default_state_dir
 
 from .cluster_helpers import Workspace
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give an xdist worker other than ``gw0`` its own shared control plane (module docstring)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker != "gw0":
+        os.environ["HYPERTOPO_CLUSTER_DIR"] = f"{default_state_dir()}-{worker}"
 
 
 def _hint(exc: BaseException) -> str:
