@@ -44,7 +44,7 @@ run_lane() {
   done
 }
 
-declare -A PIDS STARTED
+declare -A PIDS=() STARTED=() RESULT=() TOOK=()
 start=$SECONDS
 for lane in "${lanes[@]}"; do
   run_lane "$lane" >"$LOG_DIR/$lane.log" 2>&1 &
@@ -55,12 +55,15 @@ done
 # Ctrl-C or a TERM: every lane gets SIGINT (pytest then stops the control planes it started,
 # molecule's run-all.sh its own), and this waits for them.
 stop_lanes() {
-  for lane in "${!PIDS[@]}"; do kill -INT -- "-${PIDS[$lane]}" 2>/dev/null; done
+  for lane in "${!PIDS[@]}"; do
+    [[ -n "${RESULT[$lane]:-}" ]] || kill -INT -- "-${PIDS[$lane]}" 2>/dev/null
+  done
   wait
 }
 trap 'stop_lanes; exit 130' INT TERM
+# and never leave a lane running behind this script, whatever ends it
+trap 'stop_lanes' EXIT
 
-declare -A RESULT TOOK
 last_status=$SECONDS
 while [[ ${#RESULT[@]} -lt ${#lanes[@]} ]]; do
   sleep 2
