@@ -53,10 +53,16 @@ for lane in "${lanes[@]}"; do
   stamp; echo "$lane: started (make ${LANE_TARGETS[$lane]// /, make }), log $LOG_DIR/$lane.log"
 done
 # Ctrl-C or a TERM: every lane gets SIGINT (pytest then stops the control planes it started,
-# molecule's run-all.sh its own), and this waits for them.
+# molecule's run-all.sh its own); a lane still running a minute later gets SIGTERM (a shell that
+# started this script in the background may have left SIGINT ignored, which no trap undoes).
 stop_lanes() {
+  local lane deadline=$((SECONDS + 60))
   for lane in "${!PIDS[@]}"; do
     [[ -n "${RESULT[$lane]:-}" ]] || kill -INT -- "-${PIDS[$lane]}" 2>/dev/null
+  done
+  while (( SECONDS < deadline )) && [[ -n "$(jobs -pr)" ]]; do sleep 1; done
+  for lane in "${!PIDS[@]}"; do
+    [[ -n "${RESULT[$lane]:-}" ]] || kill -TERM -- "-${PIDS[$lane]}" 2>/dev/null
   done
   wait
 }
