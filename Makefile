@@ -61,8 +61,10 @@ INTEGRATION_WORKERS ?= 2
 unit: venv chromium
 	pytest -q --durations=15 -n $(UNIT_WORKERS) -m "not cluster"
 
-# The quick part of `make test`, no control plane: lint and the unit tests.
-check: lint unit
+# The quick part of `make test`, no control plane: lint and the unit tests, at once (each
+# target's output is printed when it ends).
+check: venv chromium
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
 
 integration: venv build-controlplane
 	pytest -q --durations=40 -n $(INTEGRATION_WORKERS) --dist loadfile -m "cluster and not slow"
