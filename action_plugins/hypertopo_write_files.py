@@ -10,6 +10,7 @@ an AnsiballZ payload, 0.2-1.3 s per task in ``bench/RESULTS-plan.md``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,6 +60,7 @@ class ActionModule(ActionBase):
         if problem:
             return {**result, "failed": True, "msg": f"hypertopo_write_files: {problem}"}
         contents = {str(name): str(text) for name, text in files.items()}
+        dest = os.path.expanduser(dest)  # a path option: ~ expanded, as for ansible.builtin.copy
         try:
             mode = parse_mode(args.get("mode", "0644"), "mode")
             directory_mode = parse_mode(args.get("directory_mode", "0755"), "directory_mode")
