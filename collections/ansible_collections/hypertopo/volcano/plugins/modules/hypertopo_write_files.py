@@ -50,6 +50,7 @@ attributes:
     support: full
     description: One before/after pair per file that changes.
   platform:
+    support: full
     platforms: posix
     description: Writes on the controller, whatever the target host.
 author: hypertopo contributors (@hypertopo)
