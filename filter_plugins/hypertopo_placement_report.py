@@ -4,9 +4,9 @@
 
 Thin adapters over :func:`hypertopo.report.verify.verify` and :func:`hypertopo.report.render_reports`.
 The report filter returns the text, JSON and HTML as strings, so a playbook writes them with
-``ansible.builtin.copy`` (idempotent, honours check mode and ``--diff``; the reports carry no
-timestamps, so an unchanged placement gives unchanged files). For use outside Ansible the same
-files come from ``python -m hypertopo.report`` (see ``hypertopo/report/__main__.py``).
+``hypertopo.volcano.hypertopo_write_files`` (idempotent, honours check mode and ``--diff``;
+the reports carry no timestamps, so an unchanged placement gives unchanged files). For use outside
+Ansible the same files come from ``python -m hypertopo.report`` (see ``hypertopo/report/__main__.py``).
 
 Each filter's documentation is the sidecar ``<filter name>.yml`` next to this file
 (``ansible-doc -t filter hypertopo.volcano.<filter name>``).

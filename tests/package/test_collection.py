@@ -110,7 +110,11 @@ def test_the_installed_collection_uses_the_wheel(installed: Installed) -> None:
     names = ["hypertopo.volcano.topology_hints", "hypertopo.volcano.topology_model"]
     docs = json.loads(_run(BIN / "ansible-doc", "-t", "filter", "--json", *names, env=installed.env).stdout)
     assert sorted(docs) == names
-    actions = ["hypertopo.volcano.hypertopo_k8s_batches", "hypertopo.volcano.hypertopo_rollout_lock"]
+    actions = [
+        "hypertopo.volcano.hypertopo_k8s_batches",
+        "hypertopo.volcano.hypertopo_rollout_lock",
+        "hypertopo.volcano.hypertopo_write_files",
+    ]
     docs = json.loads(_run(BIN / "ansible-doc", "-t", "module", "--json", *actions, env=installed.env).stdout)
     assert sorted(docs) == actions
 

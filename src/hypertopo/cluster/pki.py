@@ -10,16 +10,13 @@ kubeadm gives it). etcd trusts only client certificates of this CA. A separate k
 service-account tokens; kube-apiserver verifies them with its public half and
 kube-controller-manager signs them with it. Keys are ECDSA P-256: quick to generate and accepted
 for serving, client and service-account signing. Every file is written atomically with its mode
-set before its content (:func:`write_atomic`).
+set before its content (:func:`hypertopo.rollout.write_files.write_atomic`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import ipaddress
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from hypertopo.rollout.write_files import write_atomic
 
 VALIDITY = dt.timedelta(days=365)
 
@@ -117,23 +116,6 @@ def _cert_pem(cert: x509.Certificate) -> bytes:
 
 def _write(path: Path, data: bytes, *, private: bool) -> None:
     write_atomic(path, data, mode=0o600 if private else 0o644)
-
-
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Write ``path`` atomically: a new file in the same folder, created with ``mode`` before a
-    byte is written, then renamed over ``path`` (readers see the old file or the whole new one)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _builder(

@@ -3,8 +3,8 @@
 Entry points:
 
 * :func:`render_reports` -> ``{"text": str, "json": str, "html": str}`` (what the Ansible filter
-  ``topology_report`` returns, so a playbook writes the files with ``ansible.builtin.copy`` and
-  check mode / diff work);
+  ``topology_report`` returns, so a playbook writes the files with the action plugin
+  ``hypertopo_write_files`` and check mode / diff work);
 * :func:`write_report` writes ``report.txt``, ``report.json`` and ``report.html`` into a directory
   (what ``python -m hypertopo.report`` does).
 
@@ -50,15 +50,15 @@ def write_report(
     *,
     kv_model: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Write ``report.txt``, ``report.json`` and ``report.html`` into ``out_dir``; return their paths."""
+    """Write ``report.txt``, ``report.json`` and ``report.html`` into ``out_dir`` (the three or none,
+    only those that differ: :func:`hypertopo.rollout.write_files.write_files`, the rule of the
+    roles' ``hypertopo_write_files``); return their paths."""
+    from hypertopo.rollout.write_files import write_files
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for kind, text in render_reports(model, predicted, verification, kv_model=kv_model).items():
-        path = out / FILES[kind]
-        path.write_text(text, encoding="utf-8")
-        paths[kind] = path
-    return paths
+    reports = render_reports(model, predicted, verification, kv_model=kv_model)
+    write_files(out, {FILES[kind]: text for kind, text in reports.items()})
+    return {kind: out / FILES[kind] for kind in reports}
 
 
 __all__ = ["FILES", "render_reports", "write_report"]
