@@ -68,9 +68,12 @@ class Cluster:
         self.tree = tree
         self.states: list[NodeState | None] = [None] * len(nodes)
         self.pods_with_affinity: set[int] = set()  # nodes hosting a pod with (anti-)affinity terms
+        self.pods_with_required_anti: set[int] = set()  # ... with required anti-affinity terms
         self.occupied: set[int] = set()  # nodes hosting any pod
         self.ns_nodes: dict[str, dict[int, int]] = {}  # namespace -> node -> its pods there
         self.non_hostname_affinity = 0  # pods with affinity terms over a key other than the hostname
+        #: every node whose pods changed, in order (what is derived from pods catches up from here)
+        self.changed: list[int] = []
         self.hn_used: dict[str, Resources] = {name: {} for name in tree.hypernodes}
         self.hn_alloc: dict[str, Resources] = hn_alloc or {}
         self.hn_idle0: dict[str, Resources] = {}
@@ -78,14 +81,21 @@ class Cluster:
         if hn_alloc is None:
             self._aggregate_allocatable()
 
-    def nodes_for(self, namespaces: frozenset[str] | None) -> set[int]:
-        """Nodes hosting a pod of ``namespaces`` (None: any) or a pod with affinity terms."""
+    def nodes_for(self, namespaces: frozenset[str] | None, *, required_anti: bool = False) -> set[int]:
+        """Nodes hosting a pod of ``namespaces`` (None: any) or a pod with affinity terms (with
+        ``required_anti``: a pod with required anti-affinity terms)."""
         if namespaces is None:
             return self.occupied
-        out = set(self.pods_with_affinity)
+        out = set(self.pods_with_required_anti if required_anti else self.pods_with_affinity)
         for ns in namespaces:
             out.update(self.ns_nodes.get(ns, ()))
         return out
+
+    def hosts_for(self, i: int, namespaces: frozenset[str] | None) -> bool:
+        """Whether node ``i`` is one of :meth:`nodes_for` ``(namespaces)``."""
+        if namespaces is None:
+            return i in self.occupied
+        return i in self.pods_with_affinity or any(i in self.ns_nodes.get(ns, ()) for ns in namespaces)
 
     # ------------------------------------------------------------------ setup
 
@@ -188,6 +198,7 @@ class Cluster:
         st.nz_memory += spec.nonzero_memory
         st.pods.append(pod)
         st.version += 1
+        self.changed.append(i)
         self.occupied.add(i)
         on_nodes = self.ns_nodes.setdefault(pod.namespace, {})
         on_nodes[i] = on_nodes.get(i, 0) + 1
@@ -197,6 +208,8 @@ class Cluster:
             st.ports[port] = st.ports.get(port, 0) + 1
         if spec.has_pod_affinity:
             self.pods_with_affinity.add(i)
+        if spec.anti_affinity_required:
+            self.pods_with_required_anti.add(i)
         for name in self.tree.node_hns[i]:
             _add(self.hn_used[name], resreq)
 
@@ -217,6 +230,7 @@ class Cluster:
             if st.pods[pos].key == pod.key:
                 del st.pods[pos]
                 st.version += 1
+                self.changed.append(i)
                 on_nodes = self.ns_nodes[pod.namespace]
                 on_nodes[i] -= 1
                 if not on_nodes[i]:
@@ -230,5 +244,7 @@ class Cluster:
             st.ports[port] -= 1
         if spec.has_pod_affinity and not any(p.spec.has_pod_affinity for p in st.pods):
             self.pods_with_affinity.discard(i)
+        if spec.anti_affinity_required and not any(p.spec.anti_affinity_required for p in st.pods):
+            self.pods_with_required_anti.discard(i)
         for name in self.tree.node_hns[i]:
             _add(self.hn_used[name], resreq, -1)

@@ -95,11 +95,9 @@ class NetworkTopologyAware:
         return self.subjob_hypernode_scores(request, hypernodes, self.task_num_fn(sj), len(sj.tasks))
 
     def task_num_fn(self, sj: SubJob) -> Callable[[str], int]:
-        def task_num(hn: str) -> int:
-            node_hns = self.tree.node_hns
-            return sum(count for node, count in sj.node_counts.items() if hn in node_hns[node])
-
-        return task_num
+        """The subjob's tasks on the nodes of a HyperNode (``SubJob.hn_counts``, kept as tasks come
+        and go)."""
+        return lambda hn: sj.hn_counts.get(hn, 0)
 
     def binpack_request(self, resreqs: Sequence[Mapping[str, int]]) -> Resources:
         """Summed request of the subjob's tasks over resources with a HyperNode binpack weight."""

@@ -203,7 +203,7 @@ class Predicates:
         """Domains for required (anti-)affinity; None when nothing applies to this pod."""
         if not self.conf.enabled or not self.conf.pod_affinity:
             return None
-        check_existing = bool(self.cluster.pods_with_affinity)
+        check_existing = bool(self.cluster.pods_with_required_anti)
         if not spec.affinity_required and not spec.anti_affinity_required and not check_existing:
             return None
         required = [(t.topology_key, set()) for t in spec.affinity_required]
@@ -214,7 +214,8 @@ class Predicates:
         own_terms = (*spec.affinity_required, *spec.anti_affinity_required)
         # only pods an own term can match, or with required anti-affinity of their own, count
         own_ns = term_namespaces(own_terms)
-        pool = self.cluster.nodes_for(own_ns) if own_terms else self.cluster.pods_with_affinity
+        cluster = self.cluster
+        pool = cluster.nodes_for(own_ns, required_anti=True) if own_terms else cluster.pods_with_required_anti
         for i in sorted(pool):
             state = states[i]
             if state is None or not state.pods:
