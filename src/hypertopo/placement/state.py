@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
@@ -46,6 +47,15 @@ class NodeState:
     version: int = 0  # changes whenever ``pods`` does (a key for what is derived from them)
 
 
+@dataclass(slots=True)
+class NodeMemo:
+    """Values derived from nodes' pods for one owner (see :meth:`Cluster.node_memo`)."""
+
+    owner: object
+    seen_at: int  # the length of ``Cluster.changed`` when last caught up
+    values: dict[int, Any] = field(default_factory=dict)
+
+
 def hostname_only(spec: PodSpecInfo) -> bool:
     """True when every pod (anti-)affinity term of ``spec`` is per host."""
     terms = [*spec.affinity_required, *spec.anti_affinity_required]
@@ -74,6 +84,7 @@ class Cluster:
         self.non_hostname_affinity = 0  # pods with affinity terms over a key other than the hostname
         #: every node whose pods changed, in order (what is derived from pods catches up from here)
         self.changed: list[int] = []
+        self._node_memos: dict[tuple[str, int], NodeMemo] = {}
         self.hn_used: dict[str, Resources] = {name: {} for name in tree.hypernodes}
         self.hn_alloc: dict[str, Resources] = hn_alloc or {}
         self.hn_idle0: dict[str, Resources] = {}
@@ -90,6 +101,22 @@ class Cluster:
         for ns in namespaces:
             out.update(self.ns_nodes.get(ns, ()))
         return out
+
+    def node_memo(self, kind: str, owner: object) -> dict[int, Any]:
+        """Node -> a value of ``kind`` derived from that node's pods and ``owner`` (a pod spec, a
+        request), to fill in: entries stay until the node's pods change (those of the nodes
+        changed since the last call are dropped here)."""
+        key = (kind, id(owner))
+        changed = self.changed
+        got = self._node_memos.get(key)
+        if got is None or got.owner is not owner:
+            got = self._node_memos[key] = NodeMemo(owner, len(changed))
+        elif got.seen_at < len(changed):
+            values = got.values
+            for i in set(changed[got.seen_at :]):
+                values.pop(i, None)
+            got.seen_at = len(changed)
+        return got.values
 
     def hosts_for(self, i: int, namespaces: frozenset[str] | None) -> bool:
         """Whether node ``i`` is one of :meth:`nodes_for` ``(namespaces)``."""

@@ -40,6 +40,8 @@ class NetworkTopologyAware:
         for tier in range(tree.min_tier, tree.max_tier + 1):
             self.tier_weights.append((tier, 1.0 if tier - 1 == 0 else conf.normal_pod_fading ** (tier - 1)))
         self.tier_weight_sum = sum(w for _, w in self.tier_weights)
+        #: allocated HyperNode -> leaf -> the LCA-tier score of a node under that leaf
+        self._leaf_scores: dict[str, dict[str | None, float]] = {}
 
     # ------------------------------------------------------------------ HyperNodeGradientFn
 
@@ -212,7 +214,7 @@ class NetworkTopologyAware:
             return
         tree = self.tree
         leaf_of = tree.node_leaf
-        memo: dict[str | None, float] = {}
+        memo = self._leaf_scores.setdefault(allocated_hn, {})  # the tree does not change
         raw: dict[int, float] = {}
         for i in candidates:
             hn = leaf_of[i]

@@ -107,6 +107,8 @@ class NodeOrder:
         self.image_nodes: dict[str, int] = {}
         #: (id(spec), namespace) -> InterPodAffinity's weights for such an incoming pod
         self._affinity_totals: dict[tuple[int, str], AffinityTotals] = {}
+        #: id(spec) -> (spec, :meth:`_untolerated`)
+        self._taint_counts: dict[int, tuple[PodSpecInfo, dict[int, int]]] = {}
         for node in nodes:
             for image in node.images:
                 self.image_nodes[image] = self.image_nodes.get(image, 0) + 1
@@ -128,7 +130,12 @@ class NodeOrder:
             pod = (req.get("cpu", 0), req.get("memory", 0), req.get(GPU_RESOURCE, 0))
             balanced = w.balanced_resource and any(pod)
             memo: dict[tuple[int, int, int, int, int, int], float] = {}
+            per_node = cluster.node_memo("nodeorder resources", spec)
             for i in candidates:
+                value = per_node.get(i)
+                if value is not None:
+                    scores[i] += value
+                    continue
                 alloc = nodes[i].allocatable
                 st = states[i]
                 if st is None:
@@ -149,6 +156,7 @@ class NodeOrder:
                     if balanced:
                         value += self._balanced_score(pod, alloc, key) * w.balanced_resource
                     memo[key] = value
+                per_node[i] = value
                 scores[i] += value
         if w.node_affinity and spec.preferred_terms:
             raw = {
@@ -163,24 +171,34 @@ class NodeOrder:
         if w.pod_affinity:
             self._pod_affinity(spec, namespace, labels, candidates, scores, w.pod_affinity)
         if w.taint_toleration:
-            tolerations = [t for t in spec.tolerations if t.effect in ("", "PreferNoSchedule")]
-            counts: dict[int, int] = {}
-            for i in candidates:
-                taints = nodes[i].taints
-                counts[i] = (
-                    sum(
-                        1
-                        for t in taints
-                        if t.effect == "PreferNoSchedule" and not any(tol.tolerates(t) for tol in tolerations)
-                    )
-                    if taints
-                    else 0
+            counts = self._untolerated(spec)
+            top = max((counts.get(i, 0) for i in candidates), default=0)
+            if not top:
+                for i in candidates:
+                    scores[i] += MAX_NODE_SCORE * w.taint_toleration
+            else:
+                for i in candidates:
+                    c = counts.get(i, 0)
+                    scores[i] += (MAX_NODE_SCORE - (c * MAX_NODE_SCORE // top)) * w.taint_toleration
+
+    def _untolerated(self, spec: PodSpecInfo) -> dict[int, int]:
+        """Node -> its PreferNoSchedule taints that ``spec`` does not tolerate (nodes with any)."""
+        got = self._taint_counts.get(id(spec))
+        if got is not None and got[0] is spec:
+            return got[1]
+        tolerations = [t for t in spec.tolerations if t.effect in ("", "PreferNoSchedule")]
+        counts: dict[int, int] = {}
+        for i, node in enumerate(self.nodes):
+            if node.taints:
+                c = sum(
+                    1
+                    for t in node.taints
+                    if t.effect == "PreferNoSchedule" and not any(tol.tolerates(t) for tol in tolerations)
                 )
-            top = max(counts.values(), default=0)
-            for i, c in counts.items():
-                scores[i] += (
-                    MAX_NODE_SCORE - (c * MAX_NODE_SCORE // top) if top else MAX_NODE_SCORE
-                ) * w.taint_toleration
+                if c:
+                    counts[i] = c
+        self._taint_counts[id(spec)] = (spec, counts)
+        return counts
 
     def _image_locality(
         self, spec: PodSpecInfo, candidates: Sequence[int], scores: dict[int, float], weight: int
@@ -342,13 +360,21 @@ class NodeOrder:
         if not topo:
             return
         nodes = self.nodes
-        raw = {}
-        for i in candidates:
-            node_labels = nodes[i].labels
-            raw[i] = sum(
-                values.get(node_labels[key], 0) for key, values in topo.items() if key in node_labels
-            )
+        raw: dict[int, int] = {}
+        if len(topo) == 1:  # one topology key (the hostname, typically)
+            ((key, values),) = topo.items()
+            for i in candidates:
+                label = nodes[i].labels.get(key)
+                raw[i] = 0 if label is None else values.get(label, 0)
+        else:
+            for i in candidates:
+                node_labels = nodes[i].labels
+                raw[i] = sum(
+                    values.get(node_labels[key], 0) for key, values in topo.items() if key in node_labels
+                )
         low, high = min(raw.values()), max(raw.values())
+        if high == low:
+            return  # every candidate's normalised score is 0
+        norms = {s: int(MAX_NODE_SCORE * ((s - low) / (high - low))) * weight for s in set(raw.values())}
         for i, s in raw.items():
-            norm = int(MAX_NODE_SCORE * ((s - low) / (high - low))) if high > low else 0
-            scores[i] += norm * weight
+            scores[i] += norms[s]

@@ -96,6 +96,19 @@ class AffinityContext:
     existing_anti: dict[str, set[str]]
 
 
+@dataclass(slots=True)
+class DynamicFit:
+    """:meth:`Predicates.dynamic_reason` of every candidate node of one HyperNode for one pod
+    template, as of ``Cluster.changed[:seen_at]`` and under one affinity context."""
+
+    spec: PodSpecInfo
+    resreq: Mapping[str, int]
+    candidates: Sequence[int]
+    ctx: AffinityContext | None
+    seen_at: int
+    reasons: dict[int, str | None]
+
+
 class Predicates:
     def __init__(
         self, nodes: Sequence[Node], index: NodeIndex, tree: Tree, cluster: Cluster, conf: PredicateConf
@@ -106,6 +119,7 @@ class Predicates:
         self.cluster = cluster
         self.conf = conf
         self._static: dict[int, StaticFit] = {}
+        self._dynamic: dict[tuple[int, str], DynamicFit] = {}
         self._tainted = [n.index for n in nodes if n.taints]
         self._unschedulable = [n.index for n in nodes if n.unschedulable]
 
@@ -239,6 +253,38 @@ class Predicates:
         if not required and not anti and not existing_anti:
             return None
         return AffinityContext(required, any_match, self_match, anti, existing_anti)
+
+    def dynamic_reasons(
+        self,
+        spec: PodSpecInfo,
+        resreq: Mapping[str, int],
+        hypernode: str,
+        candidates: Sequence[int],
+        ctx: AffinityContext | None,
+    ) -> dict[int, str | None]:
+        """:meth:`dynamic_reason` of each of ``candidates`` (the HyperNode's, :meth:`candidates`), in
+        their order. A node's reason changes only with its pods (``Cluster.changed``) or the
+        affinity context: kept per template and HyperNode, only the nodes changed since are
+        asked again (placing a large job's pods one after the other)."""
+        key = (id(spec), hypernode)
+        changed = self.cluster.changed
+        got = self._dynamic.get(key)
+        if (
+            got is None
+            or got.spec is not spec
+            or got.resreq is not resreq
+            or got.candidates is not candidates
+            or got.ctx != ctx
+        ):
+            reasons = {i: self.dynamic_reason(spec, resreq, i, ctx) for i in candidates}
+            self._dynamic[key] = DynamicFit(spec, resreq, candidates, ctx, len(changed), reasons)
+            return reasons
+        reasons = got.reasons
+        for i in set(changed[got.seen_at :]):
+            if i in reasons:
+                reasons[i] = self.dynamic_reason(spec, resreq, i, ctx)
+        got.seen_at = len(changed)
+        return reasons
 
     def dynamic_reason(
         self, spec: PodSpecInfo, resreq: Mapping[str, int], i: int, ctx: AffinityContext | None
