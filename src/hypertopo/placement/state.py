@@ -22,6 +22,12 @@ from hypertopo.placement.resources import Resources
 from hypertopo.placement.tree import Tree
 from hypertopo.topology.labels import LABEL_HOSTNAME
 
+#: Keep what is derived from nodes' pods between placements and catch it up with the nodes changed
+#: since (:meth:`Cluster.node_memo`, the predicates' and InterPodAffinity's sums, per-HyperNode task
+#: counts); off: recompute everything for every pod. Results are identical either way
+#: (``tests/placement/test_incremental.py`` checks it).
+INCREMENTAL = True
+
 
 @dataclass(slots=True)
 class PodOnNode:
@@ -109,6 +115,8 @@ class Cluster:
         key = (kind, id(owner))
         changed = self.changed
         got = self._node_memos.get(key)
+        if not INCREMENTAL:
+            return {}
         if got is None or got.owner is not owner:
             got = self._node_memos[key] = NodeMemo(owner, len(changed))
         elif got.seen_at < len(changed):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from itertools import permutations
 
+from hypertopo.placement import state as cluster_state
 from hypertopo.placement.conf import NtaConf
 from hypertopo.placement.gomap import GO_MAP_GROUP_SLOTS, map_first_chances
 from hypertopo.placement.model import SubJob
@@ -99,7 +100,10 @@ class NetworkTopologyAware:
     def task_num_fn(self, sj: SubJob) -> Callable[[str], int]:
         """The subjob's tasks on the nodes of a HyperNode (``SubJob.hn_counts``, kept as tasks come
         and go)."""
-        return lambda hn: sj.hn_counts.get(hn, 0)
+        if cluster_state.INCREMENTAL:
+            return lambda hn: sj.hn_counts.get(hn, 0)
+        node_hns = self.tree.node_hns
+        return lambda hn: sum(count for node, count in sj.node_counts.items() if hn in node_hns[node])
 
     def binpack_request(self, resreqs: Sequence[Mapping[str, int]]) -> Resources:
         """Summed request of the subjob's tasks over resources with a HyperNode binpack weight."""

@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hypertopo.placement import state as cluster_state
 from hypertopo.placement.conf import NodeOrderConf
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
@@ -310,7 +311,7 @@ class NodeOrder:
         cluster = self.cluster
         # a pod without terms of its own counts only when an own term can match its namespace
         own_ns = term_namespaces(t for _w, t in (*spec.affinity_preferred, *spec.anti_affinity_preferred))
-        totals = self._affinity_totals.get((id(spec), namespace))
+        totals = self._affinity_totals.get((id(spec), namespace)) if cluster_state.INCREMENTAL else None
         if totals is not None and totals.spec is spec:
             if not totals.summed_for(labels):
                 totals = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hypertopo.placement import state as cluster_state
 from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
@@ -217,7 +218,13 @@ class Predicates:
         """Domains for required (anti-)affinity; None when nothing applies to this pod."""
         if not self.conf.enabled or not self.conf.pod_affinity:
             return None
-        check_existing = bool(self.cluster.pods_with_required_anti)
+        # with no required terms of its own, only pods with required anti-affinity can matter
+        anti_nodes = (
+            self.cluster.pods_with_required_anti
+            if cluster_state.INCREMENTAL
+            else self.cluster.pods_with_affinity
+        )
+        check_existing = bool(anti_nodes)
         if not spec.affinity_required and not spec.anti_affinity_required and not check_existing:
             return None
         required = [(t.topology_key, set()) for t in spec.affinity_required]
@@ -229,7 +236,7 @@ class Predicates:
         # only pods an own term can match, or with required anti-affinity of their own, count
         own_ns = term_namespaces(own_terms)
         cluster = self.cluster
-        pool = cluster.nodes_for(own_ns, required_anti=True) if own_terms else cluster.pods_with_required_anti
+        pool = cluster.nodes_for(own_ns, required_anti=cluster_state.INCREMENTAL) if own_terms else anti_nodes
         for i in sorted(pool):
             state = states[i]
             if state is None or not state.pods:
@@ -270,7 +277,8 @@ class Predicates:
         changed = self.cluster.changed
         got = self._dynamic.get(key)
         if (
-            got is None
+            not cluster_state.INCREMENTAL
+            or got is None
             or got.spec is not spec
             or got.resreq is not resreq
             or got.candidates is not candidates
