@@ -90,6 +90,8 @@ class SubJob:
     counts: dict[str, int] = field(default_factory=dict)
     pending_be: int = 0
     node_counts: dict[int, int] = field(default_factory=dict)
+    #: HyperNode -> the subjob's tasks on its nodes (``node_counts`` summed per HyperNode)
+    hn_counts: dict[str, int] = field(default_factory=dict)
     pending_res: Resources = field(default_factory=dict)
     binpack_cache: Resources | None = None
 
@@ -105,6 +107,16 @@ class SubJob:
 
     def allocated_num(self) -> int:
         return self.counts.get(ALLOCATED, 0) + self.counts.get(RUNNING, 0)
+
+    def count_on_node(self, node: int, hypernodes: Iterable[str], delta: int) -> None:
+        """One task more (``delta`` 1) or less (-1) on ``node``, which the ``hypernodes`` hold."""
+        counts = self.node_counts
+        counts[node] = counts.get(node, 0) + delta
+        if not counts[node]:
+            del counts[node]
+        per_hn = self.hn_counts
+        for hn in hypernodes:
+            per_hn[hn] = per_hn.get(hn, 0) + delta
 
     @property
     def hard(self) -> bool:

@@ -313,7 +313,7 @@ def _job(
         if node_idx is not None and task.status in _ON_NODE:
             cluster.place(node_idx, task.on_node, task.resreq, task.status)
             task.node = node_idx
-            sj.node_counts[node_idx] = sj.node_counts.get(node_idx, 0) + 1
+            sj.count_on_node(node_idx, world.tree.node_hns[node_idx], 1)
     for sj in job.subjobs.values():
         if sj.uid != key and sj.topology is not None:
             sj.topology = _effective(sj.topology.original, tree, sub_tier)

@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
 from hypertopo.placement.resources import Resources
 from hypertopo.placement.tree import Tree
 from hypertopo.topology.labels import LABEL_HOSTNAME
+
+#: Keep what is derived from nodes' pods between placements and catch it up with the nodes changed
+#: since (:meth:`Cluster.node_memo`, the predicates' and InterPodAffinity's sums, per-HyperNode task
+#: counts); off: recompute everything for every pod. Results are identical either way
+#: (``tests/placement/test_incremental.py`` checks it).
+INCREMENTAL = True
 
 
 @dataclass(slots=True)
@@ -46,6 +53,15 @@ class NodeState:
     version: int = 0  # changes whenever ``pods`` does (a key for what is derived from them)
 
 
+@dataclass(slots=True)
+class NodeMemo:
+    """Values derived from nodes' pods for one owner (see :meth:`Cluster.node_memo`)."""
+
+    owner: object
+    seen_at: int  # the length of ``Cluster.changed`` when last caught up
+    values: dict[int, Any] = field(default_factory=dict)
+
+
 def hostname_only(spec: PodSpecInfo) -> bool:
     """True when every pod (anti-)affinity term of ``spec`` is per host."""
     terms = [*spec.affinity_required, *spec.anti_affinity_required]
@@ -68,9 +84,13 @@ class Cluster:
         self.tree = tree
         self.states: list[NodeState | None] = [None] * len(nodes)
         self.pods_with_affinity: set[int] = set()  # nodes hosting a pod with (anti-)affinity terms
+        self.pods_with_required_anti: set[int] = set()  # ... with required anti-affinity terms
         self.occupied: set[int] = set()  # nodes hosting any pod
         self.ns_nodes: dict[str, dict[int, int]] = {}  # namespace -> node -> its pods there
         self.non_hostname_affinity = 0  # pods with affinity terms over a key other than the hostname
+        #: every node whose pods changed, in order (what is derived from pods catches up from here)
+        self.changed: list[int] = []
+        self._node_memos: dict[tuple[str, int], NodeMemo] = {}
         self.hn_used: dict[str, Resources] = {name: {} for name in tree.hypernodes}
         self.hn_alloc: dict[str, Resources] = hn_alloc or {}
         self.hn_idle0: dict[str, Resources] = {}
@@ -78,14 +98,39 @@ class Cluster:
         if hn_alloc is None:
             self._aggregate_allocatable()
 
-    def nodes_for(self, namespaces: frozenset[str] | None) -> set[int]:
-        """Nodes hosting a pod of ``namespaces`` (None: any) or a pod with affinity terms."""
+    def nodes_for(self, namespaces: frozenset[str] | None, *, required_anti: bool = False) -> set[int]:
+        """Nodes hosting a pod of ``namespaces`` (None: any) or a pod with affinity terms (with
+        ``required_anti``: a pod with required anti-affinity terms)."""
         if namespaces is None:
             return self.occupied
-        out = set(self.pods_with_affinity)
+        out = set(self.pods_with_required_anti if required_anti else self.pods_with_affinity)
         for ns in namespaces:
             out.update(self.ns_nodes.get(ns, ()))
         return out
+
+    def node_memo(self, kind: str, owner: object) -> dict[int, Any]:
+        """Node -> a value of ``kind`` derived from that node's pods and ``owner`` (a pod spec, a
+        request), to fill in: entries stay until the node's pods change (those of the nodes
+        changed since the last call are dropped here)."""
+        key = (kind, id(owner))
+        changed = self.changed
+        got = self._node_memos.get(key)
+        if not INCREMENTAL:
+            return {}
+        if got is None or got.owner is not owner:
+            got = self._node_memos[key] = NodeMemo(owner, len(changed))
+        elif got.seen_at < len(changed):
+            values = got.values
+            for i in set(changed[got.seen_at :]):
+                values.pop(i, None)
+            got.seen_at = len(changed)
+        return got.values
+
+    def hosts_for(self, i: int, namespaces: frozenset[str] | None) -> bool:
+        """Whether node ``i`` is one of :meth:`nodes_for` ``(namespaces)``."""
+        if namespaces is None:
+            return i in self.occupied
+        return i in self.pods_with_affinity or any(i in self.ns_nodes.get(ns, ()) for ns in namespaces)
 
     # ------------------------------------------------------------------ setup
 
@@ -188,6 +233,7 @@ class Cluster:
         st.nz_memory += spec.nonzero_memory
         st.pods.append(pod)
         st.version += 1
+        self.changed.append(i)
         self.occupied.add(i)
         on_nodes = self.ns_nodes.setdefault(pod.namespace, {})
         on_nodes[i] = on_nodes.get(i, 0) + 1
@@ -197,6 +243,8 @@ class Cluster:
             st.ports[port] = st.ports.get(port, 0) + 1
         if spec.has_pod_affinity:
             self.pods_with_affinity.add(i)
+        if spec.anti_affinity_required:
+            self.pods_with_required_anti.add(i)
         for name in self.tree.node_hns[i]:
             _add(self.hn_used[name], resreq)
 
@@ -217,6 +265,7 @@ class Cluster:
             if st.pods[pos].key == pod.key:
                 del st.pods[pos]
                 st.version += 1
+                self.changed.append(i)
                 on_nodes = self.ns_nodes[pod.namespace]
                 on_nodes[i] -= 1
                 if not on_nodes[i]:
@@ -230,5 +279,7 @@ class Cluster:
             st.ports[port] -= 1
         if spec.has_pod_affinity and not any(p.spec.has_pod_affinity for p in st.pods):
             self.pods_with_affinity.discard(i)
+        if spec.anti_affinity_required and not any(p.spec.anti_affinity_required for p in st.pods):
+            self.pods_with_required_anti.discard(i)
         for name in self.tree.node_hns[i]:
             _add(self.hn_used[name], resreq, -1)

@@ -29,8 +29,7 @@ def allocate(cluster: Cluster, op: Op) -> None:
     task.job.set_status(task, op.status)
     task.node = op.node
     task.tie = op.tie
-    counts = task.subjob.node_counts
-    counts[op.node] = counts.get(op.node, 0) + 1
+    task.subjob.count_on_node(op.node, cluster.tree.node_hns[op.node], 1)
 
 
 def unallocate(cluster: Cluster, op: Op) -> None:
@@ -40,10 +39,7 @@ def unallocate(cluster: Cluster, op: Op) -> None:
     task.job.set_status(task, PENDING)
     task.node = None
     task.tie = None
-    counts = task.subjob.node_counts
-    counts[op.node] -= 1
-    if not counts[op.node]:
-        del counts[op.node]
+    task.subjob.count_on_node(op.node, cluster.tree.node_hns[op.node], -1)
 
 
 class Statement:

@@ -24,7 +24,7 @@ from hypertopo.placement.gomap import (
 from hypertopo.placement.model import ALLOCATED, RUNNING, Job, SubJob, Task
 from hypertopo.placement.resources import MIN_RESOURCE, fits
 from hypertopo.placement.scheduler import FitFailure, Scheduler
-from hypertopo.placement.scoring import same_score
+from hypertopo.placement.scoring import TIE_EPSILON, same_score
 from hypertopo.topology.labels import natural_key
 
 if TYPE_CHECKING:
@@ -64,12 +64,12 @@ def predicate_nodes(sched: Scheduler, task: Task, hn: str) -> tuple[list[int], F
     total = len(all_nodes)
     wanted = nodes_to_find(total)
     if wanted >= total or wanted >= len(candidates):
-        for i in candidates:
-            reason = reason_of(spec, resreq, i, ctx)
-            if reason is None:
-                out.append(i)
-            else:
-                dynamic[reason] = dynamic.get(reason, 0) + 1
+        reasons = sched.pred.dynamic_reasons(spec, resreq, hn, candidates, ctx)
+        out = [i for i, reason in reasons.items() if reason is None]
+        if not out:
+            for reason in reasons.values():
+                if reason is not None:
+                    dynamic[reason] = dynamic.get(reason, 0) + 1
     else:
         start = sched.rng.randrange(total) if sched.rng is not None else sched.next_index % total
         static = sched.pred.static_fit(spec).feasible_set
@@ -100,7 +100,14 @@ def prioritize(
 ) -> tuple[int | None, dict[str, Any] | None]:
     cluster = sched.cluster
     resreq = task.resreq
-    idle_fit = [i for i in feasible if fits(resreq, cluster.idle(i))]
+    fit_idle = cluster.node_memo("fits idle", resreq)
+    idle_fit = []
+    for i in feasible:
+        ok = fit_idle.get(i)
+        if ok is None:
+            ok = fit_idle[i] = fits(resreq, cluster.idle(i))
+        if ok:
+            idle_fit.append(i)
     buckets = [idle_fit] if idle_fit else [[i for i in feasible if fits(resreq, cluster.future_idle(i))]]
     for bucket in buckets:
         if not bucket:
@@ -118,7 +125,9 @@ def prioritize(
             len(sj.tasks),
         )
         top = max(scores.values())
-        tied = [i for i, s in scores.items() if same_score(s, top)]
+        # no score further below the top than this can tie with it (a bound of same_score's)
+        reach = TIE_EPSILON * max(1.0, top, -min(scores.values()))
+        tied = [i for i, s in scores.items() if top - s <= reach and same_score(s, top)]
         if len(tied) == 1:
             return tied[0], None
         names = [sched.nodes[i].name for i in tied]

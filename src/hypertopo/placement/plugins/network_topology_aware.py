@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from itertools import permutations
 
+from hypertopo.placement import state as cluster_state
 from hypertopo.placement.conf import NtaConf
 from hypertopo.placement.gomap import GO_MAP_GROUP_SLOTS, map_first_chances
 from hypertopo.placement.model import SubJob
@@ -40,6 +41,8 @@ class NetworkTopologyAware:
         for tier in range(tree.min_tier, tree.max_tier + 1):
             self.tier_weights.append((tier, 1.0 if tier - 1 == 0 else conf.normal_pod_fading ** (tier - 1)))
         self.tier_weight_sum = sum(w for _, w in self.tier_weights)
+        #: allocated HyperNode -> leaf -> the LCA-tier score of a node under that leaf
+        self._leaf_scores: dict[str, dict[str | None, float]] = {}
 
     # ------------------------------------------------------------------ HyperNodeGradientFn
 
@@ -95,11 +98,12 @@ class NetworkTopologyAware:
         return self.subjob_hypernode_scores(request, hypernodes, self.task_num_fn(sj), len(sj.tasks))
 
     def task_num_fn(self, sj: SubJob) -> Callable[[str], int]:
-        def task_num(hn: str) -> int:
-            node_hns = self.tree.node_hns
-            return sum(count for node, count in sj.node_counts.items() if hn in node_hns[node])
-
-        return task_num
+        """The subjob's tasks on the nodes of a HyperNode (``SubJob.hn_counts``, kept as tasks come
+        and go)."""
+        if cluster_state.INCREMENTAL:
+            return lambda hn: sj.hn_counts.get(hn, 0)
+        node_hns = self.tree.node_hns
+        return lambda hn: sum(count for node, count in sj.node_counts.items() if hn in node_hns[node])
 
     def binpack_request(self, resreqs: Sequence[Mapping[str, int]]) -> Resources:
         """Summed request of the subjob's tasks over resources with a HyperNode binpack weight."""
@@ -214,7 +218,7 @@ class NetworkTopologyAware:
             return
         tree = self.tree
         leaf_of = tree.node_leaf
-        memo: dict[str | None, float] = {}
+        memo = self._leaf_scores.setdefault(allocated_hn, {})  # the tree does not change
         raw: dict[int, float] = {}
         for i in candidates:
             hn = leaf_of[i]

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
 
+from hypertopo.placement import state as cluster_state
 from hypertopo.placement.conf import NodeOrderConf
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
@@ -50,6 +51,49 @@ def _balanced(fractions: Sequence[float]) -> int:
     return int((1 - std) * MAX_NODE_SCORE)
 
 
+@dataclass(slots=True)
+class AffinityTotals:
+    """Per topology key and value, the InterPodAffinity weights of nodes' pods for one incoming
+    spec, summed over the nodes counted (``shares``: each node's part, to take back)."""
+
+    spec: PodSpecInfo
+    seen_at: int = 0  # the length of ``Cluster.changed`` when last caught up
+    seen: dict[str, str | None] = field(default_factory=dict)  # incoming labels summed for, by key
+    topo: dict[str, dict[str, int]] = field(default_factory=dict)
+    shares: dict[int, tuple[tuple[str, ...], list[tuple[str, str, int]]]] = field(default_factory=dict)
+    key_uses: dict[str, int] = field(default_factory=dict)  # label key -> nodes whose terms look at it
+
+    def add(self, n: int, keys: tuple[str, ...], share: list[tuple[str, str, int]]) -> None:
+        self.shares[n] = (keys, share)
+        for key in keys:
+            self.key_uses[key] = self.key_uses.get(key, 0) + 1
+        for key, value, delta in share:
+            bucket = self.topo.setdefault(key, {})
+            bucket[value] = bucket.get(value, 0) + delta
+
+    def drop(self, n: int) -> None:
+        got = self.shares.pop(n, None)
+        if got is None:
+            return
+        keys, share = got
+        for key in keys:
+            self.key_uses[key] -= 1
+            if not self.key_uses[key]:
+                del self.key_uses[key]
+        for key, value, delta in share:
+            bucket = self.topo[key]
+            bucket[value] -= delta
+
+    def values_of(self, labels: Mapping[str, str]) -> dict[str, str | None]:
+        """``labels``' values of the keys the counted nodes' terms look at."""
+        return {key: labels.get(key) for key in self.key_uses}
+
+    def summed_for(self, labels: Mapping[str, str]) -> bool:
+        """Whether every counted share holds for an incoming pod with ``labels``: they agree with
+        those the shares were computed for on every key the nodes' terms look at."""
+        return all(labels.get(key) == value for key, value in self.seen.items())
+
+
 def _term_matches(term: NodeSelectorTerm, node: Node) -> bool:
     return term.matches(node.name, node.labels)
 
@@ -62,9 +106,10 @@ class NodeOrder:
         self.cluster = cluster
         self.nodes = nodes
         self.image_nodes: dict[str, int] = {}
-        # (node, id(spec)) -> (its state, its version, spec, namespace, the label keys its pods'
-        # terms look at, the incoming pod's values of them, the node's share)
-        self._affinity_memo: dict[tuple[int, int], tuple[Any, ...]] = {}
+        #: (id(spec), namespace) -> InterPodAffinity's weights for such an incoming pod
+        self._affinity_totals: dict[tuple[int, str], AffinityTotals] = {}
+        #: id(spec) -> (spec, :meth:`_untolerated`)
+        self._taint_counts: dict[int, tuple[PodSpecInfo, dict[int, int]]] = {}
         for node in nodes:
             for image in node.images:
                 self.image_nodes[image] = self.image_nodes.get(image, 0) + 1
@@ -86,7 +131,12 @@ class NodeOrder:
             pod = (req.get("cpu", 0), req.get("memory", 0), req.get(GPU_RESOURCE, 0))
             balanced = w.balanced_resource and any(pod)
             memo: dict[tuple[int, int, int, int, int, int], float] = {}
+            per_node = cluster.node_memo("nodeorder resources", spec)
             for i in candidates:
+                value = per_node.get(i)
+                if value is not None:
+                    scores[i] += value
+                    continue
                 alloc = nodes[i].allocatable
                 st = states[i]
                 if st is None:
@@ -107,6 +157,7 @@ class NodeOrder:
                     if balanced:
                         value += self._balanced_score(pod, alloc, key) * w.balanced_resource
                     memo[key] = value
+                per_node[i] = value
                 scores[i] += value
         if w.node_affinity and spec.preferred_terms:
             raw = {
@@ -121,24 +172,34 @@ class NodeOrder:
         if w.pod_affinity:
             self._pod_affinity(spec, namespace, labels, candidates, scores, w.pod_affinity)
         if w.taint_toleration:
-            tolerations = [t for t in spec.tolerations if t.effect in ("", "PreferNoSchedule")]
-            counts: dict[int, int] = {}
-            for i in candidates:
-                taints = nodes[i].taints
-                counts[i] = (
-                    sum(
-                        1
-                        for t in taints
-                        if t.effect == "PreferNoSchedule" and not any(tol.tolerates(t) for tol in tolerations)
-                    )
-                    if taints
-                    else 0
+            counts = self._untolerated(spec)
+            top = max((counts.get(i, 0) for i in candidates), default=0)
+            if not top:
+                for i in candidates:
+                    scores[i] += MAX_NODE_SCORE * w.taint_toleration
+            else:
+                for i in candidates:
+                    c = counts.get(i, 0)
+                    scores[i] += (MAX_NODE_SCORE - (c * MAX_NODE_SCORE // top)) * w.taint_toleration
+
+    def _untolerated(self, spec: PodSpecInfo) -> dict[int, int]:
+        """Node -> its PreferNoSchedule taints that ``spec`` does not tolerate (nodes with any)."""
+        got = self._taint_counts.get(id(spec))
+        if got is not None and got[0] is spec:
+            return got[1]
+        tolerations = [t for t in spec.tolerations if t.effect in ("", "PreferNoSchedule")]
+        counts: dict[int, int] = {}
+        for i, node in enumerate(self.nodes):
+            if node.taints:
+                c = sum(
+                    1
+                    for t in node.taints
+                    if t.effect == "PreferNoSchedule" and not any(tol.tolerates(t) for tol in tolerations)
                 )
-            top = max(counts.values(), default=0)
-            for i, c in counts.items():
-                scores[i] += (
-                    MAX_NODE_SCORE - (c * MAX_NODE_SCORE // top) if top else MAX_NODE_SCORE
-                ) * w.taint_toleration
+                if c:
+                    counts[i] = c
+        self._taint_counts[id(spec)] = (spec, counts)
+        return counts
 
     def _image_locality(
         self, spec: PodSpecInfo, candidates: Sequence[int], scores: dict[int, float], weight: int
@@ -236,6 +297,53 @@ class NodeOrder:
                         out[at] = out.get(at, 0) + w * mult
         return tuple(sorted(keys)), [(key, value, delta) for (key, value), delta in out.items()]
 
+    def _affinity_topo(
+        self, spec: PodSpecInfo, namespace: str, labels: Mapping[str, str], has_own: bool
+    ) -> dict[str, dict[str, int]]:
+        """InterPodAffinity's weights per topology key and value for the incoming pod: the shares
+        (:meth:`_affinity_share`) of the nodes whose pods count (those an own term can match by
+        namespace, or with terms of their own), summed.
+
+        The sum is kept per incoming spec and namespace and caught up with the nodes whose pods
+        changed since (``Cluster.changed``): scoring a large job's pods one after the other
+        recomputes only the node just filled. It is rebuilt when the incoming pod's values of the
+        label keys the nodes' terms look at differ from those it was summed for."""
+        cluster = self.cluster
+        # a pod without terms of its own counts only when an own term can match its namespace
+        own_ns = term_namespaces(t for _w, t in (*spec.affinity_preferred, *spec.anti_affinity_preferred))
+        totals = self._affinity_totals.get((id(spec), namespace)) if cluster_state.INCREMENTAL else None
+        if totals is not None and totals.spec is spec:
+            if not totals.summed_for(labels):
+                totals = None
+            else:
+                for n in set(cluster.changed[totals.seen_at :]):
+                    totals.drop(n)
+                    if cluster.hosts_for(n, own_ns) if has_own else n in cluster.pods_with_affinity:
+                        self._count_share(totals, n, spec, namespace, labels, has_own, own_ns)
+        if totals is None or totals.spec is not spec:
+            totals = self._affinity_totals[(id(spec), namespace)] = AffinityTotals(spec)
+            for n in cluster.nodes_for(own_ns) if has_own else cluster.pods_with_affinity:
+                self._count_share(totals, n, spec, namespace, labels, has_own, own_ns)
+        totals.seen_at = len(cluster.changed)
+        totals.seen = totals.values_of(labels)
+        return totals.topo
+
+    def _count_share(
+        self,
+        totals: AffinityTotals,
+        n: int,
+        spec: PodSpecInfo,
+        namespace: str,
+        labels: Mapping[str, str],
+        has_own: bool,
+        own_ns: frozenset[str] | None,
+    ) -> None:
+        st = self.cluster.states[n]
+        if st is None or not st.pods or not self.nodes[n].labels:
+            return
+        keys, share = self._affinity_share(n, st.pods, spec, namespace, labels, has_own, own_ns)
+        totals.add(n, keys, share)
+
     def _pod_affinity(
         self,
         spec: PodSpecInfo,
@@ -249,43 +357,25 @@ class NodeOrder:
         cluster = self.cluster
         if not has_own and not cluster.pods_with_affinity:
             return
-        topo: dict[str, dict[str, int]] = {}
-        # a pod without terms of its own counts only when an own term can match its namespace
-        own_ns = term_namespaces(t for _w, t in (*spec.affinity_preferred, *spec.anti_affinity_preferred))
-        pool = sorted(cluster.nodes_for(own_ns)) if has_own else sorted(cluster.pods_with_affinity)
-        memo = self._affinity_memo
-        nodes = self.nodes
-        for n in pool:
-            st = cluster.states[n]
-            if st is None or not st.pods or not nodes[n].labels:
-                continue
-            # a node's share depends only on its pods, the incoming pod's spec and namespace, and
-            # the incoming labels its pods' terms look at: kept until one of them changes (scoring a
-            # large job's pods one after the other rescans only the node just filled)
-            got = memo.get((n, id(spec)))
-            if (
-                got is None
-                or got[0] is not st
-                or got[1] != st.version
-                or got[2] is not spec
-                or got[3] != namespace
-                or got[5] != tuple(labels.get(k) for k in got[4])
-            ):
-                keys, share = self._affinity_share(n, st.pods, spec, namespace, labels, has_own, own_ns)
-                seen = tuple(labels.get(k) for k in keys)
-                got = memo[(n, id(spec))] = (st, st.version, spec, namespace, keys, seen, share)
-            for key, value, delta in got[6]:
-                bucket = topo.setdefault(key, {})
-                bucket[value] = bucket.get(value, 0) + delta
+        topo = self._affinity_topo(spec, namespace, labels, has_own)
         if not topo:
             return
-        raw = {}
-        for i in candidates:
-            node_labels = nodes[i].labels
-            raw[i] = sum(
-                values.get(node_labels[key], 0) for key, values in topo.items() if key in node_labels
-            )
+        nodes = self.nodes
+        raw: dict[int, int] = {}
+        if len(topo) == 1:  # one topology key (the hostname, typically)
+            ((key, values),) = topo.items()
+            for i in candidates:
+                label = nodes[i].labels.get(key)
+                raw[i] = 0 if label is None else values.get(label, 0)
+        else:
+            for i in candidates:
+                node_labels = nodes[i].labels
+                raw[i] = sum(
+                    values.get(node_labels[key], 0) for key, values in topo.items() if key in node_labels
+                )
         low, high = min(raw.values()), max(raw.values())
+        if high == low:
+            return  # every candidate's normalised score is 0
+        norms = {s: int(MAX_NODE_SCORE * ((s - low) / (high - low))) * weight for s in set(raw.values())}
         for i, s in raw.items():
-            norm = int(MAX_NODE_SCORE * ((s - low) / (high - low))) if high > low else 0
-            scores[i] += norm * weight
+            scores[i] += norms[s]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hypertopo.placement import state as cluster_state
 from hypertopo.placement.index import NodeIndex
 from hypertopo.placement.objects import Node
 from hypertopo.placement.podspec import PodSpecInfo
@@ -96,6 +97,19 @@ class AffinityContext:
     existing_anti: dict[str, set[str]]
 
 
+@dataclass(slots=True)
+class DynamicFit:
+    """:meth:`Predicates.dynamic_reason` of every candidate node of one HyperNode for one pod
+    template, as of ``Cluster.changed[:seen_at]`` and under one affinity context."""
+
+    spec: PodSpecInfo
+    resreq: Mapping[str, int]
+    candidates: Sequence[int]
+    ctx: AffinityContext | None
+    seen_at: int
+    reasons: dict[int, str | None]
+
+
 class Predicates:
     def __init__(
         self, nodes: Sequence[Node], index: NodeIndex, tree: Tree, cluster: Cluster, conf: PredicateConf
@@ -106,6 +120,7 @@ class Predicates:
         self.cluster = cluster
         self.conf = conf
         self._static: dict[int, StaticFit] = {}
+        self._dynamic: dict[tuple[int, str], DynamicFit] = {}
         self._tainted = [n.index for n in nodes if n.taints]
         self._unschedulable = [n.index for n in nodes if n.unschedulable]
 
@@ -203,7 +218,13 @@ class Predicates:
         """Domains for required (anti-)affinity; None when nothing applies to this pod."""
         if not self.conf.enabled or not self.conf.pod_affinity:
             return None
-        check_existing = bool(self.cluster.pods_with_affinity)
+        # with no required terms of its own, only pods with required anti-affinity can matter
+        anti_nodes = (
+            self.cluster.pods_with_required_anti
+            if cluster_state.INCREMENTAL
+            else self.cluster.pods_with_affinity
+        )
+        check_existing = bool(anti_nodes)
         if not spec.affinity_required and not spec.anti_affinity_required and not check_existing:
             return None
         required = [(t.topology_key, set()) for t in spec.affinity_required]
@@ -214,7 +235,8 @@ class Predicates:
         own_terms = (*spec.affinity_required, *spec.anti_affinity_required)
         # only pods an own term can match, or with required anti-affinity of their own, count
         own_ns = term_namespaces(own_terms)
-        pool = self.cluster.nodes_for(own_ns) if own_terms else self.cluster.pods_with_affinity
+        cluster = self.cluster
+        pool = cluster.nodes_for(own_ns, required_anti=cluster_state.INCREMENTAL) if own_terms else anti_nodes
         for i in sorted(pool):
             state = states[i]
             if state is None or not state.pods:
@@ -238,6 +260,39 @@ class Predicates:
         if not required and not anti and not existing_anti:
             return None
         return AffinityContext(required, any_match, self_match, anti, existing_anti)
+
+    def dynamic_reasons(
+        self,
+        spec: PodSpecInfo,
+        resreq: Mapping[str, int],
+        hypernode: str,
+        candidates: Sequence[int],
+        ctx: AffinityContext | None,
+    ) -> dict[int, str | None]:
+        """:meth:`dynamic_reason` of each of ``candidates`` (the HyperNode's, :meth:`candidates`), in
+        their order. A node's reason changes only with its pods (``Cluster.changed``) or the
+        affinity context: kept per template and HyperNode, only the nodes changed since are
+        asked again (placing a large job's pods one after the other)."""
+        key = (id(spec), hypernode)
+        changed = self.cluster.changed
+        got = self._dynamic.get(key)
+        if (
+            not cluster_state.INCREMENTAL
+            or got is None
+            or got.spec is not spec
+            or got.resreq is not resreq
+            or got.candidates is not candidates
+            or got.ctx != ctx
+        ):
+            reasons = {i: self.dynamic_reason(spec, resreq, i, ctx) for i in candidates}
+            self._dynamic[key] = DynamicFit(spec, resreq, candidates, ctx, len(changed), reasons)
+            return reasons
+        reasons = got.reasons
+        for i in set(changed[got.seen_at :]):
+            if i in reasons:
+                reasons[i] = self.dynamic_reason(spec, resreq, i, ctx)
+        got.seen_at = len(changed)
+        return reasons
 
     def dynamic_reason(
         self, spec: PodSpecInfo, resreq: Mapping[str, int], i: int, ctx: AffinityContext | None
