@@ -29,7 +29,7 @@ from bench_onboarding import generate_inventory
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "inventory" / "seed"
-PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{3,} (?P<seconds>\d+\.\d+)s$")
+PROFILE_LINE = re.compile(r"^(?P<task>.+?) -+ (?P<seconds>\d+\.\d+)s$")
 
 
 def cpu_model() -> str:
