@@ -107,17 +107,21 @@ def test_an_order_of_the_cluster_tops_children_is_not_computable():
     assert job_tie_chances(tree, ["a", "b"], ["a", "b"]) == {"a": 0.7109375, "b": 0.2890625}
 
 
-@pytest.mark.parametrize("members", [["leaf-a", "leaf-b"], ["leaf-b", "leaf-a"]])
-def test_predict_follows_the_members_order(members):
-    nodes = [node("a0"), node("b0")]
-    hns = [leaf("leaf-a", ["a0"]), leaf("leaf-b", ["b0"]), parent("spine", members)]
+def predict_one_job_on_two_leaves(parents: list) -> dict:
+    """A hard tier-1 job of two 4-GPU pods over leaf-a (node a0) and leaf-b (node b0) under ``parents``."""
     result = predict(
         jobs=[job("j", [task("w", 2, template(gpus=4))], topology=hard(1))],
-        nodes=nodes,
-        hypernodes=hns,
+        nodes=[node("a0"), node("b0")],
+        hypernodes=[leaf("leaf-a", ["a0"]), leaf("leaf-b", ["b0"]), *parents],
         baseline=False,
     )
     (res,) = result["jobs"]
+    return res
+
+
+@pytest.mark.parametrize("members", [["leaf-a", "leaf-b"], ["leaf-b", "leaf-a"]])
+def test_predict_follows_the_members_order(members):
+    res = predict_one_job_on_two_leaves([parent("spine", members)])
     chances = {o["hypernode"]: o["probability"] for o in res["outcomes"]}
     assert chances == {members[0]: 0.710938, members[1]: 0.289062}
     assert "Go map iteration order over spec.members order" in res["probability_basis"]
@@ -125,15 +129,7 @@ def test_predict_follows_the_members_order(members):
 
 
 def test_predict_says_not_computable_where_the_cluster_tops_order_counts():
-    nodes = [node("a0"), node("b0")]
-    hns = [leaf("leaf-a", ["a0"]), leaf("leaf-b", ["b0"]), parent("s1", ["leaf-a"]), parent("s2", ["leaf-b"])]
-    result = predict(
-        jobs=[job("j", [task("w", 2, template(gpus=4))], topology=hard(1))],
-        nodes=nodes,
-        hypernodes=hns,
-        baseline=False,
-    )
-    (res,) = result["jobs"]
+    res = predict_one_job_on_two_leaves([parent("s1", ["leaf-a"]), parent("s2", ["leaf-b"])])
     assert [o["hypernode"] for o in res["outcomes"]] == ["leaf-a", "leaf-b"]
     assert [o["probability"] for o in res["outcomes"]] == [None, None]
     assert res["probability_note"].startswith("not computable (Go map iteration order)")
