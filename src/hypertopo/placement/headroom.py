@@ -36,7 +36,7 @@ from hypertopo.placement.jobs import MAX_PODS, JobIn, PodBudget, parse_job
 from hypertopo.placement.model import ALLOCATED, RELEASING, RUNNING, Job, Task
 from hypertopo.placement.netcost import pd_role
 from hypertopo.placement.result import job_feasible, shape
-from hypertopo.placement.session import Session, run_session
+from hypertopo.placement.session import Session, pruned_reasons, run_session
 from hypertopo.placement.ties import task_orders
 from hypertopo.placement.tree import VIRTUAL_ROOT
 from hypertopo.placement.world import World, build_world
@@ -56,10 +56,10 @@ def _ref(obj: Mapping[str, Any]) -> str:
     return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
 
 
-def _run(world: World, objs: Sequence[Any]) -> tuple[Session, list[JobIn]]:
+def _run(world: World, objs: Sequence[Any], *, prune: bool = False) -> tuple[Session, list[JobIn]]:
     budget = PodBudget()
     job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(objs)]
-    return run_session(world, job_ins), job_ins
+    return run_session(world, job_ins, prune=prune), job_ins
 
 
 def _job(session: Session, job_in: JobIn) -> Job:
@@ -194,14 +194,27 @@ def _search(
     now = current_replicas({"jobs": objs}, ref, task)
     results: dict[int, dict[str, Any]] = {}
 
-    def probe(replicas: int) -> dict[str, Any]:
-        """The prediction (no replays) with ``replicas``: the same sessions as ``predict``."""
-        if replicas not in results:
+    def probe(replicas: int, *, reported: bool = False) -> dict[str, Any]:
+        """The prediction (no replays) with ``replicas``: the same sessions as ``predict``. The
+        search's probes skip hopeless dry runs (:mod:`.prune`: the same placements); a probe whose
+        job stays unplaced after a skipped run is predicted again in full before its reasons are
+        ``reported``."""
+        got = results.get(replicas)
+        if got is None or (reported and got["_partial_reasons"]):
             resized = _resized({"jobs": objs}, ref, task, replicas)["jobs"]
-            run, _ins = _run(world, resized)
-            shaped_run = shape(run)
-            results[replicas] = _summary(shaped_run, ref, world) | {"_feasible": _feasible_jobs(shaped_run)}
-        return results[replicas]
+            if resized == objs:  # today's count: the prediction already made
+                shaped_run, partial = shaped, False
+            else:
+                run, ins = _run(world, resized, prune=not reported)
+                shaped_run = shape(run)
+                # the reasons of an unplaced job (only those) come from its attempt
+                partial = pruned_reasons(run, _job(run, ins[k]))
+            feasible = _feasible_jobs(shaped_run)
+            got = results[replicas] = _summary(shaped_run, ref, world) | {
+                "_feasible": feasible,
+                "_partial_reasons": ref not in feasible and partial,
+            }
+        return got
 
     step = _partition_size(objs[k], task)  # a partitioned task grows by whole partitions
 
@@ -249,14 +262,14 @@ def _search(
     if limited:
         above = None
     elif some_orders > lo:  # lo + 1 places in some task orders only (and the engine's own one)
-        above = probe((lo + 1) * step) | {"places": False}
+        above = probe((lo + 1) * step, reported=True) | {"places": False}
     elif (
         lo == bound and (lo + 1) * step > by_resources
     ):  # one more step needs more than every usable node has free: proven, not simulated
         above = _over_bound((lo + 1) * step, bound * step)
     else:
-        above = probe((lo + 1) * step)  # the confirmation: predicted, never assumed
-    at_max = probe(lo * step) if lo > 0 else None
+        above = probe((lo + 1) * step, reported=True)  # the confirmation: predicted, never assumed
+    at_max = probe(lo * step, reported=True) if lo > 0 else None
     displaced = sorted(_feasible_jobs(shaped) - at_max["_feasible"], key=natural_key) if at_max else []
     base_job = next(j for j in shaped["jobs"] if f"{j['namespace']}/{j['name']}" == ref)
     return {
@@ -291,7 +304,7 @@ def _every_order(
     budget = PodBudget()
     job_ins = [parse_job(obj, i, world.pods, budget) for i, obj in enumerate(resized)]
     for order in task_orders(job_ins, MAX_ORDERS):
-        run = run_session(world, job_ins, task_order=order)
+        run = run_session(world, job_ins, task_order=order, prune=True)
         if not places(run, _job(run, job_ins[k])):
             return False
     return True

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hypertopo.placement.actions.worksheet import remaining_shapes
 from hypertopo.placement.model import SubJob, Task
 from hypertopo.placement.scheduler import FitFailure, Scheduler
 from hypertopo.placement.state import hostname_only
@@ -120,16 +121,7 @@ def dry_signature(
         return None
     if len(tree.hypernodes[hn].nodes) > MIN_NODES_TO_FIND:
         return None  # the rotating sample makes runs depend on call history
-    spec_key = (id(sheet.tasks), sheet.pos)
-    specs = sched.task_specs.get(spec_key)
-    if specs is None:
-        specs = []
-        seen: set[int] = set()
-        for task in sheet.tasks[sheet.pos :]:
-            if id(task.pod.spec) not in seen:
-                seen.add(id(task.pod.spec))
-                specs.append(task.pod.spec)
-        sched.task_specs[spec_key] = specs
+    specs = [task.pod.spec for task, _count in remaining_shapes(sched, sheet)]
     if not specs or any(not hostname_only(spec) for spec in specs):
         return None
     cand_sets = [set(sched.pred.candidates(spec, hn)) for spec in specs]
@@ -189,7 +181,10 @@ def store_job_run(
     pipelined: bool,
     copy: JobSheet,
     hn: str,
+    pruned: bool,
 ) -> None:
+    """Keep a job-level dry run; ``pruned``: a subjob's run in it was skipped (:mod:`.prune`), so
+    its failure is unknown and a replay marks the attempt ``pruned`` as the run did."""
     key, order = memo
     pos_of = {node: p for p, node in enumerate(order)}
     if any(op.node not in pos_of for op in ops):
@@ -206,6 +201,7 @@ def store_job_run(
         {u: c.pos for u, c in copy.sheets.items()},
         bool(copy.queued),
         failure,
+        pruned,
     )
 
 
@@ -217,7 +213,9 @@ def replay_job_run(
     results: dict[str, Any],
 ) -> None:
     key, order = memo
-    saved, ready, pipelined, positions, requeue, failure = sched.job_runs[key]
+    saved, ready, pipelined, positions, requeue, failure, pruned = sched.job_runs[key]
+    if pruned and sched.attempt is not None:
+        sched.attempt.pruned = True
     if failure is not None and sched.attempt is not None:
         f = failure
         sched.attempt.failures[hn] = FitFailure(

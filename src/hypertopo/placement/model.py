@@ -103,7 +103,11 @@ class SubJob:
         return self.ready_num() + self.pending_be >= self.min_available
 
     def is_pipelined(self) -> bool:
-        return self.counts.get(PIPELINED, 0) + self.ready_num() + self.pending_be >= self.min_available
+        return self.pipelined_shortfall() <= 0
+
+    def pipelined_shortfall(self) -> int:
+        """Pods still to place (allocated or pipelined) before :meth:`is_pipelined` holds."""
+        return self.min_available - (self.counts.get(PIPELINED, 0) + self.ready_num() + self.pending_be)
 
     def allocated_num(self) -> int:
         return self.counts.get(ALLOCATED, 0) + self.counts.get(RUNNING, 0)
@@ -234,7 +238,11 @@ class Job:
         return self.ready_num() + self.pending_be() >= self.min_available
 
     def is_pipelined(self) -> bool:
-        return self.counts.get(PIPELINED, 0) + self.ready_num() + self.pending_be() >= self.min_available
+        return self.pipelined_shortfall() <= 0
+
+    def pipelined_shortfall(self) -> int:
+        """Pods still to place (allocated or pipelined) before :meth:`is_pipelined` holds."""
+        return self.min_available - (self.counts.get(PIPELINED, 0) + self.ready_num() + self.pending_be())
 
     def valid_num(self) -> int:
         c = self.counts

@@ -47,6 +47,8 @@ class Attempt:
     failures: dict[str, FitFailure] = field(default_factory=dict)
     pipelined_only: list[str] = field(default_factory=list)
     no_gradient: str = ""
+    #: a dry run was skipped (:mod:`.prune`): ``failures`` lacks its HyperNode
+    pruned: bool = False
 
 
 class Scheduler:
@@ -71,6 +73,8 @@ class Scheduler:
         #: the dry-run memos of one session (see :mod:`.memo`)
         self.dry_runs: dict[tuple[Any, ...], Any] = {}
         self.job_runs: dict[tuple[Any, ...], Any] = {}
+        #: (id of a worksheet's task list, position) -> its remaining tasks by spec
+        #: (:func:`.actions.worksheet.remaining_shapes`)
         self.task_specs: dict[tuple[int, int], list[Any]] = {}
         #: job key -> the record of its first gang attempt; ``attempt``: the one being made
         self.attempts: dict[str, Attempt] = {}
@@ -99,6 +103,10 @@ class Scheduler:
         #: nodes of every HyperNode a job was dry-run in, plus the nodes of every flat-path run: a
         #: measure of a session's cost that depends neither on the machine nor on the memos
         self.work = 0
+        #: skip dry runs that cannot make the gang ready (:mod:`.prune`); the ``Attempt`` of a job
+        #: then lacks the failures of those runs, so its reasons if it stays unplaced are incomplete
+        self.prune = False
+        self.pruned = 0  # dry runs skipped so far
 
     def new_session(self) -> None:
         """Forget what one session memoised (the cluster changed since)."""

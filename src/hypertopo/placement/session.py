@@ -60,12 +60,15 @@ def run_session(
     rng: random.Random | None = None,
     task_order: TaskOrder | None = None,
     hn_script: Mapping[int, str] | None = None,
+    prune: bool = False,
 ) -> Session:
     """Simulate vc-scheduler's sessions over ``job_ins`` until one places nothing.
 
     ``rng`` breaks ties at random (else: the first in natural name order); ``task_order``
     orders equal-index pods of different tasks; ``hn_script`` forces the choices at the
-    HyperNode-level tie decisions it numbers (see :mod:`.ties`).
+    HyperNode-level tie decisions it numbers (see :mod:`.ties`); ``prune`` skips dry runs that
+    cannot make a gang ready (:mod:`.prune`: the same placements, but the reasons of a job left
+    unplaced may lack what those runs found, see :func:`pruned_reasons`).
     """
     tree = world.tree
     conf = world.conf
@@ -74,6 +77,7 @@ def run_session(
     scorer = Scorer(conf, cluster, tree, world.nodes)
     sched = Scheduler(conf, tree, world.nodes, cluster, predicates, scorer, rng)
     sched.hn_script = hn_script or {}
+    sched.prune = prune
     sched.record_decisions = len(world.nodes) < REPLAY_BUDGET  # else no replay is affordable
     skip: dict[str, str] = {}
     run_actions(sched, jobs, skip)
@@ -91,6 +95,13 @@ def run_session(
             break
         placed = now
     return Session(world, cluster, sched, jobs, skip, warnings, sessions)
+
+
+def pruned_reasons(session: Session, job: Job) -> bool:
+    """Whether ``job``'s first attempt skipped a dry run (``run_session(prune=True)``): its reasons,
+    should it be unplaced, are then incomplete."""
+    attempt = session.sched.attempts.get(job.key)
+    return attempt is not None and attempt.pruned
 
 
 def _allocated(jobs: Sequence[Job]) -> int:

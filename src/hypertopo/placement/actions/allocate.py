@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hypertopo.placement import memo
+from hypertopo.placement import memo, prune
 from hypertopo.placement.actions.worksheet import JobSheet, SubJobSheet, organize, pop_subjob
 from hypertopo.placement.memo import job_signature, replay_job_run, store_job_run
 from hypertopo.placement.model import ALLOCATED, PIPELINED, Job, SubJob
@@ -104,6 +104,7 @@ def allocate_for_job(sched: Scheduler, job: Job, sheet: JobSheet, start: str) ->
                 continue
             job.reset_fit_errors()
             copy = sheet.clone()
+            pruned_before = sched.pruned
             snapshot = {uid: sj.allocated_hn for uid, sj in job.subjobs.items()}
             stmts: list[Statement] = []
             total = 0.0
@@ -128,7 +129,8 @@ def allocate_for_job(sched: Scheduler, job: Job, sheet: JobSheet, start: str) ->
             ops = [op for stmt in stmts for op in stmt.ops]
             ready, pipelined = gang.job_ready(job), gang.job_pipelined(job)
             if signature is not None:
-                store_job_run(sched, signature, ops, ready, pipelined, copy, hn)
+                pruned = sched.pruned != pruned_before
+                store_job_run(sched, signature, ops, ready, pipelined, copy, hn, pruned)
             if ops and (ready or pipelined):
                 results[hn] = (ops, copy, total, decisions, ties)
                 if attempt is not None and not ready:
@@ -211,7 +213,10 @@ def allocate_for_subjob(
 
 
 def allocate_tasks(sched: Scheduler, sj: SubJob, sheet: SubJobSheet, hn: str) -> Statement | None:
-    """``allocateResourcesForTasks`` in ``hn``, memoised over interchangeable leaves (:mod:`..memo`)."""
+    """``allocateResourcesForTasks`` in ``hn``, memoised over interchangeable leaves (:mod:`..memo`),
+    skipped when it cannot make the gang ready (:mod:`..prune`, opt-in)."""
+    if prune.hopeless(sched, sj, sheet, hn):
+        return None
     return memo.dry_run(sched, sj, sheet, hn, allocate_resources_for_tasks)
 
 

@@ -6,6 +6,8 @@ walks its subjob's pending tasks in task order. Dry runs work on clones.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypertopo.placement.model import PENDING, Job, SubJob, Task
 from hypertopo.placement.plugins import gang
 from hypertopo.placement.scheduler import Scheduler
@@ -45,6 +47,23 @@ class JobSheet:
     def assign(self, other: JobSheet) -> None:
         self.queued = other.queued
         self.sheets = other.sheets
+
+
+def remaining_shapes(sched: Scheduler, sheet: SubJobSheet) -> list[tuple[Task, int]]:
+    """The sheet's remaining tasks by pod spec, in task order: the first task of each spec and how
+    many there are (memoised for the session in ``Scheduler.task_specs``)."""
+    key = (id(sheet.tasks), sheet.pos)
+    got = sched.task_specs.get(key)
+    if got is None:
+        by_spec: dict[int, list[Any]] = {}
+        for task in sheet.tasks[sheet.pos :]:
+            entry = by_spec.get(id(task.pod.spec))
+            if entry is None:
+                by_spec[id(task.pod.spec)] = [task, 1]
+            else:
+                entry[1] += 1
+        got = sched.task_specs[key] = [(task, count) for task, count in by_spec.values()]
+    return got
 
 
 def organize(sched: Scheduler, job: Job) -> JobSheet:
