@@ -41,7 +41,7 @@ from hypertopo.cluster.admission import (
     webhook_configurations,
 )
 from hypertopo.cluster.crds import NEEDED_CRDS
-from hypertopo.cluster.kwok import kwok_args
+from hypertopo.cluster.kwok import NODE_MONITOR_GRACE_SECONDS, kwok_args
 from hypertopo.cluster.paths import Layout, binary_file, extra_args_from_env
 from hypertopo.cluster.processes import (
     LOOPBACK,
@@ -283,6 +283,8 @@ class Launcher:
                 "--use-service-account-credentials=true",
                 f"--controllers={KCM_CONTROLLERS}",
                 "--cluster-name=kubernetes",
+                # kwok renews node Leases less often than a kubelet (hypertopo.cluster.kwok)
+                f"--node-monitor-grace-period={NODE_MONITOR_GRACE_SECONDS}s",
                 # kwokctl's "unlimited" client rate: with the default 20 requests/s the node
                 # lifecycle controller needs 13 s to untaint 256 new nodes
                 "--kube-api-qps=5000",

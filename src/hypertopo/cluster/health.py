@@ -9,6 +9,7 @@ from datetime import datetime
 
 from hypertopo.cluster import pki as pki_mod
 from hypertopo.cluster.components import LOOPBACK, etcd_healthy, http_ok, tls_handshake_ok
+from hypertopo.cluster.kwok import NODE_LEASE_SECONDS
 from hypertopo.cluster.processes import Proc, is_alive
 from hypertopo.cluster.rest import Rest
 from hypertopo.cluster.state import Health, State
@@ -34,7 +35,7 @@ def node_leases(rest: Rest, now: float | None = None) -> tuple[int, int]:
             expired += 1
             continue
         at = datetime.fromisoformat(renewed.replace("Z", "+00:00")).timestamp()
-        if now - at <= float(spec.get("leaseDurationSeconds") or 40):
+        if now - at <= float(spec.get("leaseDurationSeconds") or NODE_LEASE_SECONDS):
             fresh += 1
         else:
             expired += 1

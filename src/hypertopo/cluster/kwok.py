@@ -9,7 +9,8 @@ Go module cache (the one ``bin/kwok-<KWOK_VERSION>`` is built from):
   conditions (``Ready``, no pressure), addresses, ``nodeInfo`` and ``phase: Running``;
 * ``node/heartbeat-with-lease/node-heartbeat-with-lease``: node status refreshed every 10-20
   minutes, the heartbeat itself being the node Lease, renewed every ``NODE_LEASE_SECONDS / 4``
-  (kubelet's defaults, what kwokctl runs with leases on);
+  (what kwokctl runs with leases on), kube-controller-manager's node lifecycle controller
+  marking a node whose Lease is older than ``NODE_MONITOR_GRACE_SECONDS`` NotReady;
 * ``pod/fast/pod-ready``: a pod bound to a managed node becomes ``Running`` and ``Ready``;
 * ``pod/fast/pod-delete``: a deleted pod (graceful or not) is removed.
 
@@ -37,8 +38,16 @@ STAGES = (
     "kustomize/stage/pod/fast/pod-ready.yaml",
     "kustomize/stage/pod/fast/pod-delete.yaml",
 )
-#: kubelet's ``nodeLeaseDurationSeconds`` (renewed every quarter of it).
-NODE_LEASE_SECONDS = 40
+#: kubelet's ``nodeLeaseDurationSeconds`` (renewed every quarter of it). Kubelet's default is 40 s,
+#: a renewal every 10 s: 25 Lease writes a second for 256 nodes, which kept kube-apiserver, etcd,
+#: kwok and kube-controller-manager busy even on an idle control plane (14 % of a core, 10 points
+#: of it the renewals; measured in bench/RESULTS-controlplane.md). Simulated nodes do not fail, so
+#: they renew every minute.
+NODE_LEASE_SECONDS = 240
+#: kube-controller-manager's ``--node-monitor-grace-period`` (default 50 s, for 10 s renewals): a
+#: Lease not renewed for this long makes its node NotReady. Four renewals, so that a busy machine
+#: (kwok's renewals fall behind at a load average of 10) does not take nodes down.
+NODE_MONITOR_GRACE_SECONDS = NODE_LEASE_SECONDS + 60
 #: kwok's pod addresses (its default, 10.0.0.0/24, would overlap the service range and hold 254 pods).
 POD_CIDR = "10.244.0.0/16"
 
