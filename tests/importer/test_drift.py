@@ -157,7 +157,7 @@ def test_drift_playbook_is_read_only_and_changed_only_on_drift():
     plays = yaml.safe_load((ROOT / "playbooks" / "drift.yml").read_text())
     modules = {key for task in plays[0]["tasks"] for key in task if "." in key}
     assert modules <= {
-        "kubernetes.core.k8s_info",
+        "hypertopo.volcano.hypertopo_k8s_info",
         "ansible.builtin.set_fact",
         "ansible.builtin.debug",
         "ansible.builtin.assert",
