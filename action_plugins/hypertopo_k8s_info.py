@@ -4,7 +4,7 @@
 
 The roles read the cluster dozens of times per run: listings, and polls until pods are bound and
 run. As a module each read starts a Python process that imports the Kubernetes client and
-kubernetes.core's module_utils, 0.6-0.8 s of CPU every time (``bench/RESULTS-plan.md``). When the
+kubernetes.core's module_utils, 0.6-0.8 s of CPU every time (``bench/RESULTS-testsuite.md``). When the
 task's host is the controller itself (``connection: local``, as in every play of this collection)
 this plugin runs kubernetes.core.k8s_info's own code in the controller's worker process instead:
 

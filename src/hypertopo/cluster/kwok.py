@@ -41,7 +41,7 @@ STAGES = (
 #: kubelet's ``nodeLeaseDurationSeconds`` (renewed every quarter of it). Kubelet's default is 40 s,
 #: a renewal every 10 s: 25 Lease writes a second for 256 nodes, which kept kube-apiserver, etcd,
 #: kwok and kube-controller-manager busy even on an idle control plane (14 % of a core, 10 points
-#: of it the renewals; measured in bench/RESULTS-controlplane.md). Simulated nodes do not fail, so
+#: of it the renewals; bench/RESULTS-testsuite.md). Simulated nodes do not fail, so
 #: they renew every minute.
 NODE_LEASE_SECONDS = 240
 #: kube-controller-manager's ``--node-monitor-grace-period`` (default 50 s, for 10 s renewals): a

@@ -52,7 +52,8 @@ options:
     description: The namespace of namespaced objects. As for C(kubernetes.core.k8s_info).
     type: str
   wait:
-    description: Wait for the objects to meet O(wait_condition) (or to exist). As for C(kubernetes.core.k8s_info).
+    description: >-
+      Wait for the objects to meet O(wait_condition) (or to exist). As for C(kubernetes.core.k8s_info).
     type: bool
     default: false
   wait_sleep:
@@ -107,7 +108,9 @@ options:
     description: Hosts reached without the proxy (comma-separated). As for C(kubernetes.core.k8s_info).
     type: str
   proxy_headers:
-    description: Headers for the proxy (C(proxy_basic_auth), C(basic_auth), C(user_agent)). As for C(kubernetes.core.k8s_info).
+    description: >-
+      Headers for the proxy (C(proxy_basic_auth), C(basic_auth), C(user_agent)). As for
+      C(kubernetes.core.k8s_info).
     type: dict
   persist_config:
     description: Whether to save refreshed tokens in the kubeconfig. As for C(kubernetes.core.k8s_info).
