@@ -24,19 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
-
-try:  # kubernetes.core arrives with the ansible package; the Kubernetes client is a pip requirement
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
-    from ansible_collections.kubernetes.core.plugins.modules.k8s_info import argspec
-except ImportError as exc:
-    IN_PROCESS_MISSING: ImportError | None = exc
-else:
-    IN_PROCESS_MISSING = None
+from ansible_collections.hypertopo.volcano.plugins.plugin_utils.k8s_info import MISSING, MODULE, read
 
 try:  # how ansible-core's own action plugins (package, service) apply a module's defaults
     from ansible.executor.module_common import _apply_action_arg_defaults
@@ -45,38 +34,8 @@ except ImportError:  # another ansible-core: the task's own options (and its gro
 
 # Documentation: plugins/modules/hypertopo_k8s_info.py of the collection
 # (collections/ansible_collections/hypertopo/volcano/plugins/modules/;
-# ansible-doc hypertopo.volcano.hypertopo_k8s_info).
-
-MODULE = "kubernetes.core.k8s_info"
-
-
-def read(args: dict[str, Any]) -> dict[str, Any]:
-    """kubernetes.core.k8s_info's ``main`` on ``args``, in this process: its result as a dict."""
-    validated = ArgumentSpecValidator(argspec()).validate(args)
-    if validated.error_messages:  # the module's first error, worded as AnsibleModule words it
-        msg = validated.errors.msg
-        if isinstance(validated.errors[0], UnsupportedError):
-            msg = f"Unsupported parameters for ({MODULE}) module: {msg}"
-        return {"failed": True, "msg": msg}
-    params = validated.validated_parameters
-    try:
-        svc = K8sService(get_api_client(**params), None)
-        facts = svc.find(
-            params["kind"],
-            params["api_version"],
-            name=params["name"],
-            namespace=params["namespace"],
-            label_selectors=params["label_selectors"],
-            field_selectors=params["field_selectors"],
-            wait=params["wait"],
-            wait_sleep=params["wait_sleep"],
-            wait_timeout=params["wait_timeout"],
-            condition=params["wait_condition"],
-            hidden_fields=params["hidden_fields"],
-        )
-    except Exception as exc:  # the module fails with the exception's text (fail_from_exception)
-        return {"failed": True, "msg": str(exc), "changed": False}
-    return remove_values({"changed": False, **facts}, validated._no_log_values)
+# ansible-doc hypertopo.volcano.hypertopo_k8s_info). The code that reads:
+# plugins/plugin_utils/k8s_info.py.
 
 
 class ActionModule(ActionBase):
@@ -100,7 +59,7 @@ class ActionModule(ActionBase):
     def in_process(self) -> bool:
         """The host is the controller and nothing the module process would see differs."""
         return (
-            IN_PROCESS_MISSING is None
+            MISSING is None
             and getattr(self._connection, "transport", None) == "local"
             and not any(self._task.environment or ())  # [{}] when no environment is set
         )

@@ -25,6 +25,7 @@ from hypertopo.cluster.admission import (
     webhook_configurations,
 )
 from hypertopo.cluster.gomodules import module_file
+from hypertopo.cluster.kwok import NODE_LEASE_SECONDS
 from hypertopo.cluster.paths import COMPONENTS, versions
 from hypertopo.cluster.rest import ApiError
 from hypertopo.cluster.workloads import container, pod_running
@@ -180,7 +181,10 @@ def test_simulated_nodes_are_ready_and_keep_their_lease_renewed(cluster, cluster
         return datetime.fromisoformat(renew.replace("Z", "+00:00")).timestamp() if renew else 0.0
 
     first = _wait(renewed_at, 15, f"a Lease for node {name}")
-    _wait(lambda: renewed_at() > first, 20, f"the Lease of node {name} renewed")
+    lease = cluster.get(f"{LEASES}/{name}")["spec"]
+    assert lease["leaseDurationSeconds"] == NODE_LEASE_SECONDS and lease["holderIdentity"] == name
+    # kwok renews every quarter of the duration (60 s): wait for one renewal, with room for a busy machine
+    _wait(lambda: renewed_at() > first, NODE_LEASE_SECONDS / 4 + 30, f"the Lease of node {name} renewed")
 
 
 def test_a_jobs_pods_run_and_a_deleted_pod_goes_away(cluster, cluster_ws) -> None:

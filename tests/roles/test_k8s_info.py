@@ -30,6 +30,9 @@ HYPERNODE_API = "topology.volcano.sh/v1alpha1"
 
 
 def _plugin() -> Any:
+    """The action plugin's module, loaded as Ansible loads it (its plugin_utils from the collection)."""
+    if str(ROOT / "collections") not in sys.path:
+        sys.path.insert(0, str(ROOT / "collections"))
     spec = importlib.util.spec_from_file_location(
         "hypertopo_k8s_info", ROOT / "action_plugins/hypertopo_k8s_info.py"
     )
@@ -50,7 +53,14 @@ def _action(transport: str, environment: list[Any]) -> Any:
 
 
 def test_the_kubernetes_client_is_importable_in_the_controller() -> None:
-    assert PLUGIN.IN_PROCESS_MISSING is None
+    assert PLUGIN.MISSING is None
+    spec = importlib.util.spec_from_file_location(
+        "hypertopo_k8s_filter", ROOT / "filter_plugins/hypertopo_k8s_info.py"
+    )
+    assert spec is not None and spec.loader is not None
+    filters = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(filters)
+    assert filters.FilterModule().filters()["hypertopo_k8s_in_process"](None) is True
 
 
 @pytest.mark.parametrize(
@@ -70,7 +80,7 @@ def test_reads_in_the_controller_only_where_the_module_would_see_the_same(
 
 
 def test_without_the_client_the_module_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(PLUGIN, "IN_PROCESS_MISSING", ImportError("No module named 'kubernetes'"))
+    monkeypatch.setattr(PLUGIN, "MISSING", ImportError("No module named 'kubernetes'"))
     assert not _action("local", [{}]).in_process()
 
 
