@@ -56,7 +56,7 @@ lint: venv
 # tests over INTEGRATION_WORKERS (whole files per worker: a file's private control plane starts
 # once; each worker has its own shared control plane, tests/cluster_plugin.py). 0 = no workers.
 UNIT_WORKERS        ?= 2
-INTEGRATION_WORKERS ?= 3
+INTEGRATION_WORKERS ?= 2
 
 unit: venv chromium
 	pytest -q --durations=15 -n $(UNIT_WORKERS) -m "not cluster"

@@ -57,7 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 #: The integration files that take longest (minutes, ``make integration --durations``), longest first.
 #: ``--dist loadfile`` hands whole files to the workers in collection order, so these go first: a
-#: long file started last would run alone at the end while the other workers wait.
+#: long file started last would run alone at the end while the other worker waits.
 LONGEST_FILES = (
     "tests/e2e/test_faults.py",
     "tests/roles/test_roles_cluster.py",

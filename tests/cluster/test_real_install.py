@@ -182,7 +182,7 @@ def test_simulated_nodes_are_ready_and_keep_their_lease_renewed(cluster, cluster
 
     first = _wait(renewed_at, 15, f"a Lease for node {name}")
     lease = cluster.get(f"{LEASES}/{name}")["spec"]
-    assert lease["leaseDurationSeconds"] == NODE_LEASE_SECONDS and lease["holderIdentity"] == name
+    assert lease["leaseDurationSeconds"] == NODE_LEASE_SECONDS
     # kwok renews every quarter of the duration (60 s): wait for one renewal, with room for a busy machine
     _wait(lambda: renewed_at() > first, NODE_LEASE_SECONDS / 4 + 30, f"the Lease of node {name} renewed")
 
