@@ -55,28 +55,6 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["HYPERTOPO_CLUSTER_DIR"] = f"{default_state_dir()}-{worker}"
 
 
-#: The integration files that take longest (minutes, ``make integration --durations``), longest first.
-#: ``--dist loadfile`` hands whole files to the workers in collection order, so these go first: a
-#: long file started last would run alone at the end while the other worker waits.
-LONGEST_FILES = (
-    "tests/e2e/test_faults.py",
-    "tests/roles/test_roles_cluster.py",
-    "tests/e2e/test_layouts.py",
-    "tests/e2e/test_site.py",
-    "tests/e2e/test_rbac.py",
-    "tests/e2e/test_admission.py",
-    "tests/package/test_collection.py",
-    "tests/agreement/test_explain_agreement.py",
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put the :data:`LONGEST_FILES` first (in that order); every file's tests keep their order."""
-    rank = {path: k for k, path in enumerate(LONGEST_FILES)}
-    root = config.rootpath
-    items.sort(key=lambda item: rank.get(item.path.relative_to(root).as_posix(), len(rank)))
-
-
 def _hint(exc: BaseException) -> str:
     text = str(exc)
     if "binaries missing" in text:

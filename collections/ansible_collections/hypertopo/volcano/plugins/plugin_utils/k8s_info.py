@@ -6,9 +6,9 @@
 argument spec (``argspec``), client (``get_api_client``: kubeconfig, context, ``K8S_AUTH_*``...)
 and search (``K8sService.find``), with ``no_log`` values masked as ``AnsibleModule.exit_json`` masks
 them. ``MISSING`` is why it cannot run here (the controller's Python lacks the Kubernetes client),
-or None. Importing this module imports the Kubernetes client (0.3 s of CPU); the filter
-``hypertopo_k8s_in_process`` does it in ansible-playbook's main process (the topology role's
-first task), so that the worker of every later task inherits it.
+or None. Importing this module imports the Kubernetes client (0.3 s of CPU, once per read task's
+worker). Importing it in ansible-playbook's main process instead, so that the workers inherit it,
+made every forked worker dearer (a larger parent to copy on write) and ``make test`` slower.
 """
 
 from __future__ import annotations
