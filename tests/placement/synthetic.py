@@ -205,3 +205,20 @@ def generated_cluster(
         hypernodes.append(parent_hypernode(f"spine{spine}", 2, children))
     hypernodes.append(parent_hypernode("core", 3, [f"spine{s}" for s in sorted(spine_children)]))
     return nodes, hypernodes
+
+
+def running_pods(count: int, nodes: int) -> list[dict[str, Any]]:
+    """``count`` Running pods of one GPU, 4 CPUs and 16 GiB (namespace ``batch``), bound to every
+    fourth node of :func:`generated_cluster` (``node0``, ``node4``, ... round the ``nodes``)."""
+    requests = {GPU_RESOURCE: "1", "cpu": "4", "memory": "16Gi"}
+    return [
+        {
+            "metadata": {"name": f"batch-{k}", "namespace": "batch", "labels": {"app": "batch"}},
+            "spec": {
+                "nodeName": f"node{(k * 4) % nodes}",
+                "containers": [{"name": "c", "resources": {"requests": requests, "limits": requests}}],
+            },
+            "status": {"phase": "Running"},
+        }
+        for k in range(count)
+    ]

@@ -22,7 +22,7 @@ from hypertopo.placement import predict, state
 from hypertopo.placement.headroom import headroom
 from tests.agreement.generator import scenario
 
-from .synthetic import generated_cluster, seed_pd_jobs
+from .synthetic import generated_cluster, running_pods, seed_pd_jobs
 
 NAMESPACE = "default"
 JOB_LABEL = "volcano.sh/job-name"
@@ -134,18 +134,7 @@ def test_generated_cluster_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> No
     """Seed PD jobs (soft, preferred anti-affinity on their own pods) on 1,024 nodes with running
     pods: HyperNodes above 100 nodes are sampled, the job-level search covers every tier."""
     nodes, hypernodes = generated_cluster(1024)
-    requests = {"nvidia.com/gpu": "1", "cpu": "4", "memory": "16Gi"}
-    pods = [
-        {
-            "metadata": {"name": f"batch-{k}", "namespace": "batch", "labels": {"app": "batch"}},
-            "spec": {
-                "nodeName": f"node{(k * 4) % 1024}",
-                "containers": [{"name": "c", "resources": {"requests": requests, "limits": requests}}],
-            },
-            "status": {"phase": "Running"},
-        }
-        for k in range(200)
-    ]
+    pods = running_pods(200, 1024)
     inputs = {"jobs": seed_pd_jobs(), "nodes": nodes, "hypernodes": hypernodes, "pods": pods}
     fast, slow = both_ways(monkeypatch, lambda: headroom(inputs, up_to=160))
     assert fast == slow

@@ -20,7 +20,7 @@ from hypertopo.placement.result import shape
 from hypertopo.placement.session import Session, pruned_reasons
 from hypertopo.placement.world import build_world
 
-from .synthetic import generated_cluster, seed_pd_jobs
+from .synthetic import generated_cluster, running_pods, seed_pd_jobs
 from .test_incremental import case
 
 DECODE = "default/pd-decode-service"
@@ -65,18 +65,7 @@ def _headroom_both_ways(monkeypatch: pytest.MonkeyPatch, compute: Any) -> tuple[
 
 def _generated(nodes: int, pods: int) -> dict[str, Any]:
     node_objs, hypernodes = generated_cluster(nodes)
-    requests = {"nvidia.com/gpu": "1", "cpu": "4", "memory": "16Gi"}
-    running = [
-        {
-            "metadata": {"name": f"batch-{k}", "namespace": "batch", "labels": {"app": "batch"}},
-            "spec": {
-                "nodeName": f"node{(k * 4) % nodes}",
-                "containers": [{"name": "c", "resources": {"requests": requests, "limits": requests}}],
-            },
-            "status": {"phase": "Running"},
-        }
-        for k in range(pods)
-    ]
+    running = running_pods(pods, nodes)
     return {"jobs": seed_pd_jobs(), "nodes": node_objs, "hypernodes": hypernodes, "pods": running}
 
 
