@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -268,3 +271,48 @@ def test_termination_raises_system_exit_inside_the_block_only() -> None:
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+LOST_IN_A_FINALIZER = textwrap.dedent(
+    """
+    import os, signal, sys, time, weakref
+    from hypertopo.cluster import signals
+
+    sig = int(sys.argv[1])
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    class Resource:
+        pass
+
+    def close():  # the signal arrives, and its handler raises, while a finalizer runs
+        os.kill(os.getpid(), sig)
+        for _ in range(1000):
+            pass
+
+    with signals.exit_on_termination():
+        try:
+            resource = Resource()
+            weakref.finalize(resource, close)
+            del resource
+            print("finalized", flush=True)
+            time.sleep(30)
+            print("still running", flush=True)
+        finally:
+            print("cleaned up", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_a_termination_a_finalizer_swallowed_is_sent_again(sig: int) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LOST_IN_A_FINALIZER, str(int(sig))],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert "Exception ignored in" in done.stderr, "the handler's exception was lost once"
+    assert done.stdout.splitlines() == ["finalized", "cleaned up"], done.stderr
+    # Python ends on an uncaught KeyboardInterrupt by signalling itself with SIGINT again
+    assert done.returncode == (128 + sig if sig == signal.SIGTERM else -signal.SIGINT), done.stderr
