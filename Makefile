@@ -66,8 +66,12 @@ unit: venv chromium
 check: venv chromium
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
 
+# Each test's worker, start and end go to $(OUT)/test-logs/integration-timeline.tsv
+# (bench/test_timeline.py summarises it).
 integration: venv build-controlplane
-	pytest -q --durations=40 -n $(INTEGRATION_WORKERS) --dist loadfile -m "cluster and not slow"
+	@mkdir -p $(OUT)/test-logs && rm -f $(OUT)/test-logs/integration-timeline.tsv
+	HYPERTOPO_TEST_TIMELINE=$(abspath $(OUT))/test-logs/integration-timeline.tsv \
+	  pytest -q --durations=40 -n $(INTEGRATION_WORKERS) --dist loadfile -m "cluster and not slow"
 
 # The full randomized agreement run against the real vc-scheduler (>= 50 scenarios; writes
 # docs/agreement-report.md). Not part of `make test` because of its length; its subset is.

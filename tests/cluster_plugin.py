@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -130,3 +131,17 @@ def cluster_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callab
                 pytest.fail(f"a private control plane could not start:\n{_hint(exc)}", pytrace=False)
 
         yield make
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """With ``$HYPERTOPO_TEST_TIMELINE`` set (``make integration`` sets it), append one line per
+    test: worker, start and end (Unix time, setup to teardown), test id; ``bench/test_timeline.py``
+    shows from it what each worker ran when (are the lanes balanced?)."""
+    path = os.environ.get("HYPERTOPO_TEST_TIMELINE")
+    start = time.time()
+    yield
+    if path:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{worker}\t{start:.1f}\t{time.time():.1f}\t{item.nodeid}\n")

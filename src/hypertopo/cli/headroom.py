@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hypertopo.cli.hints import PROG, add_input_arguments, guarded, load_inputs
+from hypertopo.placement.forked import usable_cores
 from hypertopo.placement.headroom import headroom
 from hypertopo.report.sections import headroom_section, section_text
 
@@ -60,7 +61,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{PROG} headroom: --up-to: must be >= 1, got {args.up_to}", file=sys.stderr)
         return 2
     result = headroom(
-        load_inputs(args), job=args.job, task=args.task, replicas=args.replicas, up_to=args.up_to
+        load_inputs(args),
+        job=args.job,
+        task=args.task,
+        replicas=args.replicas,
+        up_to=args.up_to,
+        workers=usable_cores(),  # the searches of different jobs at once
     )
     if args.json:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False)

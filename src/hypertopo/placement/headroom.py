@@ -31,6 +31,7 @@ from typing import Any
 from hypertopo.placement.changes import apply_changes, change, current_replicas
 from hypertopo.placement.engine import gc_paused
 from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.forked import map_forked
 from hypertopo.placement.inputs import as_objects
 from hypertopo.placement.jobs import MAX_PODS, JobIn, PodBudget, parse_job
 from hypertopo.placement.model import ALLOCATED, RELEASING, RUNNING, Job, Task
@@ -391,13 +392,16 @@ def headroom(
     replicas: int | None = None,
     up_to: int | None = None,
     tiers: Sequence[int] = TIERS,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """``{"jobs": [...], "hypernodes": [...], "check": {...} | None}`` (see the module docs).
 
     ``job`` (``NAMESPACE/NAME``) and ``task`` limit the search; ``replicas`` (with ``job``)
     checks that count too; ``up_to`` caps the search (a job that places ``up_to`` pods gets
     ``max_replicas: up_to, limited: true, confirmed: null``: at least that many). Raises
-    :class:`PlacementInputError` for bad input or an unknown job."""
+    :class:`PlacementInputError` for bad input or an unknown job. With ``workers`` above 1 the
+    searches of different jobs and tasks run at once in forked processes
+    (:func:`.forked.map_forked`: the same answers, where forking is safe)."""
     if replicas is not None and job is None:
         raise PlacementInputError("replicas: give the job (and task) whose count to check")
     objs = list(as_objects(inputs.get("jobs"), "jobs"))
@@ -407,7 +411,7 @@ def headroom(
         targets = _targets(objs, job, task)
         session, job_ins = _run(world, objs)
         base = (session, job_ins, shape(session), run_session(world, []))
-        jobs = [_search(world, objs, k, name, base, up_to) for k, name in targets]
+        jobs = map_forked(lambda target: _search(world, objs, *target, base, up_to), targets, workers)
         check = None
         if replicas is not None:
             k, name = targets[0]
