@@ -13,6 +13,9 @@ apart), median of ``--repeat`` runs with ``time.perf_counter``:
 * ``headroom (all jobs, up to N)``: :func:`hypertopo.placement.headroom.headroom` over both jobs
   and their tasks with the search limit ``--up-to`` (default 64), with the per-HyperNode table
   (what ``topology-hints headroom --up-to N`` computes);
+* ``headroom (all jobs, up to N, W processes)``: the same with ``workers=W`` (``--workers``,
+  default: the usable cores, as ``topology-hints headroom`` runs it): the two jobs' searches at once
+  in forked processes (:mod:`hypertopo.placement.forked`);
 * ``headroom (decode, check 20, up to N)``: ``--job default/pd-decode-service --task decode-worker
   --replicas 20 --up-to N``;
 * ``what-if``: :func:`hypertopo.placement.whatif.what_if` with four changes (decode to 20 replicas,
@@ -43,6 +46,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # the package and the tests' synt
 
 from hypertopo.placement import predict  # noqa: E402
 from hypertopo.placement.changes import parse_changes  # noqa: E402
+from hypertopo.placement.forked import usable_cores  # noqa: E402
 from hypertopo.placement.headroom import headroom  # noqa: E402
 from hypertopo.placement.whatif import what_if  # noqa: E402
 from hypertopo.topology.labels import GPU_RESOURCE  # noqa: E402
@@ -121,6 +125,7 @@ def main() -> int:
     parser.add_argument("--pods", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--up-to", type=int, default=64, help="headroom search limit (0: none)")
+    parser.add_argument("--workers", type=int, default=usable_cores(), help="processes of the forked case")
     parser.add_argument("--profile", action="store_true", help="print the top functions of one headroom run")
     parser.add_argument("--write", action="store_true", help="print the results as a markdown table row set")
     args = parser.parse_args()
@@ -135,6 +140,10 @@ def main() -> int:
     cases = [
         ("predict", lambda: predict(**inputs, baseline=False)),
         (f"headroom (all jobs, up to {up_to})", lambda: headroom(inputs, up_to=up_to)),
+        (
+            f"headroom (all jobs, up to {up_to}, {args.workers} processes)",
+            lambda: headroom(inputs, up_to=up_to, workers=args.workers),
+        ),
         (
             f"headroom (decode, check 20, up to {up_to})",
             lambda: headroom(inputs, job=DECODE, task="decode-worker", replicas=20, up_to=up_to),
@@ -163,6 +172,9 @@ def main() -> int:
         what = ["--no-baseline", f"--what-if={Path(tmp, 'what-if.json')}"]
         rows.append(("CLI what-if (1 run)", cli([*flags, *what]), []))
     room = results[f"headroom (all jobs, up to {up_to})"]
+    forked = results[f"headroom (all jobs, up to {up_to}, {args.workers} processes)"]
+    if json.dumps(forked, sort_keys=True) != json.dumps(room, sort_keys=True):
+        raise SystemExit("the forked headroom answer differs from the one-process answer")
     check = results[f"headroom (decode, check 20, up to {up_to})"]["check"]
     after = {j["job"]: j["after"] for j in results["what-if (4 changes)"]["jobs"]}
     info = machine()

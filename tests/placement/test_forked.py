@@ -94,3 +94,12 @@ def test_headroom_answers_the_same_with_its_searches_forked() -> None:
     one = headroom(inputs)
     assert len(one["jobs"]) == 2, "two searches: one per PD job"
     assert json.dumps(headroom(inputs, workers=2), sort_keys=True) == json.dumps(one, sort_keys=True)
+
+
+def test_a_search_and_its_check_answer_the_same_forked() -> None:
+    nodes, hypernodes = seed_cluster()
+    inputs = {"jobs": seed_pd_jobs(), "nodes": nodes, "hypernodes": hypernodes}
+    asked = {"job": "default/pd-decode-service", "task": "decode-worker", "replicas": 20}
+    one = headroom(inputs, **asked)
+    assert one["check"]["places"] and len(one["jobs"]) == 1
+    assert json.dumps(headroom(inputs, workers=2, **asked), sort_keys=True) == json.dumps(one, sort_keys=True)

@@ -25,7 +25,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hypertopo.placement.changes import apply_changes, change, current_replicas
@@ -384,6 +385,15 @@ def _capacity(world: World, session: Session, job_ins: Sequence[JobIn], tiers: S
     return out
 
 
+def _check(world: World, objs: list[Any], target: tuple[int, str | None], replicas: int) -> dict[str, Any]:
+    """The prediction with ``replicas`` of the target's job (and task): "can I scale to N?"."""
+    k, name = target
+    ref = _ref(objs[k])
+    resized = _resized({"jobs": objs}, ref, name, replicas)["jobs"]
+    run, _ins = _run(world, resized)
+    return {"job": ref, "task": name, "replicas": replicas, **_summary(shape(run), ref, world)}
+
+
 def headroom(
     inputs: Mapping[str, Any],
     *,
@@ -400,7 +410,7 @@ def headroom(
     checks that count too; ``up_to`` caps the search (a job that places ``up_to`` pods gets
     ``max_replicas: up_to, limited: true, confirmed: null``: at least that many). Raises
     :class:`PlacementInputError` for bad input or an unknown job. With ``workers`` above 1 the
-    searches of different jobs and tasks run at once in forked processes
+    searches of different jobs and tasks, and the check, run at once in forked processes
     (:func:`.forked.map_forked`: the same answers, where forking is safe)."""
     if replicas is not None and job is None:
         raise PlacementInputError("replicas: give the job (and task) whose count to check")
@@ -411,12 +421,12 @@ def headroom(
         targets = _targets(objs, job, task)
         session, job_ins = _run(world, objs)
         base = (session, job_ins, shape(session), run_session(world, []))
-        jobs = map_forked(lambda target: _search(world, objs, *target, base, up_to), targets, workers)
-        check = None
+        work: list[Callable[[], Any]] = [
+            functools.partial(_search, world, objs, k, name, base, up_to) for k, name in targets
+        ]
         if replicas is not None:
-            k, name = targets[0]
-            ref = _ref(objs[k])
-            resized = _resized({"jobs": objs}, ref, name, replicas)["jobs"]
-            run, _ins = _run(world, resized)
-            check = {"job": ref, "task": name, "replicas": replicas, **_summary(shape(run), ref, world)}
+            work.append(functools.partial(_check, world, objs, targets[0], replicas))
+        answers = map_forked(lambda compute: compute(), work, workers)
+        jobs = answers[: len(targets)]
+        check = answers[len(targets)] if replicas is not None else None
         return {"jobs": jobs, "hypernodes": _capacity(world, session, job_ins, tiers), "check": check}
