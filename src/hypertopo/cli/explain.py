@@ -27,6 +27,7 @@ from hypertopo.cli.hints import PROG, InputError, add_input_arguments, guarded, 
 from hypertopo.placement import coerce_scheduler_conf
 from hypertopo.placement.explain import explain
 from hypertopo.placement.explain_text import explain_text
+from hypertopo.placement.forked import usable_cores
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         type=int,
-        default=min(2, os.cpu_count() or 1),
-        help="processes predicting the suggestions (default: 2 where there are 2 CPUs; the same result)",
+        default=usable_cores(),
+        help="processes predicting the suggestions (default: the usable CPUs; the same result)",
     )
     return parser
 

@@ -35,6 +35,15 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
+def run_all(work: Sequence[Callable[[], R]], workers: int) -> list[R]:
+    """``[compute() for compute in work]``, in up to ``workers`` processes (:func:`map_forked`)."""
+    return map_forked(_call, work, workers)
+
+
+def _call(compute: Callable[[], R]) -> R:
+    return compute()
+
+
 def map_forked(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
     """``[fn(item) for item in items]``, the items shared round-robin between this process and up
     to ``workers - 1`` forked ones. An exception in a child is raised here (the first one, by item

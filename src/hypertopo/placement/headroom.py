@@ -32,7 +32,7 @@ from typing import Any
 from hypertopo.placement.changes import apply_changes, change, current_replicas
 from hypertopo.placement.engine import gc_paused
 from hypertopo.placement.errors import PlacementInputError
-from hypertopo.placement.forked import map_forked
+from hypertopo.placement.forked import run_all
 from hypertopo.placement.inputs import as_objects
 from hypertopo.placement.jobs import MAX_PODS, JobIn, PodBudget, parse_job
 from hypertopo.placement.model import ALLOCATED, RELEASING, RUNNING, Job, Task
@@ -411,7 +411,7 @@ def headroom(
     ``max_replicas: up_to, limited: true, confirmed: null``: at least that many). Raises
     :class:`PlacementInputError` for bad input or an unknown job. With ``workers`` above 1 the
     searches of different jobs and tasks, and the check, run at once in forked processes
-    (:func:`.forked.map_forked`: the same answers, where forking is safe)."""
+    (:func:`.forked.run_all`: the same answers, where forking is safe)."""
     if replicas is not None and job is None:
         raise PlacementInputError("replicas: give the job (and task) whose count to check")
     objs = list(as_objects(inputs.get("jobs"), "jobs"))
@@ -426,7 +426,7 @@ def headroom(
         ]
         if replicas is not None:
             work.append(functools.partial(_check, world, objs, targets[0], replicas))
-        answers = map_forked(lambda compute: compute(), work, workers)
+        answers = run_all(work, workers)
         jobs = answers[: len(targets)]
         check = answers[len(targets)] if replicas is not None else None
         return {"jobs": jobs, "hypernodes": _capacity(world, session, job_ins, tiers), "check": check}

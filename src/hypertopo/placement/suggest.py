@@ -21,7 +21,6 @@ added, replicas dropped), then by kind in the order above.
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -31,6 +30,7 @@ from hypertopo.placement.changes import Change, apply_changes, change
 from hypertopo.placement.diagnose import GPU_UNIT, Demand, allowed_tier, demands
 from hypertopo.placement.engine import predict
 from hypertopo.placement.errors import PlacementInputError
+from hypertopo.placement.forked import run_all
 from hypertopo.placement.model import Job
 from hypertopo.placement.objects import PodObj
 from hypertopo.placement.resources import Resources
@@ -103,28 +103,6 @@ def suggestions(
     offered = [item for item in found.values() if item is not None]
     offered.sort(key=_order)
     return offered
-
-
-#: the work of :func:`run_all` in forked workers (inherited, never pickled)
-_WORK: list[Callable[[], Any]] = []
-
-
-def _run_one(k: int) -> Any:
-    return _WORK[k]()
-
-
-def run_all(work: Sequence[Callable[[], Any]], workers: int) -> list[Any]:
-    """``[w() for w in work]``, in up to ``workers`` forked processes (results are pickled back);
-    in this process when ``workers`` <= 1, for one item, or where fork is not available."""
-    if workers <= 1 or len(work) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [w() for w in work]
-    global _WORK
-    _WORK = list(work)
-    try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(work))) as pool:
-            return pool.map(_run_one, range(len(work)), chunksize=1)
-    finally:
-        _WORK = []
 
 
 def _order(item: Mapping[str, Any]) -> tuple[bool, int, int]:
