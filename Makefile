@@ -58,20 +58,22 @@ lint: venv
 UNIT_WORKERS        ?= 2
 INTEGRATION_WORKERS ?= 2
 
+# Each test's worker, start, end and CPU go to $(OUT)/test-logs/<target>-timeline.tsv
+# (bench/test_timeline.py summarises it: are the workers balanced, which files cost the most).
+TIMELINE = HYPERTOPO_TEST_TIMELINE=$(abspath $(OUT))/test-logs/$@-timeline.tsv
+
 unit: venv chromium
-	pytest -q --durations=15 -n $(UNIT_WORKERS) -m "not cluster"
+	@mkdir -p $(OUT)/test-logs && rm -f $(OUT)/test-logs/$@-timeline.tsv
+	$(TIMELINE) pytest -q --durations=15 -n $(UNIT_WORKERS) -m "not cluster"
 
 # The quick part of `make test`, no control plane: lint and the unit tests, at once (each
 # target's output is printed when it ends).
 check: venv chromium
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
 
-# Each test's worker, start and end go to $(OUT)/test-logs/integration-timeline.tsv
-# (bench/test_timeline.py summarises it).
 integration: venv build-controlplane
-	@mkdir -p $(OUT)/test-logs && rm -f $(OUT)/test-logs/integration-timeline.tsv
-	HYPERTOPO_TEST_TIMELINE=$(abspath $(OUT))/test-logs/integration-timeline.tsv \
-	  pytest -q --durations=40 -n $(INTEGRATION_WORKERS) --dist loadfile -m "cluster and not slow"
+	@mkdir -p $(OUT)/test-logs && rm -f $(OUT)/test-logs/$@-timeline.tsv
+	$(TIMELINE) pytest -q --durations=40 -n $(INTEGRATION_WORKERS) --dist loadfile -m "cluster and not slow"
 
 # The full randomized agreement run against the real vc-scheduler (>= 50 scenarios; writes
 # docs/agreement-report.md). Not part of `make test` because of its length; its subset is.

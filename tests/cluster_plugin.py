@@ -135,13 +135,21 @@ def cluster_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callab
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """With ``$HYPERTOPO_TEST_TIMELINE`` set (``make integration`` sets it), append one line per
-    test: worker, start and end (Unix time, setup to teardown), test id; ``bench/test_timeline.py``
-    shows from it what each worker ran when (are the lanes balanced?)."""
+    """With ``$HYPERTOPO_TEST_TIMELINE`` set (``make unit`` and ``make integration`` set it),
+    append one line per test: worker, start and end (Unix time, setup to teardown), CPU seconds, test id;
+    ``bench/test_timeline.py`` shows from it what each worker ran when (are the lanes balanced?)
+    and what cost the most. The CPU is the worker's own and that of the processes it started and
+    waited for (``ansible-playbook`` runs, a private control plane once stopped); a shared control
+    plane's work for the test is not in it."""
     path = os.environ.get("HYPERTOPO_TEST_TIMELINE")
-    start = time.time()
+    start, before = time.time(), _cpu()
     yield
     if path:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         with open(path, "a", encoding="utf-8") as out:
-            out.write(f"{worker}\t{start:.1f}\t{time.time():.1f}\t{item.nodeid}\n")
+            out.write(f"{worker}\t{start:.1f}\t{time.time():.1f}\t{_cpu() - before:.1f}\t{item.nodeid}\n")
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
