@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.hypertopo.volcano.plugins.plugin_utils.k8s_info import MISSING, MODULE, read
+from ansible_collections.hypertopo.volcano.plugins.plugin_utils.k8s_info import MODULE, read, runs_here
 
 try:  # how ansible-core's own action plugins (package, service) apply a module's defaults
     from ansible.executor.module_common import _apply_action_arg_defaults
@@ -50,16 +50,8 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         if _apply_action_arg_defaults is not None:
             args = _apply_action_arg_defaults(MODULE, self._task, args, self._templar)
-        if self.in_process():
+        if runs_here(self._connection, self._task):
             result.update(read(args))
         else:
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result
-
-    def in_process(self) -> bool:
-        """The host is the controller and nothing the module process would see differs."""
-        return (
-            MISSING is None
-            and getattr(self._connection, "transport", None) == "local"
-            and not any(self._task.environment or ())  # [{}] when no environment is set
-        )

@@ -43,21 +43,20 @@ def _plugin() -> Any:
 
 
 PLUGIN = _plugin()
+CORE = importlib.import_module("ansible_collections.hypertopo.volcano.plugins.plugin_utils.k8s_info")
 
 
-def _action(transport: str, environment: list[Any]) -> Any:
-    action = PLUGIN.ActionModule.__new__(PLUGIN.ActionModule)
-    action._connection = SimpleNamespace(transport=transport)
-    action._task = SimpleNamespace(environment=environment)
-    return action
+def _runs_here(transport: str, environment: list[Any]) -> bool:
+    return CORE.runs_here(SimpleNamespace(transport=transport), SimpleNamespace(environment=environment))
 
 
 def test_the_kubernetes_client_is_importable_in_the_controller() -> None:
-    assert PLUGIN.MISSING is None
+    assert CORE.MISSING is None
+    assert PLUGIN.runs_here is CORE.runs_here, "the plugin decides with the shared rule"
 
 
 @pytest.mark.parametrize(
-    ("transport", "environment", "in_process"),
+    ("transport", "environment", "here"),
     [
         ("local", [{}], True),  # what a task without `environment` carries
         ("local", [], True),
@@ -67,14 +66,14 @@ def test_the_kubernetes_client_is_importable_in_the_controller() -> None:
     ],
 )
 def test_reads_in_the_controller_only_where_the_module_would_see_the_same(
-    transport: str, environment: list[Any], in_process: bool
+    transport: str, environment: list[Any], here: bool
 ) -> None:
-    assert _action(transport, environment).in_process() is in_process
+    assert _runs_here(transport, environment) is here
 
 
 def test_without_the_client_the_module_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(PLUGIN, "MISSING", ImportError("No module named 'kubernetes'"))
-    assert not _action("local", [{}]).in_process()
+    monkeypatch.setattr(CORE, "MISSING", ImportError("No module named 'kubernetes'"))
+    assert not _runs_here("local", [{}])
 
 
 def test_bad_options_fail_with_the_modules_words() -> None:

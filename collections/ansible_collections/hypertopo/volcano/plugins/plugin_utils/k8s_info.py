@@ -31,6 +31,17 @@ else:
     MISSING = None
 
 
+def runs_here(connection: Any, task: Any) -> bool:
+    """Whether an action plugin may read in its own process what the module would read: the task's
+    host is the controller (``connection: local``), the task sets no ``environment`` (a module
+    process would see it, the worker does not) and the Kubernetes client imports here."""
+    return (
+        MISSING is None
+        and getattr(connection, "transport", None) == "local"
+        and not any(task.environment or ())  # [{}] when no environment is set
+    )
+
+
 def read(args: dict[str, Any]) -> dict[str, Any]:
     """kubernetes.core.k8s_info's ``main`` on ``args``, in this process: its result as a dict."""
     if MISSING is not None:
