@@ -8,9 +8,9 @@ short_description: Hold the rollout lock (a coordination.k8s.io/v1 Lease) while 
 description:
   - V(state=acquired) reads the Lease with the code of C(kubernetes.core.k8s_info) (in the controller's
     process when the host is the controller and the task sets no C(environment), as
-    M(hypertopo.volcano.hypertopo_k8s_info) reads; else as that module) and creates, takes over (when it has
-    no holder or its holder did not renew it in time) or renews it with C(kubernetes.core.k8s). A takeover and a
-    renewal are writes conditioned on the Lease's C(resourceVersion). A missing Lease is first created
+    M(hypertopo.volcano.hypertopo_k8s_info) reads; else as that module) and creates, takes over (when it
+    has no holder or its holder did not renew it in time) or renews it with C(kubernetes.core.k8s). A takeover
+    and a renewal are writes conditioned on the Lease's C(resourceVersion). A missing Lease is first created
     without a holder and then taken the same way, so two runs starting at once never both hold it
     (C(kubernetes.core.k8s) patches an object that exists when its module runs, so a plain create would not
     be exclusive). A Lease held by another run is waited on for O(wait)
