@@ -15,7 +15,7 @@ RUN_LAYOUTS ?= $(LAYOUTS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv chromium lint unit check integration integration-main integration-late agreement molecule test run plan render clean collection sanity
+.PHONY: help venv chromium lint unit check integration agreement molecule test run plan render clean collection sanity
 
 help:
 	@echo "make run     - build what is missing, start the local control plane, roll out the three PD layouts, print the reports"
@@ -71,25 +71,9 @@ unit: venv chromium
 check: venv chromium
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
 
-INTEGRATION = pytest -q --durations=40 -m "cluster and not slow"
-
 integration: venv build-controlplane
 	@mkdir -p $(OUT)/test-logs && rm -f $(OUT)/test-logs/$@-timeline.tsv
-	$(TIMELINE) $(INTEGRATION) -n $(INTEGRATION_WORKERS) --dist loadfile
-
-# make test runs the integration tests in two parts (scripts/test-all.sh): integration-main in
-# its own lane from the start, and the files of INTEGRATION_LATE (whole files with private control
-# planes only) in the checks lane once the unit tests are done, when the machine has a core to
-# spare (bench/RESULTS-testsuite.md). Together they are `make integration`.
-INTEGRATION_LATE ?= tests/e2e/test_layouts.py tests/package/test_collection.py tests/e2e/test_walkthrough.py
-
-integration-main: venv build-controlplane
-	@mkdir -p $(OUT)/test-logs && rm -f $(OUT)/test-logs/$@-timeline.tsv
-	$(TIMELINE) $(INTEGRATION) -n $(INTEGRATION_WORKERS) --dist loadfile $(addprefix --ignore=,$(INTEGRATION_LATE))
-
-integration-late: venv build-controlplane
-	@mkdir -p $(OUT)/test-logs && rm -f $(OUT)/test-logs/$@-timeline.tsv
-	HYPERTOPO_TEST_SESSION=late $(TIMELINE) $(INTEGRATION) $(INTEGRATION_LATE)
+	$(TIMELINE) pytest -q --durations=40 -n $(INTEGRATION_WORKERS) --dist loadfile -m "cluster and not slow"
 
 # The full randomized agreement run against the real vc-scheduler (>= 50 scenarios; writes
 # docs/agreement-report.md). Not part of `make test` because of its length; its subset is.

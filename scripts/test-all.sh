@@ -2,13 +2,9 @@
 # `make test`: every suite CI runs, in three lanes at once (the machine has two cores and the
 # suites wait on control planes and ansible-playbook processes much of the time):
 #
-#   checks       make lint, make sanity, make unit, then make integration-late
-#                (the integration files of INTEGRATION_LATE, private control planes)
-#   integration  make integration-main                    (pytest workers, one control plane each)
+#   checks       make lint, make sanity, make unit        (no control plane)
+#   integration  make integration                         (pytest workers, one control plane each)
 #   molecule     make molecule                            (its own control plane)
-#
-# integration-main and integration-late together are `make integration`: the late files wait
-# until the unit tests are done and so fill the minutes when the other lanes leave a core idle.
 #
 # Each lane writes its log to $TEST_LOG_DIR/<lane>.log (default out/test-logs); a status line
 # every $TEST_STATUS_EVERY seconds (default 60) says what each lane is doing. At the end: each
@@ -30,8 +26,8 @@ MAKE="${MAKE:-make}"
 mkdir -p "$LOG_DIR"
 
 declare -A LANE_TARGETS=(
-  [checks]="lint sanity unit integration-late"
-  [integration]="integration-main"
+  [checks]="lint sanity unit"
+  [integration]="integration"
   [molecule]="molecule"
 )
 if [[ $# -gt 0 ]]; then lanes=("$@"); else lanes=(integration molecule checks); fi

@@ -50,14 +50,10 @@ from .cluster_helpers import Workspace
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Give an xdist worker other than ``gw0`` its own shared control plane (module docstring),
-    and a pytest session running beside another (``$HYPERTOPO_TEST_SESSION``, e.g. ``make test``'s
-    ``integration-late``) control planes of its own: ``<state directory>-<session>[-gwK]``."""
+    """Give an xdist worker other than ``gw0`` its own shared control plane (module docstring)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    parts = [os.environ.get("HYPERTOPO_TEST_SESSION", ""), "" if worker == "gw0" else worker]
-    suffix = "-".join(part for part in parts if part)
-    if suffix:
-        os.environ["HYPERTOPO_CLUSTER_DIR"] = f"{default_state_dir()}-{suffix}"
+    if worker != "gw0":
+        os.environ["HYPERTOPO_CLUSTER_DIR"] = f"{default_state_dir()}-{worker}"
 
 
 def _hint(exc: BaseException) -> str:
