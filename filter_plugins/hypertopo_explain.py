@@ -19,6 +19,7 @@ try:
     from hypertopo.placement import PlacementInputError, coerce_scheduler_conf
     from hypertopo.placement.explain import explain, pick_workload
     from hypertopo.placement.explain_text import explain_text
+    from hypertopo.placement.forked import usable_cores
     from hypertopo.placement.inputs import as_objects
     from hypertopo.rollout.plain import plain_filters
 except ImportError as exc:
@@ -55,7 +56,8 @@ def topology_explain(
             "kv_model": None,
             "priority_classes": priority_classes,
         }
-        return explain(inputs, ref, suggest=bool(suggest))
+        # the suggestions re-predicted at once where forking is safe (an Ansible worker process)
+        return explain(inputs, ref, suggest=bool(suggest), workers=usable_cores())
     except PlacementInputError as exc:
         raise AnsibleFilterError(f"topology_explain: {exc}") from None
 

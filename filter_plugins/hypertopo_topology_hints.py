@@ -19,6 +19,7 @@ try:
     from hypertopo.cli.hints import InputError, load_changes
     from hypertopo.placement import PlacementInputError, coerce_scheduler_conf, predict, preflight
     from hypertopo.placement.changes import INPUT_KEYS, apply_changes, parse_changes
+    from hypertopo.placement.forked import usable_cores
     from hypertopo.placement.headroom import headroom
     from hypertopo.placement.preflight import blockers
     from hypertopo.placement.whatif import what_if
@@ -108,7 +109,8 @@ def topology_headroom(jobs: Any, **inputs: Any) -> dict[str, Any]:
     if inputs.get("nodes") is None:
         raise AnsibleFilterError("topology_headroom: nodes= is required")
     try:
-        return headroom(_inputs(jobs, **inputs))
+        # the searches of different jobs at once where forking is safe (an Ansible worker process)
+        return headroom(_inputs(jobs, **inputs), workers=usable_cores())
     except PlacementInputError as exc:
         raise AnsibleFilterError(f"topology_headroom: {exc}") from None
 
