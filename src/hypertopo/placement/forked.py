@@ -6,7 +6,8 @@ is sent to them; each sends back its results, pickled, through a pipe, and ends 
 (no ``atexit`` handlers, no buffered output flushed twice). It falls back to a plain loop where
 forking is not safe or not possible: one worker or one item, no ``os.fork``, or other threads
 running (a fork copies only the calling thread, and a lock another thread held stays locked in the
-child: this is why the Ansible filters, which run in a threaded process, never fork).
+child). The Ansible filters ask for every usable core: in an Ansible worker process, which has one
+thread, they fork; in ansible-playbook's main process, which runs threads, they do not.
 """
 
 from __future__ import annotations
