@@ -157,6 +157,7 @@ def test_plays_read_inventory_variables_only_through_the_model():
             *ROOT.glob("roles/*/*/*.yml"),
             *ROOT.glob("roles/*/templates/*"),
             *ROOT.glob("playbooks/*.yml"),
+            *ROOT.glob("playbooks/tasks/*.yml"),
         ]
         if p.parent.name != "meta"
     ]
