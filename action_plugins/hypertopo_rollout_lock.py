@@ -18,6 +18,7 @@ from typing import Any
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import require_core
 from ansible_collections.hypertopo.volcano.plugins.plugin_utils.k8s_info import read, runs_here
 
 # The Python core travels as a pip requirement of the collection (README, "As a collection"):
@@ -65,8 +66,7 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        if HYPERTOPO_MISSING is not None:
-            raise AnsibleError(f"hypertopo.volcano needs the Python package hypertopo: {HYPERTOPO_MISSING}")
+        require_core(HYPERTOPO_MISSING)
         result = super().run(tmp, task_vars)
         del tmp
         args = dict(self._task.args)

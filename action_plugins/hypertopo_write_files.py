@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+from ansible_collections.hypertopo.volcano.plugins.plugin_utils.core_missing import require_core
 
 # The Python core travels as a pip requirement of the collection (README, "As a collection"):
 # without it the plugin still loads (ansible-doc, ansible-test) and fails when used.
@@ -40,8 +40,7 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        if HYPERTOPO_MISSING is not None:
-            raise AnsibleError(f"hypertopo.volcano needs the Python package hypertopo: {HYPERTOPO_MISSING}")
+        require_core(HYPERTOPO_MISSING)
         result = super().run(tmp, task_vars)
         del tmp
         args = dict(self._task.args)

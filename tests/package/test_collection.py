@@ -120,19 +120,30 @@ def test_the_installed_collection_uses_the_wheel(installed: Installed) -> None:
     assert sorted(docs) == actions
 
 
-def test_without_the_python_core_a_filter_fails_naming_it(installed: Installed, tmp_path: Path) -> None:
-    """The plugins load without the package hypertopo; using a filter fails and says what is missing."""
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        pytest.param(
+            "ansible.builtin.debug", "msg={{ 'switch' | hypertopo.volcano.hypertopo_key }}", id="filter"
+        ),
+        pytest.param("hypertopo.volcano.hypertopo_write_files", "dest=written files={}", id="action"),
+    ],
+)
+def test_without_the_python_core_a_plugin_fails_naming_it(
+    installed: Installed, tmp_path: Path, module: str, args: str
+) -> None:
+    """The plugins load without the package hypertopo; using a filter or an action plugin fails and
+    says what is missing (and the action writes nothing)."""
     shadow = tmp_path / "shadow" / "hypertopo"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('hypertopo is not installed')\n")
     env = {**installed.env, "PYTHONPATH": str(shadow.parent)}
-    cmd = [BIN / "ansible", "localhost", "-m", "ansible.builtin.debug"]
-    cmd += ["-a", "msg={{ 'switch' | hypertopo.volcano.hypertopo_key }}"]
-    proc = subprocess.run(
-        [str(c) for c in cmd], cwd=installed.run_dir, env=env, capture_output=True, text=True
-    )
+    cmd = [BIN / "ansible", "localhost", "-m", module, "-a", args]
+    proc = subprocess.run([str(c) for c in cmd], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode != 0
-    assert "hypertopo.volcano needs the Python package hypertopo" in proc.stdout + proc.stderr, proc.stdout
+    out = proc.stdout + proc.stderr
+    assert "hypertopo.volcano needs the Python package hypertopo (requirements.txt)" in out, out
+    assert not (tmp_path / "written").exists()
 
 
 def test_offline_plan_by_fqcn_equals_the_repository_plan(installed: Installed, tmp_path: Path) -> None:
