@@ -142,6 +142,24 @@ JOB_CASES = {
         "Job default/j: spec.tasks[0].template.spec.containers[0].resources.requests.cpu: greater than its "
         "limit",
     ),
+    "a fraction of a GPU": (
+        with_container_resources({"nvidia.com/gpu": "500m"}, {"nvidia.com/gpu": "500m"}),
+        f"{RESOURCES}.limits.nvidia.com/gpu: must be an integer, an extended resource is counted in whole "
+        "units",
+    ),
+    "a GPU request without its limit": (
+        with_container_resources({"nvidia.com/gpu": "2"}),
+        f"{RESOURCES}.limits.nvidia.com/gpu: missing; nvidia.com/gpu cannot be overcommitted",
+    ),
+    "a GPU request below its limit": (
+        with_container_resources({"nvidia.com/gpu": "1"}, {"nvidia.com/gpu": "2"}),
+        f"{RESOURCES}.requests.nvidia.com/gpu: must be equal to its limit (nvidia.com/gpu cannot be "
+        "overcommitted",
+    ),
+    "a hugepages request without its limit": (
+        with_container_resources({"cpu": "1", "hugepages-2Mi": "4Mi"}),
+        f"{RESOURCES}.limits.hugepages-2Mi: missing; hugepages-2Mi cannot be overcommitted",
+    ),
     "5,000-digit quantity": (
         with_container_resources({"cpu": "1" + "0" * 5000}),
         f"{RESOURCES}.requests.cpu: '10000000000000000000'... (5001 characters) is longer than the 64 "

@@ -358,6 +358,7 @@ def test_parse_reports_every_mistake_one_line_each():
         {"set_mode": {"job": DECODE, "mode": "strict"}},
         {"remove_pods": {"pods": ["a/b"], "selector": {"namespace": "a"}}},
         {"add_hosts": {"leaf": "l", "gpu_model": "h100", "count": 2, "names": ["a"]}},
+        {"add_pods": {"node": "n", "requests": {"nvidia.com/gpu": "0.5"}}},
     ]
     with pytest.raises(PlacementInputError) as err:
         parse_changes(data, "what-if.yml")
@@ -374,6 +375,8 @@ def test_parse_reports_every_mistake_one_line_each():
         "what-if.yml: [6].set_mode.mode: must be one of hard, soft, got 'strict'",
         "what-if.yml: [7].remove_pods.pods: give exactly one of pods and selector",
         "what-if.yml: [8].add_hosts.names: 1 names for count 2",
+        "what-if.yml: [9].add_pods.requests: nvidia.com/gpu: must be a whole number (an extended resource is "
+        "counted in units): '0.5'",
     ]
 
 

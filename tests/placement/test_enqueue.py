@@ -16,7 +16,9 @@ BUSY = {
     "metadata": {"name": "busy", "namespace": "default"},
     "spec": {
         "nodeName": "n0",
-        "containers": [{"name": "c", "resources": {"requests": {"nvidia.com/gpu": 4}}}],
+        "containers": [
+            {"name": "c", "resources": {"requests": {"nvidia.com/gpu": 4}, "limits": {"nvidia.com/gpu": 4}}}
+        ],
     },
 }
 

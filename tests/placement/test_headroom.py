@@ -82,7 +82,12 @@ def small_cluster():
         "metadata": {"name": "busy", "namespace": "x"},
         "spec": {
             "nodeName": "a0",
-            "containers": [{"name": "c", "resources": {"requests": {"nvidia.com/gpu": 4}}}],
+            "containers": [
+                {
+                    "name": "c",
+                    "resources": {"requests": {"nvidia.com/gpu": 4}, "limits": {"nvidia.com/gpu": 4}},
+                }
+            ],
         },
         "status": {"phase": "Running"},
     }

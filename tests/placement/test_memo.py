@@ -23,7 +23,12 @@ def scenario(nodes):
             "metadata": {"name": f"busy-{i}", "namespace": "x"},
             "spec": {
                 "nodeName": f"node{i}",
-                "containers": [{"name": "c", "resources": {"requests": {"nvidia.com/gpu": 6}}}],
+                "containers": [
+                    {
+                        "name": "c",
+                        "resources": {"requests": {"nvidia.com/gpu": 6}, "limits": {"nvidia.com/gpu": 6}},
+                    }
+                ],
             },
             "status": {"phase": "Running"},
         }

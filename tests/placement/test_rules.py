@@ -211,7 +211,12 @@ def test_hypernode_binpack_prefers_the_fuller_leaf():
         "metadata": {"name": "busy", "namespace": "other"},
         "spec": {
             "nodeName": "b0",
-            "containers": [{"name": "c", "resources": {"requests": {"nvidia.com/gpu": 4}}}],
+            "containers": [
+                {
+                    "name": "c",
+                    "resources": {"requests": {"nvidia.com/gpu": 4}, "limits": {"nvidia.com/gpu": 4}},
+                }
+            ],
         },
         "status": {"phase": "Running"},
     }
@@ -318,7 +323,12 @@ def test_bare_podgroup_with_pending_pods():
             },
             "spec": {
                 "schedulerName": "volcano",
-                "containers": [{"name": "c", "resources": {"requests": {"nvidia.com/gpu": 8}}}],
+                "containers": [
+                    {
+                        "name": "c",
+                        "resources": {"requests": {"nvidia.com/gpu": 8}, "limits": {"nvidia.com/gpu": 8}},
+                    }
+                ],
             },
             "status": {"phase": "Pending"},
         }

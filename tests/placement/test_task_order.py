@@ -125,7 +125,13 @@ def _a106():
             "spec": {
                 "nodeName": n,
                 "containers": [
-                    {"name": "c", "resources": {"requests": {"nvidia.com/gpu": g, "cpu": c, "memory": m}}}
+                    {
+                        "name": "c",
+                        "resources": {
+                            "requests": {"nvidia.com/gpu": g, "cpu": c, "memory": m},
+                            "limits": {"nvidia.com/gpu": g},
+                        },
+                    }
                 ],
             },
         }

@@ -46,6 +46,7 @@ from hypertopo.placement.changes_apply import (
 )
 from hypertopo.placement.errors import PlacementInputError, shown
 from hypertopo.placement.quantity import parse_quantity
+from hypertopo.placement.resource_names import not_whole
 from hypertopo.topology.k8snames import dns1123_subdomain_error
 from hypertopo.topology.model import SWITCH_TYPES
 
@@ -157,9 +158,11 @@ def _requests(value: Any) -> str | None:
         if not isinstance(key, str) or not key:
             return f"resource names must be strings, got {shown(key)}"
         try:
-            parse_quantity(qty, where=key)
+            amount = parse_quantity(qty, where=key)
         except PlacementInputError:
             return f"{key}: not a Kubernetes quantity: {shown(qty)}"
+        if not_whole(key, amount):
+            return f"{key}: must be a whole number (an extended resource is counted in units): {shown(qty)}"
     return None
 
 

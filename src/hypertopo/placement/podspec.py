@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from hypertopo.placement.errors import PlacementInputError
 from hypertopo.placement.fields import as_int, as_list, as_mapping, as_str, string_map
 from hypertopo.placement.quantity import parse_quantity, to_volcano_units
+from hypertopo.placement.resource_names import not_whole, overcommit_allowed
 from hypertopo.placement.resources import Resources, is_empty_request
 from hypertopo.placement.selectors import (
     NodeSelectorTerm,
@@ -76,6 +77,26 @@ def _container_requests(
         str(name): parse_quantity(qty, where=f"{where}: {path}.resources.limits.{name}")
         for name, qty in as_mapping(res.get("limits"), where, f"{path}.resources.limits").items()
     }
+    for kind, values in (("limits", limits), ("requests", out)):
+        for name, value in values.items():
+            if not_whole(name, value):
+                raise PlacementInputError(
+                    f"{where}: {path}.resources.{kind}.{name}: must be an integer, an extended resource "
+                    "is counted in whole units (the API server rejects the pod)"
+                )
+    for name, request in out.items():
+        if overcommit_allowed(name):
+            continue
+        if name in limits and request != limits[name]:
+            raise PlacementInputError(
+                f"{where}: {path}.resources.requests.{name}: must be equal to its limit "
+                f"({name} cannot be overcommitted; the API server rejects the pod)"
+            )
+        if name not in limits:
+            raise PlacementInputError(
+                f"{where}: {path}.resources.limits.{name}: missing; {name} cannot be overcommitted, so "
+                "a container that requests it sets the same limit (the API server rejects the pod)"
+            )
     for name, limit in limits.items():
         if name in out and out[name] > limit:
             raise PlacementInputError(
