@@ -87,15 +87,15 @@ def _container_requests(
     for name, request in out.items():
         if overcommit_allowed(name):
             continue
-        if name in limits and request != limits[name]:
-            raise PlacementInputError(
-                f"{where}: {path}.resources.requests.{name}: must be equal to its limit "
-                f"({name} cannot be overcommitted; the API server rejects the pod)"
-            )
         if name not in limits:
             raise PlacementInputError(
                 f"{where}: {path}.resources.limits.{name}: missing; {name} cannot be overcommitted, so "
                 "a container that requests it sets the same limit (the API server rejects the pod)"
+            )
+        if request != limits[name]:
+            raise PlacementInputError(
+                f"{where}: {path}.resources.requests.{name}: must be equal to its limit "
+                f"({name} cannot be overcommitted; the API server rejects the pod)"
             )
     for name, limit in limits.items():
         if name in out and out[name] > limit:
